@@ -1,0 +1,78 @@
+"""Reading a Rasa SDK tracker: the transcript, the intents seen, who and where the customer is."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from bot.handoff.tickets import TranscriptLine
+
+_SENDERS = {"user": "customer", "bot": "bot"}
+
+
+def _event_time(event: dict[str, Any]) -> datetime:
+    return datetime.fromtimestamp(float(event.get("timestamp") or 0), tz=timezone.utc)
+
+
+def transcript(tracker: Tracker) -> list[TranscriptLine]:
+    """Every customer and bot message of the conversation, oldest first (not redacted)."""
+    lines = []
+    for event in tracker.events:
+        sender = _SENDERS.get(event.get("event", ""))
+        text = event.get("text")
+        if sender and text:
+            lines.append(TranscriptLine(sender, text, _event_time(event)))
+    return lines
+
+
+def user_events(tracker: Tracker) -> list[dict[str, Any]]:
+    """The customer's messages as raw events, oldest first."""
+    return [event for event in tracker.events if event.get("event") == "user"]
+
+
+def intent_of(event: dict[str, Any]) -> tuple[str, float]:
+    """The intent name and confidence of a `user` event."""
+    intent = (event.get("parse_data") or {}).get("intent") or {}
+    return intent.get("name") or "", float(intent.get("confidence") or 0.0)
+
+
+def intents_seen(tracker: Tracker, last: int = 5) -> list[tuple[str, float]]:
+    """The intents of the customer's last few messages, with confidence."""
+    return [intent_of(event) for event in user_events(tracker)[-last:]]
+
+
+def channel_of(tracker: Tracker) -> str:
+    """The input channel of the customer's latest message ("rest", "messenger", ...)."""
+    return tracker.get_latest_input_channel() or "unknown"
+
+
+def latest_text(tracker: Tracker) -> str:
+    """The text of the customer's latest message."""
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def latest_time(tracker: Tracker) -> datetime:
+    """When the customer's latest message arrived."""
+    events = user_events(tracker)
+    return _event_time(events[-1]) if events else datetime.now(timezone.utc)
+
+
+def latest_entity(tracker: Tracker, entity: str) -> str | None:
+    """The value of an entity in the latest message, if any."""
+    return next(tracker.get_latest_entity_values(entity), None)
+
+
+def slot_before_latest_message(tracker: Tracker, slot: str) -> Any:
+    """A slot's value as it was before the customer's latest message was processed."""
+    value = None
+    seen_latest_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_latest_user = True
+            continue
+        if seen_latest_user and event.get("event") == "slot" and event.get("name") == slot:
+            value = event.get("value")
+            break
+    return value

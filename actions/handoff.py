@@ -1,0 +1,80 @@
+"""Actions around handoff: the explicit handoff, the paused bot, and the fallback."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import conversation
+from actions.handoff_flow import GuardedAction, answer_time_values, hand_off
+from actions.services import get_services
+from bot.handoff.reasons import HandoffReason, reason_for_intent
+from bot.handoff.tickets import TranscriptLine
+
+FALLBACK_INTENT = "nlu_fallback"
+
+
+class ActionHandoff(GuardedAction):
+    """Hands off for the intents a person must handle (asked for, complaint, payment, ...)."""
+
+    def name(self) -> str:
+        """Rasa name."""
+        return "action_handoff"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Picks the reason from the latest intent."""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        reason = reason_for_intent(intent) or HandoffReason.HUMAN_REQUEST
+        return hand_off(dispatcher, tracker, reason)
+
+
+class ActionHandoffPaused(GuardedAction):
+    """While a person owns the conversation: keep the message on the ticket, remind once."""
+
+    def name(self) -> str:
+        """Rasa name."""
+        return "action_handoff_paused"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Stores the latest message on the open ticket; the first time only, a reminder."""
+        services = get_services()
+        text = conversation.latest_text(tracker)
+        ticket = services.tickets.add_customer_message(
+            tracker.sender_id,
+            TranscriptLine("customer", text, conversation.latest_time(tracker)),
+        )
+        if ticket is None or tracker.get_slot("handoff_reminded"):
+            return []
+        dispatcher.utter_message(
+            response="utter_handoff_reminder",
+            **answer_time_values(ticket, datetime.now(timezone.utc)),
+        )
+        services.tickets.mark_reminder_sent(ticket.case_number)
+        return [SlotSet("handoff_reminded", True)]
+
+
+class ActionFallback(GuardedAction):
+    """Low confidence: ask to rephrase with quick replies; the second time in a row, hand off."""
+
+    def name(self) -> str:
+        """Rasa name."""
+        return "action_fallback"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Looks at the customer's previous message to tell a first miss from a second."""
+        messages = conversation.user_events(tracker)
+        previous_intents = [conversation.intent_of(event)[0] for event in messages[-2:-1]]
+        if previous_intents == [FALLBACK_INTENT]:
+            return hand_off(dispatcher, tracker, HandoffReason.REPEATED_FALLBACK)
+        dispatcher.utter_message(response="utter_ask_rephrase")
+        return []

@@ -1,0 +1,102 @@
+"""Handing a conversation to a person, and the guard that does it when an action fails.
+
+Every path to a person goes through `hand_off`: it opens the ticket (with transcript and
+summary), tells the customer honestly when a person will answer and their case number,
+stops any form, and pauses the bot through the `handoff_case` slot.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import conversation
+from actions.services import get_services
+from bot.handoff.reasons import HandoffReason
+from bot.handoff.tickets import HandoffRequest, Ticket
+
+logger = logging.getLogger(__name__)
+
+
+def answer_time_values(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """The values the handoff responses need: case number and when a person answers."""
+    services = get_services()
+    return {
+        "case_number": ticket.case_number,
+        "answer_time": services.calendar.human_wait(now),
+        "minutes": services.brand.answer_within_minutes_when_open,
+    }
+
+
+def hand_off(
+    dispatcher: CollectingDispatcher, tracker: Tracker, reason: HandoffReason
+) -> list[EventType]:
+    """Opens (or joins) the conversation's ticket, tells the customer, pauses the bot."""
+    services = get_services()
+    now = datetime.now(timezone.utc)
+    ticket = services.tickets.open_ticket(
+        HandoffRequest(
+            conversation_id=tracker.sender_id,
+            channel=conversation.channel_of(tracker),
+            reason=reason,
+            transcript=conversation.transcript(tracker),
+            customer_name=tracker.get_slot("first_name"),
+            language=tracker.get_slot("language") or services.brand.language,
+            order_number=tracker.get_slot("order_number"),
+            intents_seen=conversation.intents_seen(tracker),
+        )
+    )
+    logger.info(
+        "handoff: case #%s reason=%s priority=%s",
+        ticket.case_number,
+        ticket.reason.value,
+        ticket.priority.value,
+    )
+    dispatcher.utter_message(response=f"utter_handoff_ack_{reason.value}")
+    open_now = services.calendar.is_open(now)
+    dispatcher.utter_message(
+        response="utter_handoff_open_now" if open_now else "utter_handoff_after_hours",
+        **answer_time_values(ticket, now),
+    )
+    return [
+        ActiveLoop(None),
+        SlotSet("requested_slot", None),
+        SlotSet("handoff_case", str(ticket.case_number)),
+        SlotSet("handoff_reminded", False),
+    ]
+
+
+class GuardedAction(Action, abc.ABC):
+    """An action that hands the conversation to a person if it fails, instead of going silent."""
+
+    @abc.abstractmethod
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """The action's own work."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Runs `act`; on any error, logs it (redacted) and hands off."""
+        try:
+            return await self.act(dispatcher, tracker, domain)
+        except Exception:  # noqa: BLE001 - every failure must reach a person, not the void
+            logger.exception("action %s failed; handing off", self.name())
+            dispatcher.messages.clear()
+            try:
+                return hand_off(dispatcher, tracker, HandoffReason.ACTION_ERROR)
+            except Exception:  # noqa: BLE001 - the ticket store itself is down
+                logger.exception("handoff after a failed action failed too")
+                dispatcher.messages.clear()
+                dispatcher.utter_message(
+                    response="utter_technical_problem",
+                    contact_email=get_services().brand.contact.email,
+                )
+                return []

@@ -1,0 +1,50 @@
+"""Session start: who the customer is (from the channel's metadata) and the brand's names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.services import get_services
+
+CARRIED_OVER = ("first_name", "handoff_case", "handoff_reminded", "verified_order", "language")
+
+
+def first_name_from_metadata(metadata: dict[str, Any] | None) -> str | None:
+    """The customer's first name as a channel reports it (`first_name`, or `name`'s first word)."""
+    if not metadata:
+        return None
+    name = metadata.get("first_name") or (str(metadata.get("name") or "").split() or [None])[0]
+    if not name:
+        return None
+    name = str(name).strip()[:40]
+    return name or None
+
+
+class ActionSessionStart(Action):
+    """Starts a session, keeping the pause and the name across sessions."""
+
+    def name(self) -> str:
+        """Rasa name."""
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Carries over what must survive, then fills name and brand slots."""
+        brand = get_services().brand
+        events: list[EventType] = [SessionStarted()]
+        for slot in CARRIED_OVER:
+            value = tracker.get_slot(slot)
+            if value is not None:
+                events.append(SlotSet(slot, value))
+        first_name = first_name_from_metadata(tracker.get_slot("session_started_metadata"))
+        if first_name:
+            events.append(SlotSet("first_name", first_name))
+        events.append(SlotSet("brand_name", brand.name))
+        events.append(SlotSet("bot_name", brand.bot_name))
+        events.append(ActionExecuted("action_listen"))
+        return events

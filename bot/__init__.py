@@ -1,0 +1,1 @@
+"""nightdesk: the product's own code, everything that is not Rasa configuration."""

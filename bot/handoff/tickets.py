@@ -1,0 +1,281 @@
+"""Handoff tickets: opening one with its packet, following it, handing it back.
+
+A ticket is what an agent picks up in the morning: who, why, how urgent, which order,
+a summary, and the transcript with personal data redacted for display. At most one
+ticket is open per conversation; a second handoff in the same conversation joins it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from bot.handoff.redaction import redact
+from sqlalchemy.engine import Engine
+
+from bot.handoff.reasons import HandoffReason, Priority, priority_for
+from bot.hours import OfficeCalendar
+from bot.store import TicketRow, session_scope
+
+OPEN = "open"
+HANDED_BACK = "handed_back"
+
+
+class TicketError(LookupError):
+    """The ticket does not exist, or is not in a state that allows the change."""
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    """One message of the conversation: who sent it ("customer", "bot", "agent"), text, time."""
+
+    sender: str
+    text: str
+    at: datetime
+
+    def redacted(self) -> TranscriptLine:
+        """The same line with personal data replaced by placeholders."""
+        return TranscriptLine(self.sender, redact(self.text), self.at)
+
+    def to_json(self) -> dict[str, str]:
+        """A JSON-ready dict."""
+        return {"sender": self.sender, "text": self.text, "at": self.at.isoformat()}
+
+    @staticmethod
+    def from_json(data: dict[str, str]) -> TranscriptLine:
+        """The inverse of `to_json`."""
+        return TranscriptLine(data["sender"], data["text"], datetime.fromisoformat(data["at"]))
+
+
+@dataclass(frozen=True)
+class HandoffRequest:
+    """Everything the bot knows when it decides a person must take over."""
+
+    conversation_id: str
+    channel: str
+    reason: HandoffReason
+    transcript: list[TranscriptLine]
+    customer_name: str | None = None
+    language: str = "en"
+    order_number: str | None = None
+    intents_seen: list[tuple[str, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A stored ticket."""
+
+    case_number: int
+    conversation_id: str
+    channel: str
+    customer_name: str | None
+    reason: HandoffReason
+    priority: Priority
+    language: str
+    order_number: str | None
+    summary: str
+    transcript: list[TranscriptLine]
+    status: str
+    created_at: datetime
+    expected_answer_at: datetime
+    reminder_sent: bool
+    handed_back_by: str | None = None
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _ticket_from_row(row: TicketRow) -> Ticket:
+    return Ticket(
+        case_number=row.id,
+        conversation_id=row.conversation_id,
+        channel=row.channel,
+        customer_name=row.customer_name,
+        reason=HandoffReason(row.reason),
+        priority=Priority(row.priority),
+        language=row.language,
+        order_number=row.order_number,
+        summary=row.summary,
+        transcript=[TranscriptLine.from_json(item) for item in json.loads(row.transcript)],
+        status=row.status,
+        created_at=_utc(row.created_at),
+        expected_answer_at=_utc(row.expected_answer_at),
+        reminder_sent=bool(row.reminder_sent),
+        handed_back_by=row.handed_back_by,
+    )
+
+
+_REASON_LABELS = {
+    HandoffReason.HUMAN_REQUEST: "Customer asked for a person",
+    HandoffReason.COMPLAINT: "Complaint",
+    HandoffReason.ABUSE: "Abusive message",
+    HandoffReason.PAYMENT_ISSUE: "Payment problem",
+    HandoffReason.CANCEL_ORDER: "Wants to cancel an order",
+    HandoffReason.CHANGE_ADDRESS: "Wants to change the delivery address",
+    HandoffReason.REPEATED_FALLBACK: "Bot did not understand twice in a row",
+    HandoffReason.FAILED_PROOF: "Could not prove the order is theirs (attempt limit reached)",
+    HandoffReason.ACTION_ERROR: "The bot hit a technical error",
+}
+
+
+def summarise(request: HandoffRequest) -> str:
+    """A few lines an agent reads first; personal data redacted."""
+    parts = [_REASON_LABELS[request.reason] + "."]
+    parts.append(f"Customer: {request.customer_name or 'name unknown'} ({request.channel}).")
+    if request.order_number:
+        parts.append(f"Order mentioned: {request.order_number}.")
+    customer_lines = [line for line in request.transcript if line.sender == "customer"]
+    if customer_lines:
+        parts.append(f'Last message: "{redact(customer_lines[-1].text)[:300]}".')
+    if request.intents_seen:
+        seen = ", ".join(f"{name} ({confidence:.2f})" for name, confidence in request.intents_seen)
+        parts.append(f"Bot understood: {seen}.")
+    return " ".join(parts)
+
+
+class TicketService:
+    """Opens, reads and updates handoff tickets in the product database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        calendar: OfficeCalendar,
+        answer_within: timedelta,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
+        """Uses `calendar` and `answer_within` (when open) to promise an answer time."""
+        self._engine = engine
+        self._calendar = calendar
+        self._answer_within = answer_within
+        self._clock = clock
+
+    def expected_answer_at(self, now: datetime) -> datetime:
+        """When a person will answer a case opened at `now`."""
+        if self._calendar.is_open(now):
+            return now + self._answer_within
+        opening = self._calendar.next_opening(now)
+        return opening if opening is not None else now + timedelta(days=1)
+
+    def open_ticket(self, request: HandoffRequest) -> Ticket:
+        """Opens a ticket for the conversation, or returns the one already open there."""
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            existing = (
+                session.query(TicketRow)
+                .filter_by(conversation_id=request.conversation_id, status=OPEN)
+                .order_by(TicketRow.id.desc())
+                .first()
+            )
+            if existing is not None:
+                return _ticket_from_row(existing)
+            texts = [line.text for line in request.transcript if line.sender == "customer"]
+            row = TicketRow(
+                conversation_id=request.conversation_id,
+                channel=request.channel,
+                customer_name=request.customer_name,
+                reason=request.reason.value,
+                priority=priority_for(request.reason, texts).value,
+                language=request.language,
+                order_number=request.order_number,
+                summary=summarise(request),
+                transcript=json.dumps(
+                    [line.redacted().to_json() for line in request.transcript]
+                ),
+                status=OPEN,
+                created_at=now,
+                expected_answer_at=self.expected_answer_at(now),
+                reminder_sent=False,
+            )
+            session.add(row)
+            session.flush()
+            return _ticket_from_row(row)
+
+    def get(self, case_number: int) -> Ticket:
+        """The ticket with this case number.
+
+        Raises:
+            TicketError: there is none.
+        """
+        with session_scope(self._engine) as session:
+            row = session.get(TicketRow, case_number)
+            if row is None:
+                raise TicketError(f"no case #{case_number}")
+            return _ticket_from_row(row)
+
+    def open_for_conversation(self, conversation_id: str) -> Ticket | None:
+        """The open ticket of a conversation, if any."""
+        with session_scope(self._engine) as session:
+            row = (
+                session.query(TicketRow)
+                .filter_by(conversation_id=conversation_id, status=OPEN)
+                .order_by(TicketRow.id.desc())
+                .first()
+            )
+            return None if row is None else _ticket_from_row(row)
+
+    def list_open(self) -> list[Ticket]:
+        """Open tickets, most urgent first, then oldest first."""
+        with session_scope(self._engine) as session:
+            rows = session.query(TicketRow).filter_by(status=OPEN).all()
+            tickets = [_ticket_from_row(row) for row in rows]
+        return sorted(tickets, key=lambda t: (t.priority.rank, t.created_at, t.case_number))
+
+    def add_customer_message(self, conversation_id: str, line: TranscriptLine) -> Ticket | None:
+        """Appends a message that arrived while a person owns the conversation (redacted).
+
+        Returns:
+            The updated ticket, or None when the conversation has no open ticket.
+        """
+        with session_scope(self._engine) as session:
+            row = (
+                session.query(TicketRow)
+                .filter_by(conversation_id=conversation_id, status=OPEN)
+                .order_by(TicketRow.id.desc())
+                .with_for_update()
+                .first()
+            )
+            if row is None:
+                return None
+            transcript = json.loads(row.transcript)
+            transcript.append(line.redacted().to_json())
+            row.transcript = json.dumps(transcript)
+            if line.sender == "customer" and looks_more_urgent(line.text, row.priority):
+                row.priority = Priority.URGENT.value
+            session.flush()
+            return _ticket_from_row(row)
+
+    def mark_reminder_sent(self, case_number: int) -> None:
+        """Remembers that the customer got the one "your case is with our team" reminder."""
+        with session_scope(self._engine) as session:
+            row = session.get(TicketRow, case_number)
+            if row is None:
+                raise TicketError(f"no case #{case_number}")
+            row.reminder_sent = True
+
+    def hand_back(self, case_number: int, by: str) -> Ticket:
+        """Closes the person's turn: the bot may answer this conversation again.
+
+        Raises:
+            TicketError: no such case, or it is not open.
+        """
+        with session_scope(self._engine) as session:
+            row = session.get(TicketRow, case_number, with_for_update=True)
+            if row is None:
+                raise TicketError(f"no case #{case_number}")
+            if row.status != OPEN:
+                raise TicketError(f"case #{case_number} is {row.status}, not open")
+            row.status = HANDED_BACK
+            row.handed_back_at = self._clock()
+            row.handed_back_by = by
+            session.flush()
+            return _ticket_from_row(row)
+
+
+def looks_more_urgent(text: str, current_priority: str) -> bool:
+    """Whether a new customer message should raise the ticket to URGENT."""
+    return current_priority != Priority.URGENT.value and priority_for(
+        HandoffReason.HUMAN_REQUEST, [text]
+    ) is Priority.URGENT

@@ -1,0 +1,133 @@
+"""Typed settings for every nightdesk process: `.env` and `brand.yml`, read once.
+
+This is the only module that reads the environment. Everything else asks
+`get_settings()` (secrets, URLs, limits) or `get_brand()` (the brand's facts).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from bot.settings.brand import Brand, BrandError, load_brand
+
+__all__ = ["Brand", "BrandError", "Settings", "get_brand", "get_settings", "load_settings"]
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DEFAULT_DATABASE_URL = "sqlite:///var/nightdesk.db"
+
+
+class SettingsError(ValueError):
+    """A value in `.env` or the environment is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a nightdesk process needs to know about its surroundings."""
+
+    project_dir: Path
+    database_url: str
+    brand_file: Path
+    orders_backend: str
+    shop_api_url: str | None
+    shop_api_token: str | None
+    rasa_url: str
+    rasa_auth_token: str
+    action_server_url: str
+    proof_max_failures: int
+
+    def as_environment(self) -> dict[str, str]:
+        """The settings as environment variables, for child processes we start."""
+        env = {
+            "NIGHTDESK_HOME": str(self.project_dir),
+            "DATABASE_URL": self.database_url,
+            "BRAND_FILE": str(self.brand_file),
+            "ORDERS_BACKEND": self.orders_backend,
+            "RASA_URL": self.rasa_url,
+            "RASA_AUTH_TOKEN": self.rasa_auth_token,
+            "ACTION_SERVER_URL": self.action_server_url,
+            "PROOF_MAX_FAILURES": str(self.proof_max_failures),
+        }
+        if self.shop_api_url:
+            env["SHOP_API_URL"] = self.shop_api_url
+        if self.shop_api_token:
+            env["SHOP_API_TOKEN"] = self.shop_api_token
+        return env
+
+
+def _absolute_sqlite_url(url: str, base: Path) -> str:
+    """Turns `sqlite:///relative/path.db` into an absolute path under `base`."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == "sqlite:///:memory:":
+        return url
+    path = Path(url[len(prefix) :])
+    if not path.is_absolute():
+        path = base / path
+    return prefix + str(path)
+
+
+def _positive_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a whole number, got {raw!r}") from None
+    if value < 1:
+        raise SettingsError(f"{name}: must be at least 1, got {value}")
+    return value
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Reads `.env` (without overriding real environment variables) into `Settings`.
+
+    Args:
+        environ: the variables to read; defaults to `os.environ` after loading `.env`.
+
+    Raises:
+        SettingsError: a variable has a value nightdesk cannot use.
+    """
+    if environ is None:
+        home = Path(os.environ.get("NIGHTDESK_HOME", PROJECT_DIR))
+        load_dotenv(home / ".env", override=False)
+        environ = dict(os.environ)
+    project_dir = Path(environ.get("NIGHTDESK_HOME", PROJECT_DIR)).resolve()
+    backend = environ.get("ORDERS_BACKEND", "sql").strip().lower() or "sql"
+    if backend not in {"sql", "http"}:
+        raise SettingsError(f"ORDERS_BACKEND: expected 'sql' or 'http', got {backend!r}")
+    shop_api_url = environ.get("SHOP_API_URL", "").strip() or None
+    if backend == "http" and not shop_api_url:
+        raise SettingsError("SHOP_API_URL: required when ORDERS_BACKEND=http")
+    brand_file = Path(environ.get("BRAND_FILE", "brand.yml"))
+    if not brand_file.is_absolute():
+        brand_file = project_dir / brand_file
+    return Settings(
+        project_dir=project_dir,
+        database_url=_absolute_sqlite_url(
+            environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL, project_dir
+        ),
+        brand_file=brand_file,
+        orders_backend=backend,
+        shop_api_url=shop_api_url,
+        shop_api_token=environ.get("SHOP_API_TOKEN", "").strip() or None,
+        rasa_url=environ.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+        rasa_auth_token=environ.get("RASA_AUTH_TOKEN", "change-me-local-token"),
+        action_server_url=environ.get("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook"),
+        proof_max_failures=_positive_int(
+            "PROOF_MAX_FAILURES", environ.get("PROOF_MAX_FAILURES", "3")
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, loaded on first use."""
+    return load_settings()
+
+
+@lru_cache(maxsize=1)
+def get_brand() -> Brand:
+    """The process-wide brand facts, loaded and validated on first use."""
+    return load_brand(get_settings().brand_file)

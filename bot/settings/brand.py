@@ -1,0 +1,915 @@
+"""Load and validate the brand's facts file (``brand.yml``) into typed settings.
+
+A brand edits ``brand.yml``, never the code. This module reads that file once,
+checks every value, and returns frozen dataclasses the rest of the bot can trust.
+Any mistake raises :class:`BrandError` with the file name and the exact key path
+that is wrong (``office_hours.monday[1]``, ``shipping.zones[2].cost``...), so the
+person editing the file knows what to fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, time
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+__all__ = [
+    "DEFAULT_BRAND_PATH",
+    "Brand",
+    "BrandError",
+    "Contact",
+    "Express",
+    "Refunds",
+    "Returns",
+    "Shift",
+    "Shipping",
+    "ShippingZone",
+    "WEEKDAYS",
+    "country_key",
+    "format_money",
+    "load_brand",
+]
+
+DEFAULT_BRAND_PATH = Path(__file__).resolve().parents[2] / "brand.yml"
+"""Where the project keeps its ``brand.yml`` (the repository root)."""
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+"""Weekday keys of ``office_hours``, in ``date.weekday()`` order (0 = Monday)."""
+
+
+class BrandError(ValueError):
+    """A problem in the brand file, reported with the file and the key path.
+
+    The message always reads ``<file>: <where>: <problem>``, for example
+    ``brand.yml: returns.window_days: missing``. ``<where>`` is the key path, or
+    ``line N, column M`` for YAML syntax errors, and is left out for problems
+    with the file as a whole (unreadable, empty).
+
+    Attributes:
+        file: The file name as it was given to :func:`load_brand`.
+        key_path: The dotted key path that is wrong, or ``None``.
+        problem: What is wrong, in plain words.
+        line: 1-based line number for YAML syntax errors, else ``None``.
+    """
+
+    def __init__(
+        self,
+        file: str,
+        key_path: str | None,
+        problem: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        """Build the error and its message.
+
+        Args:
+            file: The file name to show.
+            key_path: The key path that is wrong, if known.
+            problem: What is wrong.
+            line: 1-based line of a syntax error, if any.
+            column: 1-based column of a syntax error, if any.
+        """
+        where = key_path
+        if where is None and line is not None:
+            where = f"line {line}" if column is None else f"line {line}, column {column}"
+        super().__init__(": ".join(part for part in (file, where, problem) if part))
+        self.file = file
+        self.key_path = key_path
+        self.problem = problem
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One stretch of office hours on a weekday, in the brand's time zone.
+
+    Attributes:
+        start: When the shift starts (inclusive).
+        end: When the shift ends (exclusive); always after ``start``.
+    """
+
+    start: time
+    end: time
+
+    def contains(self, moment: time) -> bool:
+        """Tell whether a wall-clock time falls inside the shift.
+
+        Args:
+            moment: A local wall-clock time.
+
+        Returns:
+            True when ``start <= moment < end``.
+        """
+        return self.start <= moment < self.end
+
+    def __str__(self) -> str:
+        """Show the shift the way brand.yml writes it, e.g. ``09:00-13:00``."""
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+@dataclass(frozen=True)
+class ShippingZone:
+    """A group of countries sharing the same delivery time and cost.
+
+    Attributes:
+        name: The zone's display name.
+        countries: Country names as written in brand.yml.
+        delivery_days: Working days to deliver, e.g. ``"3-5"`` or ``"1"``.
+        cost: Standard shipping cost in the shipping currency.
+    """
+
+    name: str
+    countries: tuple[str, ...]
+    delivery_days: str
+    cost: float
+
+
+@dataclass(frozen=True)
+class Express:
+    """The express delivery option.
+
+    Attributes:
+        available: Whether express delivery is offered at all.
+        delivery_days: Working days to deliver, e.g. ``"1"``.
+        cost: Express shipping cost in the shipping currency.
+        countries: Countries express delivery goes to.
+        order_before: Local cut-off time for same-day dispatch.
+    """
+
+    available: bool
+    delivery_days: str
+    cost: float
+    countries: tuple[str, ...]
+    order_before: time
+
+
+@dataclass(frozen=True)
+class Shipping:
+    """Shipping facts: currency, zones, carriers and express delivery.
+
+    Attributes:
+        currency: ISO 4217 code, e.g. ``"EUR"``.
+        free_shipping_threshold: Order total from which standard shipping is free.
+        carriers: Carrier names.
+        zones: Shipping zones; a country is in at most one zone.
+        express: The express delivery option.
+    """
+
+    currency: str
+    free_shipping_threshold: float
+    carriers: tuple[str, ...]
+    zones: tuple[ShippingZone, ...]
+    express: Express
+
+    def zone_for(self, country: str) -> ShippingZone | None:
+        """Find the zone that ships to a country.
+
+        Matching ignores case, accents, surrounding spaces and a leading
+        "the", and knows common variants such as "UK", "USA", "Deutschland"
+        or "Holland".
+
+        Args:
+            country: A country name as a customer may write it.
+
+        Returns:
+            The matching zone, or ``None`` when no zone ships there.
+        """
+        key = country_key(country)
+        if not key:
+            return None
+        for zone in self.zones:
+            if any(country_key(listed) == key for listed in zone.countries):
+                return zone
+        return None
+
+    def express_for(self, country: str) -> bool:
+        """Tell whether express delivery is offered to a country.
+
+        Args:
+            country: A country name as a customer may write it.
+
+        Returns:
+            True when express is available and lists that country.
+        """
+        key = country_key(country)
+        if not key or not self.express.available:
+            return False
+        return any(country_key(listed) == key for listed in self.express.countries)
+
+
+@dataclass(frozen=True)
+class Returns:
+    """Return policy.
+
+    Attributes:
+        window_days: Days after delivery within which items can be returned.
+        conditions: Conditions a return must meet, one sentence each.
+        label: How the customer gets the return label.
+        label_cost: What the return label costs (0 when free).
+        exchanges: How exchanges work.
+    """
+
+    window_days: int
+    conditions: tuple[str, ...]
+    label: str
+    label_cost: float
+    exchanges: str
+
+
+@dataclass(frozen=True)
+class Refunds:
+    """Refund timing.
+
+    Attributes:
+        days_by_payment_method: Working days for the money to arrive, by
+            payment method (``card``, ``paypal``...), as ``"5-10"`` or ``"1"``.
+    """
+
+    days_by_payment_method: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Ways to reach a person.
+
+    Attributes:
+        email: Support e-mail address.
+        phone: Support phone number as it should be shown.
+        messenger: Messenger link.
+        website: Help-centre web page.
+    """
+
+    email: str
+    phone: str
+    messenger: str
+    website: str
+
+
+@dataclass(frozen=True)
+class Brand:
+    """Everything brand.yml says, validated.
+
+    Attributes:
+        name: The brand's name.
+        bot_name: The bot's display name.
+        avatar_url: The bot's avatar image URL.
+        language: Language tag, e.g. ``"en"``.
+        timezone: The brand's time zone.
+        office_hours: Shifts per weekday (0 = Monday ... 6 = Sunday), sorted,
+            non-overlapping; an empty tuple means closed. All seven days present.
+        holidays: Dates the team is closed all day.
+        answer_within_minutes_when_open: Usual answer time for a handed-off
+            case while the team is open.
+        shipping: Shipping facts.
+        returns: Return policy.
+        refunds: Refund timing.
+        contact: Contact details.
+    """
+
+    name: str
+    bot_name: str
+    avatar_url: str
+    language: str
+    timezone: ZoneInfo
+    office_hours: dict[int, tuple[Shift, ...]]
+    holidays: frozenset[date]
+    answer_within_minutes_when_open: int
+    shipping: Shipping
+    returns: Returns
+    refunds: Refunds
+    contact: Contact
+
+
+# --------------------------------------------------------------------------- money
+
+_CURRENCY_SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$"}
+
+
+def format_money(amount: float, currency: str) -> str:
+    """Format an amount for a customer, e.g. ``€9.90`` or ``9.90 CHF``.
+
+    Euro, pound and dollar amounts get their symbol in front; other currencies
+    get their code after the number. Two decimals, comma thousands separator.
+
+    Args:
+        amount: The amount.
+        currency: ISO 4217 code (any case).
+
+    Returns:
+        The formatted amount.
+    """
+    code = currency.strip().upper()
+    digits = f"{abs(amount):,.2f}"
+    sign = "-" if amount < 0 and digits.strip("0.,") else ""
+    symbol = _CURRENCY_SYMBOLS.get(code)
+    if symbol:
+        return f"{sign}{symbol}{digits}"
+    return f"{sign}{digits} {code}"
+
+
+# ------------------------------------------------------------------------ countries
+
+_COUNTRY_ALIASES = {
+    "uk": "united kingdom",
+    "gb": "united kingdom",
+    "great britain": "united kingdom",
+    "britain": "united kingdom",
+    "england": "united kingdom",
+    "scotland": "united kingdom",
+    "wales": "united kingdom",
+    "northern ireland": "united kingdom",
+    "us": "united states",
+    "usa": "united states",
+    "america": "united states",
+    "united states of america": "united states",
+    "deutschland": "germany",
+    "italia": "italy",
+    "espana": "spain",
+    "holland": "netherlands",
+    "nederland": "netherlands",
+    "schweiz": "switzerland",
+    "suisse": "switzerland",
+    "svizzera": "switzerland",
+    "osterreich": "austria",
+    "belgique": "belgium",
+    "belgie": "belgium",
+    "polska": "poland",
+    "sverige": "sweden",
+    "danmark": "denmark",
+    "norge": "norway",
+    "eire": "ireland",
+    "nippon": "japan",
+    "nihon": "japan",
+}
+
+
+def country_key(name: str) -> str:
+    """Reduce a country name to a comparable key.
+
+    Lower-cases, drops accents, dots and a leading "the", collapses spaces and
+    maps known variants to one English name ("U.S.A." and "America" both give
+    ``"united states"``).
+
+    Args:
+        name: A country name.
+
+    Returns:
+        The key; empty for a blank name.
+    """
+    if not isinstance(name, str):
+        return ""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    words = plain.replace(".", "").split()
+    if len(words) > 1 and words[0] == "the":
+        words = words[1:]
+    key = " ".join(words)
+    return _COUNTRY_ALIASES.get(key, key)
+
+
+# ----------------------------------------------------------------------------- YAML
+
+
+class _BrandLoader(yaml.SafeLoader):
+    """Safe YAML loader tuned for brand.yml.
+
+    Unlike PyYAML's default, it keeps ``13:00`` as text (not the base-60
+    number 780) and dates as text (so a bad date is reported with its key
+    instead of crashing the parser), and it rejects a key written twice.
+    """
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        """Build a mapping, refusing duplicate keys.
+
+        Args:
+            node: The mapping node.
+            deep: Whether to build nested values immediately.
+
+        Returns:
+            The mapping.
+
+        Raises:
+            yaml.constructor.ConstructorError: If a key appears twice.
+        """
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                if key_node.value in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f'the key "{key_node.value}" is written twice',
+                        key_node.start_mark,
+                    )
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _configure_loader() -> None:
+    """Replace the number and date resolvers of :class:`_BrandLoader`."""
+    replaced = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"}
+    _BrandLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in replaced]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    whole = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$")
+    decimal = re.compile(
+        r"^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    )
+    _BrandLoader.add_implicit_resolver("tag:yaml.org,2002:int", whole, list("-+0123456789"))
+    _BrandLoader.add_implicit_resolver("tag:yaml.org,2002:float", decimal, list("-+0123456789."))
+
+
+_configure_loader()
+
+
+# ------------------------------------------------------------------------ validation
+
+
+class _Problem(Exception):
+    """A validation failure at a key path; turned into :class:`BrandError`."""
+
+    def __init__(self, key_path: str, problem: str) -> None:
+        """Remember where and what.
+
+        Args:
+            key_path: The key path that is wrong.
+            problem: What is wrong.
+        """
+        super().__init__(f"{key_path}: {problem}")
+        self.key_path = key_path
+        self.problem = problem
+
+
+def _key(path: str, name: object) -> str:
+    """Extend a key path with a mapping key."""
+    return f"{path}.{name}" if path else str(name)
+
+
+def _item(path: str, index: int) -> str:
+    """Extend a key path with a list index."""
+    return f"{path}[{index}]"
+
+
+def _show(value: object) -> str:
+    """Describe a YAML value for an error message."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _fields(value: object, path: str, names: tuple[str, ...]) -> dict[str, Any]:
+    """Check a mapping has exactly the expected keys and return it.
+
+    Args:
+        value: The YAML value.
+        path: Its key path.
+        names: The keys it must have, in the order to report missing ones.
+
+    Returns:
+        The mapping.
+
+    Raises:
+        _Problem: If it is not a mapping, has an unknown key or misses one.
+    """
+    mapping = _mapping(value, path)
+    for name in mapping:
+        if name not in names:
+            hint = difflib.get_close_matches(str(name), names, n=1)
+            suggestion = (
+                f"did you mean {hint[0]}?" if hint else f"expected one of {', '.join(names)}"
+            )
+            raise _Problem(_key(path, name), f"unknown key ({suggestion})")
+    for name in names:
+        if name not in mapping:
+            raise _Problem(_key(path, name), "missing")
+    return mapping
+
+
+def _mapping(value: object, path: str) -> dict[Any, Any]:
+    """Require a mapping."""
+    if not isinstance(value, dict):
+        raise _Problem(path, f"expected a mapping of keys, got {_show(value)}")
+    return value
+
+
+def _list(value: object, path: str) -> list[Any]:
+    """Require a list."""
+    if not isinstance(value, list):
+        raise _Problem(path, f"expected a list, got {_show(value)}")
+    return value
+
+
+def _text(value: object, path: str) -> str:
+    """Require non-empty text and return it stripped."""
+    if not isinstance(value, str):
+        raise _Problem(path, f"expected text, got {_show(value)}")
+    if not value.strip():
+        raise _Problem(path, "must not be empty")
+    return value.strip()
+
+
+def _texts(value: object, path: str, *, allow_empty: bool = True) -> tuple[str, ...]:
+    """Require a list of non-empty texts."""
+    items = _list(value, path)
+    if not items and not allow_empty:
+        raise _Problem(path, "must list at least one item")
+    return tuple(_text(item, _item(path, index)) for index, item in enumerate(items))
+
+
+def _number(value: object, path: str) -> float:
+    """Require a finite, non-negative number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Problem(path, f"expected a number, got {_show(value)}")
+    if not math.isfinite(value):
+        raise _Problem(path, f"expected a finite number, got {_show(value)}")
+    if value < 0:
+        raise _Problem(path, f"must not be negative, got {_show(value)}")
+    return float(value)
+
+
+def _whole(value: object, path: str) -> int:
+    """Require a non-negative whole number."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Problem(path, f"expected a whole number, got {_show(value)}")
+    if value < 0:
+        raise _Problem(path, f"must not be negative, got {_show(value)}")
+    return value
+
+
+def _flag(value: object, path: str) -> bool:
+    """Require true or false."""
+    if not isinstance(value, bool):
+        raise _Problem(path, f"expected true or false, got {_show(value)}")
+    return value
+
+
+_CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+_DAYS = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+_ISO_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+_CURRENCY = re.compile(r"^[A-Za-z]{3}$")
+
+
+def _parse_clock(text: str) -> time | None:
+    """Parse ``HH:MM`` (24-hour) or return ``None``."""
+    match = _CLOCK.match(text)
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+def _clock(value: object, path: str) -> time:
+    """Require a time of day like ``13:00``."""
+    parsed = _parse_clock(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise _Problem(path, f'expected a time like "13:00", got {_show(value)}')
+    return parsed
+
+
+def _days(value: object, path: str) -> str:
+    """Require a number of days like ``1`` or a range like ``5-10``."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    match = _DAYS.match(text) if isinstance(text, str) else None
+    if not match:
+        raise _Problem(path, f'expected a number of days like "5-10" or "1", got {_show(value)}')
+    low, high = match.group(1), match.group(2)
+    if high is None:
+        return str(int(low))
+    if int(high) < int(low):
+        raise _Problem(path, f"{_show(value)} ends before it starts")
+    return f"{int(low)}-{int(high)}"
+
+
+def _url(value: object, path: str) -> str:
+    """Require an http(s) URL."""
+    text = _text(value, path)
+    if not re.match(r"^https?://\S+$", text):
+        raise _Problem(path, f"expected a web address starting with https://, got {_show(value)}")
+    return text
+
+
+def _timezone(value: object, path: str) -> ZoneInfo:
+    """Require a known IANA time zone name."""
+    name = _text(value, path)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _Problem(path, f"unknown time zone {_show(name)}") from None
+
+
+def _shift(value: object, path: str) -> Shift:
+    """Parse one shift ``HH:MM-HH:MM``."""
+    parts = value.split("-") if isinstance(value, str) else []
+    clocks = [_parse_clock(part) for part in parts]
+    if len(clocks) != 2 or clocks[0] is None or clocks[1] is None:
+        raise _Problem(path, f'expected a shift like "09:00-13:00", got {_show(value)}')
+    start, end = clocks
+    if end == start:
+        raise _Problem(path, f"{_show(value)} is empty (it starts and ends at the same time)")
+    if end < start:
+        raise _Problem(path, f"{_show(value)} ends before it starts")
+    return Shift(start, end)
+
+
+def _day_shifts(value: object, path: str) -> tuple[Shift, ...]:
+    """Parse one weekday's shifts, sorted; overlapping shifts are refused."""
+    if value is None:
+        return ()
+    items = _list(value, path)
+    parsed = [(_shift(item, _item(path, index)), index) for index, item in enumerate(items)]
+    parsed.sort(key=lambda pair: (pair[0].start, pair[1]))
+    for (earlier, earlier_index), (later, later_index) in pairwise(parsed):
+        if later.start < earlier.end:
+            # Report the shift written further down the list, naming the one it clashes with.
+            if later_index > earlier_index:
+                index, other = later_index, earlier
+            else:
+                index, other = earlier_index, later
+            raise _Problem(_item(path, index), f'{_show(items[index])} overlaps "{other}"')
+    return tuple(shift for shift, _ in parsed)
+
+
+def _office_hours(value: object, path: str) -> dict[int, tuple[Shift, ...]]:
+    """Parse ``office_hours`` into shifts per weekday number."""
+    mapping = _mapping(value, path)
+    days: dict[int, tuple[Shift, ...]] = {}
+    for name, shifts in mapping.items():
+        normal = name.strip().lower() if isinstance(name, str) else None
+        if normal not in WEEKDAYS:
+            raise _Problem(
+                _key(path, name), f"{_show(name)} is not a weekday (expected {', '.join(WEEKDAYS)})"
+            )
+        weekday = WEEKDAYS.index(normal)
+        if weekday in days:
+            raise _Problem(_key(path, name), f"{normal} is given twice")
+        days[weekday] = _day_shifts(shifts, _key(path, name))
+    for weekday, name in enumerate(WEEKDAYS):
+        if weekday not in days:
+            raise _Problem(_key(path, name), "missing (use [] for a day the team is closed)")
+    return dict(sorted(days.items()))
+
+
+def _holidays(value: object, path: str) -> frozenset[date]:
+    """Parse the list of holiday dates."""
+    if value is None:
+        return frozenset()
+    found: set[date] = set()
+    for index, item in enumerate(_list(value, path)):
+        where = _item(path, index)
+        if isinstance(item, date):
+            found.add(item)
+            continue
+        if not isinstance(item, str) or not _ISO_DATE.match(item):
+            raise _Problem(where, f'expected a date like "2026-12-25", got {_show(item)}')
+        try:
+            found.add(date.fromisoformat(item.strip()))
+        except ValueError as error:
+            raise _Problem(where, f"{_show(item)} is not a valid date ({error})") from None
+    return frozenset(found)
+
+
+def _zones(value: object, path: str) -> tuple[ShippingZone, ...]:
+    """Parse shipping zones; a country may appear in one zone only."""
+    items = _list(value, path)
+    if not items:
+        raise _Problem(path, "must list at least one zone")
+    zones: list[ShippingZone] = []
+    owners: dict[str, int] = {}
+    names: dict[str, int] = {}
+    for index, item in enumerate(items):
+        where = _item(path, index)
+        fields = _fields(item, where, ("name", "countries", "delivery_days", "cost"))
+        name = _text(fields["name"], _key(where, "name"))
+        if name.casefold() in names:
+            raise _Problem(_key(where, "name"), f"zone {_show(name)} is defined twice")
+        names[name.casefold()] = index
+        countries = _texts(fields["countries"], _key(where, "countries"), allow_empty=False)
+        for position, country in enumerate(countries):
+            key = country_key(country)
+            if key in owners:
+                owner = owners[key]
+                raise _Problem(
+                    _item(_key(where, "countries"), position),
+                    f'{_show(country)} is already in zone "{_zone_name(zones, owner, name)}"'
+                    f" ({_item(path, owner)})",
+                )
+            owners[key] = index
+        zones.append(
+            ShippingZone(
+                name=name,
+                countries=countries,
+                delivery_days=_days(fields["delivery_days"], _key(where, "delivery_days")),
+                cost=_number(fields["cost"], _key(where, "cost")),
+            )
+        )
+    return tuple(zones)
+
+
+def _zone_name(zones: list[ShippingZone], index: int, current: str) -> str:
+    """Name of an already parsed zone, or of the zone being parsed."""
+    return zones[index].name if index < len(zones) else current
+
+
+def _express(value: object, path: str, zones: tuple[ShippingZone, ...]) -> Express:
+    """Parse the express option; its countries must be in some zone."""
+    fields = _fields(
+        value, path, ("available", "delivery_days", "cost", "countries", "order_before")
+    )
+    available = _flag(fields["available"], _key(path, "available"))
+    countries = _texts(fields["countries"] or [], _key(path, "countries"))
+    if available and not countries:
+        raise _Problem(
+            _key(path, "countries"), "must list at least one country when express is available"
+        )
+    shipping_keys = {country_key(country) for zone in zones for country in zone.countries}
+    for index, country in enumerate(countries):
+        if country_key(country) not in shipping_keys:
+            raise _Problem(
+                _item(_key(path, "countries"), index),
+                f"{_show(country)} is not in any shipping zone",
+            )
+    return Express(
+        available=available,
+        delivery_days=_days(fields["delivery_days"], _key(path, "delivery_days")),
+        cost=_number(fields["cost"], _key(path, "cost")),
+        countries=countries,
+        order_before=_clock(fields["order_before"], _key(path, "order_before")),
+    )
+
+
+def _shipping(value: object, path: str) -> Shipping:
+    """Parse the ``shipping`` section."""
+    fields = _fields(
+        value, path, ("currency", "free_shipping_threshold", "carriers", "zones", "express")
+    )
+    currency = _text(fields["currency"], _key(path, "currency"))
+    if not _CURRENCY.match(currency):
+        raise _Problem(
+            _key(path, "currency"),
+            f'expected a three-letter currency code like "EUR", got {_show(currency)}',
+        )
+    zones = _zones(fields["zones"], _key(path, "zones"))
+    return Shipping(
+        currency=currency.upper(),
+        free_shipping_threshold=_number(
+            fields["free_shipping_threshold"], _key(path, "free_shipping_threshold")
+        ),
+        carriers=_texts(fields["carriers"], _key(path, "carriers")),
+        zones=zones,
+        express=_express(fields["express"], _key(path, "express"), zones),
+    )
+
+
+def _returns(value: object, path: str) -> Returns:
+    """Parse the ``returns`` section."""
+    fields = _fields(value, path, ("window_days", "conditions", "label", "label_cost", "exchanges"))
+    return Returns(
+        window_days=_whole(fields["window_days"], _key(path, "window_days")),
+        conditions=_texts(fields["conditions"], _key(path, "conditions")),
+        label=_text(fields["label"], _key(path, "label")),
+        label_cost=_number(fields["label_cost"], _key(path, "label_cost")),
+        exchanges=_text(fields["exchanges"], _key(path, "exchanges")),
+    )
+
+
+def _refunds(value: object, path: str) -> Refunds:
+    """Parse the ``refunds`` section."""
+    fields = _fields(value, path, ("days_by_payment_method",))
+    where = _key(path, "days_by_payment_method")
+    methods = _mapping(fields["days_by_payment_method"], where)
+    if not methods:
+        raise _Problem(where, "must list at least one payment method")
+    days: dict[str, str] = {}
+    for method, value_days in methods.items():
+        if not isinstance(method, str) or not method.strip():
+            raise _Problem(
+                _key(where, method), f"expected a payment method name, got {_show(method)}"
+            )
+        days[method.strip()] = _days(value_days, _key(where, method))
+    return Refunds(days_by_payment_method=days)
+
+
+def _contact(value: object, path: str) -> Contact:
+    """Parse the ``contact`` section."""
+    fields = _fields(value, path, ("email", "phone", "messenger", "website"))
+    email = _text(fields["email"], _key(path, "email"))
+    if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
+        raise _Problem(_key(path, "email"), f"expected an e-mail address, got {_show(email)}")
+    return Contact(
+        email=email,
+        phone=_text(fields["phone"], _key(path, "phone")),
+        messenger=_url(fields["messenger"], _key(path, "messenger")),
+        website=_url(fields["website"], _key(path, "website")),
+    )
+
+
+_TOP_LEVEL = (
+    "brand",
+    "timezone",
+    "office_hours",
+    "holidays",
+    "answer_within_minutes_when_open",
+    "shipping",
+    "returns",
+    "refunds",
+    "contact",
+)
+
+
+def _brand(data: object) -> Brand:
+    """Validate the whole document and build the :class:`Brand`."""
+    if not isinstance(data, Mapping):
+        raise _Problem("(top level)", f"expected a mapping of keys, got {_show(data)}")
+    fields = _fields(data, "", _TOP_LEVEL)
+    identity = _fields(fields["brand"], "brand", ("name", "bot_name", "avatar_url", "language"))
+    language = _text(identity["language"], "brand.language")
+    if not _LANGUAGE.match(language):
+        raise _Problem(
+            "brand.language", f'expected a language code like "en", got {_show(language)}'
+        )
+    return Brand(
+        name=_text(identity["name"], "brand.name"),
+        bot_name=_text(identity["bot_name"], "brand.bot_name"),
+        avatar_url=_url(identity["avatar_url"], "brand.avatar_url"),
+        language=language,
+        timezone=_timezone(fields["timezone"], "timezone"),
+        office_hours=_office_hours(fields["office_hours"], "office_hours"),
+        holidays=_holidays(fields["holidays"], "holidays"),
+        answer_within_minutes_when_open=_whole(
+            fields["answer_within_minutes_when_open"], "answer_within_minutes_when_open"
+        ),
+        shipping=_shipping(fields["shipping"], "shipping"),
+        returns=_returns(fields["returns"], "returns"),
+        refunds=_refunds(fields["refunds"], "refunds"),
+        contact=_contact(fields["contact"], "contact"),
+    )
+
+
+def load_brand(path: str | Path) -> Brand:
+    """Read, parse and validate a brand file.
+
+    Args:
+        path: The brand.yml file.
+
+    Returns:
+        The validated brand facts.
+
+    Raises:
+        BrandError: If the file cannot be read, is not valid YAML, or any value
+            is missing or wrong. The message names the file and the key path.
+    """
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise BrandError(file, None, "is not UTF-8 text") from None
+    except OSError as error:
+        raise BrandError(file, None, f"cannot be read ({error.strerror or error})") from None
+    try:
+        data = yaml.load(text, Loader=_BrandLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        problem = error.problem or error.context or "not valid YAML"
+        raise BrandError(file, None, f"invalid YAML: {problem}", line=line, column=column) from None
+    except yaml.YAMLError as error:
+        raise BrandError(file, None, f"invalid YAML: {error}") from None
+    if data is None:
+        raise BrandError(file, None, "the file is empty")
+    try:
+        return _brand(data)
+    except _Problem as problem:
+        raise BrandError(file, problem.key_path, problem.problem) from None

@@ -1,0 +1,26 @@
+"""The product's own database: engine and sessions, table definitions, schema set-up.
+
+One SQLite file (WAL mode) by default, PostgreSQL through `DATABASE_URL`.
+"""
+
+from bot.store.database import create_db_engine, ensure_schema, session_scope
+from bot.store.tables import (
+    Base,
+    ProofAttemptRow,
+    ShopCustomerRow,
+    ShopOrderItemRow,
+    ShopOrderRow,
+    TicketRow,
+)
+
+__all__ = [
+    "Base",
+    "ProofAttemptRow",
+    "ShopCustomerRow",
+    "ShopOrderItemRow",
+    "ShopOrderRow",
+    "TicketRow",
+    "create_db_engine",
+    "ensure_schema",
+    "session_scope",
+]

@@ -1,0 +1,127 @@
+"""SQLAlchemy table definitions for the product's own data (not Rasa's tracker store).
+
+The `shop_*` tables are the demo shop behind the SQL order back end; the others belong to
+handoff (tickets) and order proof (attempt log).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+class ShopCustomerRow(Base):
+    """A customer of the demo shop."""
+
+    __tablename__ = "shop_customers"
+
+    id = Column(Integer, primary_key=True)
+    first_name = Column(String(80), nullable=False)
+    last_name = Column(String(80), nullable=False)
+    email = Column(String(200), nullable=False, unique=True)
+    street = Column(String(200), nullable=False)
+    city = Column(String(100), nullable=False)
+    postcode = Column(String(20), nullable=False)
+    country = Column(String(80), nullable=False)
+
+    orders = relationship("ShopOrderRow", back_populates="customer")
+
+
+class ShopOrderRow(Base):
+    """An order of the demo shop, with its fulfilment state."""
+
+    __tablename__ = "shop_orders"
+
+    number = Column(String(20), primary_key=True)
+    customer_id = Column(Integer, ForeignKey("shop_customers.id"), nullable=False)
+    status = Column(String(30), nullable=False)
+    placed_at = Column(DateTime(timezone=True), nullable=False)
+    currency = Column(String(3), nullable=False)
+    total_cents = Column(Integer, nullable=False)
+    payment_method = Column(String(30), nullable=False)
+    carrier = Column(String(40))
+    tracking_number = Column(String(60))
+    tracking_url = Column(String(300))
+    shipped_at = Column(DateTime(timezone=True))
+    original_estimate = Column(Date)
+    expected_delivery = Column(Date)
+    delivered_at = Column(DateTime(timezone=True))
+    delay_reason = Column(String(200))
+    returned_at = Column(DateTime(timezone=True))
+    refund_amount_cents = Column(Integer)
+    refunded_at = Column(DateTime(timezone=True))
+    cancelled_at = Column(DateTime(timezone=True))
+
+    customer = relationship("ShopCustomerRow", back_populates="orders")
+    items = relationship(
+        "ShopOrderItemRow", back_populates="order", cascade="all, delete-orphan"
+    )
+
+
+class ShopOrderItemRow(Base):
+    """One line of an order; `shipped` tells which lines left the warehouse."""
+
+    __tablename__ = "shop_order_items"
+
+    id = Column(Integer, primary_key=True)
+    order_number = Column(String(20), ForeignKey("shop_orders.number"), nullable=False)
+    sku = Column(String(40), nullable=False)
+    name = Column(String(200), nullable=False)
+    size = Column(String(10))
+    quantity = Column(Integer, nullable=False)
+    unit_price_cents = Column(Integer, nullable=False)
+    shipped = Column(Boolean, nullable=False, default=False)
+
+    order = relationship("ShopOrderRow", back_populates="items")
+
+
+class ProofAttemptRow(Base):
+    """One attempt at proving an order is yours, successful or not."""
+
+    __tablename__ = "proof_attempts"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(200), nullable=False)
+    order_number = Column(String(20), nullable=False)
+    succeeded = Column(Boolean, nullable=False)
+    attempted_at = Column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (
+        Index("ix_proof_attempts_conversation", "conversation_id", "attempted_at"),
+        Index("ix_proof_attempts_order", "order_number", "attempted_at"),
+    )
+
+
+class TicketRow(Base):
+    """A handoff ticket: a conversation waiting for (or owned by) a person."""
+
+    __tablename__ = "handoff_tickets"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(200), nullable=False, index=True)
+    channel = Column(String(30), nullable=False)
+    customer_name = Column(String(120))
+    reason = Column(String(40), nullable=False)
+    priority = Column(String(10), nullable=False)
+    language = Column(String(10), nullable=False)
+    order_number = Column(String(20))
+    summary = Column(Text, nullable=False)
+    transcript = Column(Text, nullable=False)
+    status = Column(String(20), nullable=False, default="open", index=True)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    expected_answer_at = Column(DateTime(timezone=True), nullable=False)
+    reminder_sent = Column(Boolean, nullable=False, default=False)
+    handed_back_at = Column(DateTime(timezone=True))
+    handed_back_by = Column(String(120))
