@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from bot.handoff.redaction import redact
 from sqlalchemy.engine import Engine
 
 from bot.handoff.reasons import HandoffReason, Priority, priority_for
+from bot.handoff.redaction import redact
 from bot.hours import OfficeCalendar
 from bot.store import TicketRow, session_scope
 
@@ -85,7 +85,9 @@ class Ticket:
 
 
 def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if value.tzinfo is None:  # SQLite keeps no zone; everything is stored in UTC
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
 
 
 def _ticket_from_row(row: TicketRow) -> Ticket:
@@ -186,7 +188,7 @@ class TicketService:
                 ),
                 status=OPEN,
                 created_at=now,
-                expected_answer_at=self.expected_answer_at(now),
+                expected_answer_at=self.expected_answer_at(now).astimezone(timezone.utc),
                 reminder_sent=False,
             )
             session.add(row)

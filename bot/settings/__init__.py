@@ -15,7 +15,15 @@ from dotenv import load_dotenv
 
 from bot.settings.brand import Brand, BrandError, load_brand
 
-__all__ = ["Brand", "BrandError", "Settings", "get_brand", "get_settings", "load_settings"]
+__all__ = [
+    "Brand",
+    "BrandError",
+    "Settings",
+    "SettingsError",
+    "get_brand",
+    "get_settings",
+    "load_settings",
+]
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = "sqlite:///var/nightdesk.db"

@@ -1,0 +1,21 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: run test setup lint bench
+
+setup:
+	@scripts/bootstrap.sh
+
+run: setup
+	.venv/bin/nightdesk up
+
+test: setup
+	scripts/test.sh
+
+lint: setup
+	.venv/bin/ruff check .
+
+bench: setup
+	.venv/bin/python bench/run_all.py

@@ -1,0 +1,209 @@
+"""The `nightdesk` command: run the product, train, seed the demo shop, talk, look around.
+
+nightdesk up                 seed, train if needed, start everything, stop on Ctrl-C
+nightdesk train [--force]    train a model unless one matches config, domain and data
+nightdesk seed               (re)fill the demo shop with fresh orders
+nightdesk shell [--name N]   talk to the running bot in the terminal
+nightdesk orders [NUMBER]    list the demo shop's orders, or show one
+nightdesk tickets            list open handoff tickets
+nightdesk tickets handback N --by NAME   give a conversation back to the bot
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import datetime, timedelta, timezone
+
+from bot.settings import BrandError, SettingsError, get_brand, get_settings
+
+
+def _engine():  # noqa: ANN202 - sqlalchemy Engine, imported lazily
+    from bot.store import create_db_engine, ensure_schema
+
+    engine = create_db_engine(get_settings().database_url)
+    ensure_schema(engine)
+    return engine
+
+
+def cmd_seed(_: argparse.Namespace) -> int:
+    """Fills the demo shop."""
+    from bot.orders.seed import seed_demo_shop
+
+    count = seed_demo_shop(_engine(), datetime.now(timezone.utc))
+    print(f"Demo shop seeded with {count} orders (try: nightdesk orders).")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Trains when needed."""
+    from bot.runtime.training import train_if_needed
+
+    model = train_if_needed(get_settings(), force=args.force)
+    print(f"Model: {model}")
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """Seeds, trains if needed, runs both servers until Ctrl-C."""
+    from bot.runtime.processes import StartupError, running_servers
+    from bot.runtime.training import train_if_needed
+
+    settings = get_settings()
+    brand = get_brand()
+    cmd_seed(args)
+    model = train_if_needed(settings)
+    print("Starting the action server and the Rasa server (loading the model takes a while)...")
+    try:
+        with running_servers(settings, model, log_dir=settings.project_dir / "var" / "logs"):
+            print(
+                f"\n{brand.bot_name} of {brand.name} is ready.\n"
+                f"  Rasa server:   {settings.rasa_url} "
+                f"(REST channel: POST {settings.rasa_url}/webhooks/rest/webhook)\n"
+                f"  Action server: {settings.action_server_url}\n"
+                f"  Logs:          {settings.project_dir / 'var' / 'logs'}\n\n"
+                "Talk to the bot in another terminal:\n"
+                "  .venv/bin/nightdesk shell --name Anna\n"
+                "Try: where is my order 10023?  (proof: postcode 20121 or anna.rossi@example.com)\n"
+                "Stop everything with Ctrl-C.\n",
+                flush=True,
+            )
+            _wait_forever()
+    except StartupError as error:
+        print(f"nightdesk: {error}. See var/logs/ for the server output.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    print("\nStopped.")
+    return 0
+
+
+def _wait_forever() -> None:
+    import time
+
+    while True:
+        time.sleep(3600)
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    """Interactive terminal chat with the running bot."""
+    from bot.runtime.shell import run_shell
+
+    return run_shell(get_settings().rasa_url, args.name, args.sender)
+
+
+def cmd_orders(args: argparse.Namespace) -> int:
+    """Lists or shows demo-shop orders (this is the demo shop's own data, for trying the bot)."""
+    from bot.orders.sql_backend import SqlOrderBackend
+
+    backend = SqlOrderBackend(_engine())
+    if args.number:
+        order = asyncio.run(backend.get_order(args.number))
+        if order is None:
+            print(f"No order {args.number} in the demo shop.", file=sys.stderr)
+            return 1
+        print(f"Order {order.number}: {order.status.value}, {order.currency} {order.total}")
+        print(f"  customer: {order.customer_first_name}, {order.email}, {order.postcode}, "
+              f"{order.country}")
+        print(f"  placed {order.placed_at:%Y-%m-%d %H:%M} UTC, paid by {order.payment_method}")
+        for item in order.items:
+            state = "shipped" if item.shipped else "not shipped"
+            print(f"  - {item.quantity} x {item.name} {item.size or ''} ({state})")
+        if order.carrier:
+            print(f"  {order.carrier} {order.tracking_number}: {order.tracking_url}")
+            print(f"  expected {order.expected_delivery}")
+        return 0
+    from bot.store import ShopOrderRow, session_scope
+
+    with session_scope(_engine()) as session:
+        rows = session.query(ShopOrderRow).order_by(ShopOrderRow.number).all()
+        if not rows:
+            print("The demo shop is empty: run `nightdesk seed`.")
+            return 0
+        print(f"{'order':<7}{'status':<19}{'name':<12}{'e-mail':<32}{'postcode':<10}country")
+        for row in rows:
+            c = row.customer
+            print(f"{row.number:<7}{row.status:<19}{c.first_name:<12}{c.email:<32}"
+                  f"{c.postcode:<10}{c.country}")
+    return 0
+
+
+def cmd_tickets(args: argparse.Namespace) -> int:
+    """Lists open tickets, or hands one back to the bot."""
+    from bot.handoff.rasa_handback import RasaUnavailableError, resume_bot
+    from bot.handoff.tickets import TicketError, TicketService
+    from bot.hours import OfficeCalendar
+
+    settings, brand = get_settings(), get_brand()
+    tickets = TicketService(
+        _engine(),
+        OfficeCalendar.from_brand(brand),
+        timedelta(minutes=brand.answer_within_minutes_when_open),
+    )
+    if args.action == "handback":
+        try:
+            ticket = tickets.get(args.case)
+            if ticket.status != "open":
+                raise TicketError(f"case #{args.case} is {ticket.status}, not open")
+            asyncio.run(
+                resume_bot(settings.rasa_url, settings.rasa_auth_token, ticket.conversation_id)
+            )
+            tickets.hand_back(args.case, by=args.by)
+        except (TicketError, RasaUnavailableError) as error:
+            print(f"nightdesk: {error}", file=sys.stderr)
+            return 1
+        print(f"Case #{args.case} handed back to the bot by {args.by}.")
+        return 0
+    open_tickets = tickets.list_open()
+    if not open_tickets:
+        print("No open tickets.")
+    for ticket in open_tickets:
+        print(f"#{ticket.case_number:<5}{ticket.priority.value:<8}{ticket.reason.value:<19}"
+              f"{ticket.customer_name or '-':<12}{ticket.created_at:%Y-%m-%d %H:%M} "
+              f"{ticket.summary}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
+    parser = argparse.ArgumentParser(prog="nightdesk", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="seed, train if needed, start everything").set_defaults(func=cmd_up)
+    train = sub.add_parser("train", help="train a model unless one matches the data")
+    train.add_argument("--force", action="store_true", help="train even if nothing changed")
+    train.set_defaults(func=cmd_train)
+    sub.add_parser("seed", help="fill the demo shop").set_defaults(func=cmd_seed)
+    shell = sub.add_parser("shell", help="talk to the running bot in the terminal")
+    shell.add_argument("--name", help="your first name, as Messenger would pass it")
+    shell.add_argument("--sender", help="conversation id (default: a new one)")
+    shell.set_defaults(func=cmd_shell)
+    orders = sub.add_parser("orders", help="list the demo shop's orders, or show one")
+    orders.add_argument("number", nargs="?")
+    orders.set_defaults(func=cmd_orders)
+    tickets = sub.add_parser("tickets", help="open handoff tickets; hand one back")
+    tickets.add_argument("action", nargs="?", choices=["list", "handback"], default="list")
+    tickets.add_argument("case", nargs="?", type=int)
+    tickets.add_argument("--by", default="agent", help="who hands it back")
+    tickets.set_defaults(func=cmd_tickets)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `nightdesk` console script."""
+    args = build_parser().parse_args(argv)
+    if getattr(args, "action", None) == "handback" and args.case is None:
+        print("nightdesk: tickets handback needs a case number", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except (BrandError, SettingsError) as error:
+        print(f"nightdesk: {error}", file=sys.stderr)
+        return 2
+    except RuntimeError as error:
+        print(f"nightdesk: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

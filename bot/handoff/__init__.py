@@ -1,0 +1,1 @@
+"""Handing conversations to a person: reasons, tickets, pauses and redaction."""

@@ -1,0 +1,1 @@
+"""Running nightdesk: training when needed, starting and stopping its server processes."""

@@ -1,0 +1,139 @@
+"""Starting the action server and the Rasa server, waiting until they answer, stopping them."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot.runtime.training import rasa_command, rasa_environment
+from bot.settings import Settings
+
+
+class StartupError(RuntimeError):
+    """A server did not come up in time or exited during start-up."""
+
+
+@dataclass
+class ManagedProcess:
+    """A child process with the URL that tells whether it is ready."""
+
+    name: str
+    process: subprocess.Popen
+    ready_url: str
+
+    def stop(self, grace_seconds: float = 15) -> None:
+        """SIGINT (Rasa's clean shutdown), then SIGTERM, then SIGKILL."""
+        if self.process.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGINT, grace_seconds), (signal.SIGTERM, 5)):
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+        self.process.kill()
+        self.process.wait()
+
+
+def _port(url: str) -> str:
+    return str(urlsplit(url).port or 80)
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or "127.0.0.1"
+
+
+def wait_until_ready(managed: ManagedProcess, timeout: float) -> float:
+    """Polls the ready URL; returns the seconds it took.
+
+    Raises:
+        StartupError: the process exited or did not answer within `timeout`.
+    """
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if managed.process.poll() is not None:
+            raise StartupError(f"{managed.name} exited with code {managed.process.returncode}")
+        try:
+            with urllib.request.urlopen(managed.ready_url, timeout=2) as response:
+                if response.status == 200:
+                    return time.monotonic() - started
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise StartupError(f"{managed.name} was not ready after {timeout:.0f} s")
+
+
+def start_action_server(settings: Settings, log_file: Path | None = None) -> ManagedProcess:
+    """`rasa run actions` on the port of ACTION_SERVER_URL."""
+    url = settings.action_server_url
+    command = [
+        sys.executable, "-m", "bot.runtime.serve", "actions",
+        "--actions", "actions", "--port", _port(url),
+    ]
+    process = _spawn(command, settings, log_file)
+    base = f"http://{_host(url)}:{_port(url)}"
+    return ManagedProcess("action server", process, f"{base}/health")
+
+
+def start_rasa_server(
+    settings: Settings, model: Path, log_file: Path | None = None
+) -> ManagedProcess:
+    """`rasa run` with our channels, endpoints and HTTP API (token-protected)."""
+    project = settings.project_dir
+    command = rasa_command(
+        "run",
+        "--model", str(model),
+        "--endpoints", str(project / "endpoints.yml"),
+        "--credentials", str(project / "credentials.yml"),
+        "--interface", _host(settings.rasa_url),
+        "--port", _port(settings.rasa_url),
+        "--enable-api",
+        "--auth-token", settings.rasa_auth_token,
+    )
+    process = _spawn(command, settings, log_file)
+    ready = f"{settings.rasa_url}/status?token={settings.rasa_auth_token}"
+    return ManagedProcess("Rasa server", process, ready)
+
+
+def _spawn(command: list[str], settings: Settings, log_file: Path | None) -> subprocess.Popen:
+    output = None
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        output = log_file.open("ab")
+    return subprocess.Popen(
+        command,
+        cwd=settings.project_dir,
+        env=rasa_environment(settings),
+        stdout=output,
+        stderr=subprocess.STDOUT if output else None,
+        start_new_session=True,
+    )
+
+
+@contextlib.contextmanager
+def running_servers(
+    settings: Settings, model: Path, log_dir: Path | None = None, timeout: float = 300
+) -> Iterator[tuple[ManagedProcess, ManagedProcess]]:
+    """Starts the action server and the Rasa server, yields once both answer, then stops both."""
+    started: list[ManagedProcess] = []
+    try:
+        actions = start_action_server(settings, log_dir / "actions.log" if log_dir else None)
+        started.append(actions)
+        rasa = start_rasa_server(settings, model, log_dir / "rasa.log" if log_dir else None)
+        started.append(rasa)
+        wait_until_ready(actions, timeout)
+        wait_until_ready(rasa, timeout)
+        yield actions, rasa
+    finally:
+        for managed in reversed(started):
+            managed.stop()
