@@ -97,7 +97,8 @@ def test_three_failures_in_a_conversation_lock_it(engine, now):
     seed_demo_shop(engine, now)
     verifier, _ = _verifier(engine, now)
     results = [
-        asyncio.run(verifier.verify("c1", number, "x@y.z")) for number in ("10023", "10024", "10025")
+        asyncio.run(verifier.verify("c1", number, "x@y.z"))
+        for number in ("10023", "10024", "10025")
     ]
     assert [r.outcome for r in results] == [
         ProofOutcome.MISMATCH, ProofOutcome.MISMATCH, ProofOutcome.LOCKED

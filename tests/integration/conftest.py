@@ -1,0 +1,114 @@
+"""The running product for end-to-end tests: action server + Rasa server on loopback.
+
+Started once per test session on their own ports with their own SQLite database and the
+model in models/ (trained first if there is none that matches the data).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.settings import Settings, load_settings
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Stack:
+    """The running servers and how to talk to them."""
+
+    settings: Settings
+    environ: dict[str, str]
+    log_dir: Path
+
+    def send(self, sender: str, text: str, first_name: str | None = None) -> list[dict[str, Any]]:
+        """One message through the REST channel; the bot's replies."""
+        body: dict[str, Any] = {"sender": sender, "message": text}
+        if first_name:
+            body["metadata"] = {"first_name": first_name}
+        request = urllib.request.Request(
+            f"{self.settings.rasa_url}/webhooks/rest/webhook",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read() or b"[]")
+
+    def say(self, sender: str, text: str, first_name: str | None = None) -> str:
+        """The bot's replies to one message, joined into one string."""
+        return "\n".join(r.get("text", "") for r in self.send(sender, text, first_name))
+
+    def tracker(self, sender: str) -> dict[str, Any]:
+        """The conversation's tracker from Rasa's HTTP API."""
+        url = (
+            f"{self.settings.rasa_url}/conversations/{sender}/tracker"
+            f"?token={self.settings.rasa_auth_token}"
+        )
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return json.loads(response.read())
+
+    def nightdesk(self, *args: str) -> subprocess.CompletedProcess:
+        """Runs the `nightdesk` CLI against this stack."""
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args],
+            env=self.environ, capture_output=True, text=True, timeout=120, cwd=PROJECT_DIR,
+        )
+
+
+def stack_environment(tmp: Path, rasa_port: int, action_port: int, **extra: str) -> dict[str, str]:
+    """Environment variables for an isolated stack."""
+    import os
+
+    env = dict(os.environ)
+    env.update(
+        NIGHTDESK_HOME=str(PROJECT_DIR),
+        DATABASE_URL=f"sqlite:///{tmp / 'nightdesk.db'}",
+        RASA_URL=f"http://127.0.0.1:{rasa_port}",
+        RASA_AUTH_TOKEN="test-token-" + uuid.uuid4().hex[:8],
+        ACTION_SERVER_URL=f"http://127.0.0.1:{action_port}/webhook",
+        ORDERS_BACKEND="sql",
+        RASA_TELEMETRY_ENABLED="false",
+    )
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    """The model to test: the newest in models/, trained if none matches the data."""
+    from bot.runtime.training import train_if_needed
+
+    return train_if_needed(load_settings(stack_environment(Path("/tmp"), 1, 1)))
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterator[Stack]:
+    """Action server and Rasa server with a seeded demo shop."""
+    from bot.orders.seed import seed_demo_shop
+    from bot.runtime.processes import running_servers
+    from bot.store import create_db_engine
+
+    tmp = tmp_path_factory.mktemp("stack")
+    environ = stack_environment(tmp, 15005, 15055)
+    settings = load_settings(environ)
+    seed_demo_shop(create_db_engine(settings.database_url), datetime.now(timezone.utc))
+    log_dir = tmp / "logs"
+    with running_servers(settings, model_path, log_dir=log_dir, timeout=400):
+        yield Stack(settings, environ, log_dir)
+
+
+@pytest.fixture
+def sender() -> str:
+    """A fresh conversation id."""
+    return f"test-{uuid.uuid4().hex[:10]}"

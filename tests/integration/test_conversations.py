@@ -1,0 +1,155 @@
+"""End to end: real Rasa server + action server, messages through the REST channel."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import text
+
+from bot.hours import OfficeCalendar
+from bot.settings.brand import load_brand
+from bot.store import create_db_engine
+
+pytestmark = pytest.mark.e2e
+
+CASE = re.compile(r"#(\d+)")
+
+
+def _expected_wait(stack) -> str:
+    brand = load_brand(stack.settings.brand_file)
+    calendar = OfficeCalendar.from_brand(brand)
+    now = datetime.now(timezone.utc)
+    if calendar.is_open(now):
+        return f"{brand.answer_within_minutes_when_open} minutes"
+    return calendar.human_wait(now)
+
+
+def _ticket(stack, case: str) -> dict:
+    engine = create_db_engine(stack.settings.database_url)
+    with engine.connect() as connection:
+        row = connection.execute(
+            text("select * from handoff_tickets where id = :id"), {"id": int(case)}
+        ).mappings().one()
+        return dict(row)
+
+
+def test_greets_by_first_name_and_says_it_is_a_bot(stack, sender):
+    reply = stack.say(sender, "hello", first_name="Anna")
+    assert "Anna" in reply and "Nora" in reply
+    assert "None" not in reply
+
+
+def test_greeting_without_a_name_has_no_placeholder(stack, sender):
+    reply = stack.say(sender, "hi there")
+    assert reply and "{" not in reply and "None" not in reply
+
+
+def test_order_status_with_proof(stack, sender):
+    first = stack.say(sender, "where is my order 10023?", first_name="Anna")
+    assert "e-mail" in first or "postcode" in first
+    assert "BRT" not in first and "shipped" not in first.lower()
+    status = stack.say(sender, "20121")
+    assert "10023" in status and "BRT" in status and "https://vas.brt.it" in status
+
+
+def test_asks_for_the_order_number_when_missing_and_accepts_email(stack, sender):
+    assert "order number" in stack.say(sender, "where is my parcel?").lower()
+    assert "postcode" in stack.say(sender, "10024").lower()
+    status = stack.say(sender, "anna.rossi@example.com")
+    assert "10024" in status and ("delayed" in status or "late" in status)
+
+
+def test_correction_of_the_order_number(stack, sender):
+    stack.say(sender, "can you check order 10031 for me")
+    reply = stack.say(sender, "sorry, I meant order 10023")
+    assert "postcode" in reply.lower() or "e-mail" in reply.lower()
+    status = stack.say(sender, "my postcode is 20121")
+    assert "10023" in status and "10031" not in status
+
+
+def test_wrong_proofs_then_handoff_pause_reminder_and_handback(stack, sender):
+    stack.say(sender, "status of order 10025 please", first_name="Marco")
+    first = stack.say(sender, "nobody@example.org")
+    assert "couldn't match" in first or "don't match" in first
+    assert "10025" not in first or "Order 10025" not in first
+    assert "delivered" not in first.lower()
+    stack.say(sender, "other@example.org")
+    handoff = stack.say(sender, "third@example.org")
+    case = CASE.search(handoff).group(1)
+    assert _expected_wait(stack) in handoff
+    ticket = _ticket(stack, case)
+    assert ticket["reason"] == "failed_proof" and ticket["order_number"] == "10025"
+    assert "third@example.org" not in ticket["transcript"]
+    # the bot is paused: one reminder, then silence, and messages go on the ticket
+    reminder = stack.say(sender, "hello? anyone?")
+    assert f"#{case}" in reminder
+    assert stack.say(sender, "where is my order 10023?") == ""
+    assert "where is my order 10023?" in _ticket(stack, case)["transcript"]
+    result = stack.nightdesk("tickets", "handback", case, "--by", "giulia")
+    assert result.returncode == 0, result.stderr
+    assert _ticket(stack, case)["status"] == "handed_back"
+    assert "Marco" in stack.say(sender, "hi")
+
+
+def test_shipping_to_germany_from_brand_file(stack, sender):
+    reply = stack.say(sender, "how long does shipping to Germany take?")
+    assert "Germany" in reply and "3–5 working days" in reply and "€9.90" in reply
+    assert "€60.00" in reply
+
+
+def test_shipping_without_country_and_to_unknown_country(stack, sender):
+    general = stack.say(sender, "how much is shipping?")
+    assert "Italy" in general and "€4.90" in general
+
+
+def test_returns_and_refunds_from_brand_file(stack, sender):
+    returns = stack.say(sender, "how do I return these shoes?")
+    assert "30 days" in returns
+    refunds = stack.say(sender, "when will i get my refund")
+    assert "2–3 working days" in refunds
+
+
+def test_human_request_at_night_gives_case_number_and_time(stack, sender):
+    reply = stack.say(sender, "I want a human", first_name="Anna")
+    case = CASE.search(reply).group(1)
+    assert "Anna" in reply and _expected_wait(stack) in reply
+    ticket = _ticket(stack, case)
+    assert ticket["reason"] == "human_request" and ticket["customer_name"] == "Anna"
+    assert ticket["priority"] == "normal" and ticket["channel"] == "rest"
+    listing = stack.nightdesk("tickets")
+    assert f"#{case}" in listing.stdout
+
+
+def test_complaint_is_high_priority(stack, sender):
+    reply = stack.say(sender, "I want my money back, this is the third time I write!!")
+    case = CASE.search(reply).group(1)
+    assert _ticket(stack, case)["priority"] in {"high", "urgent"}
+
+
+def test_fallback_twice_hands_off(stack, sender):
+    first = stack.send(sender, "blorp zzkx qwv")
+    assert first and first[0].get("buttons"), first
+    titles = [b["title"] for b in first[0]["buttons"]]
+    assert "Talk to a person" in titles
+    second = stack.say(sender, "fnord grelb wibble")
+    assert CASE.search(second)
+
+
+def test_quick_reply_payload_is_understood(stack, sender):
+    reply = stack.say(sender, "/shipping_info")
+    assert "Italy" in reply
+
+
+def test_out_of_scope_is_honest(stack, sender):
+    reply = stack.say(sender, "what's the weather like in Rome tomorrow?")
+    assert "orders" in reply.lower() or "shipping" in reply.lower()
+
+
+def test_personal_data_never_reaches_the_logs(stack, sender):
+    stack.say(sender, "my email is secret.person@example.net and phone +39 347 765 4321")
+    for log in stack.log_dir.glob("*.log"):
+        content = log.read_text(errors="replace")
+        assert "secret.person@example.net" not in content
+        assert "765 4321" not in content
