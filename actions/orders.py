@@ -25,6 +25,17 @@ from bot.orders.presentation import status_response
 
 logger = logging.getLogger(__name__)
 
+_ORDER_NUMBER_IN_TEXT = re.compile(r"(?<![\w@.])#?\s?(\d{4,8})(?![\w@])")
+
+
+def _order_number_in(text: str) -> str | None:
+    """The order number in a slot value: the value itself, or the one number in a sentence."""
+    number = normalise_order_number(text)
+    if number is not None:
+        return number
+    found = _ORDER_NUMBER_IN_TEXT.findall(text)
+    return found[0] if len(found) == 1 else None
+
 _BARE_ANSWER = re.compile(r"^\s*(?:#\s*)?([A-Za-z0-9][A-Za-z0-9 -]{2,9})\s*[.!]?\s*$")
 
 
@@ -44,7 +55,7 @@ class ValidateOrderStatusForm(FormValidationAction):
         bare = _BARE_ANSWER.match(conversation.latest_text(tracker))
         if asked_for_proof and previous and bare and not tracker.get_slot("proof"):
             return {"order_number": previous, "proof": bare.group(1).strip()}
-        number = normalise_order_number(str(value))
+        number = _order_number_in(str(value))
         if number is None:
             dispatcher.utter_message(response="utter_invalid_order_number")
             return {"order_number": None}
@@ -53,8 +64,16 @@ class ValidateOrderStatusForm(FormValidationAction):
     def validate_proof(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
-        """Keeps the proof as typed; it is checked once both slots are known."""
+        """Keeps the proof as typed; a bare order number typed when it was asked is the number.
+
+        The proof itself is checked once both slots are known.
+        """
         text = str(value).strip()
+        asked_for_number = tracker.get_slot("requested_slot") == "order_number"
+        if asked_for_number and not tracker.get_slot("order_number"):
+            number = normalise_order_number(text)
+            if number is not None and _BARE_ANSWER.match(conversation.latest_text(tracker)):
+                return {"proof": None, "order_number": number}
         return {"proof": text or None}
 
     async def get_validation_events(

@@ -1,0 +1,1 @@
+"""Local fakes of external systems, served on loopback for tests."""

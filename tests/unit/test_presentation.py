@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+
+from bot.orders import OrderStatus
+from bot.orders.presentation import describe_items, human_date, status_response
+from bot.orders.seed import seed_demo_shop
+from bot.orders.sql_backend import SqlOrderBackend
+
+
+def test_human_dates():
+    today = date(2026, 11, 22)
+    assert human_date(today, today) == "today"
+    assert human_date(today + timedelta(days=1), today) == "tomorrow"
+    assert human_date(today - timedelta(days=1), today) == "yesterday"
+    assert human_date(date(2026, 11, 24), today) == "on Tuesday 24 November"
+    assert human_date(date(2027, 1, 5), today) == "on Tuesday 5 January 2027"
+    assert human_date(None, today) == "soon"
+
+
+def test_every_status_has_its_response_and_values(engine, brand, now):
+    seed_demo_shop(engine, now)
+    backend = SqlOrderBackend(engine)
+    seen = set()
+    for number in range(10001, 10067):
+        order = asyncio.run(backend.get_order(str(number)))
+        response, values = status_response(order, brand, now)
+        assert response == f"utter_order_{order.status.value}"
+        assert values["order_number"] == order.number
+        assert all(isinstance(v, str) and "None" not in v for v in values.values())
+        seen.add(order.status)
+        if order.status is OrderStatus.SHIPPED:
+            assert values["tracking_url"].startswith("https://")
+        if order.status is OrderStatus.DELAYED:
+            assert values["expected_date"] != values["original_date"]
+        if order.status is OrderStatus.REFUNDED:
+            assert values["refund_amount"].startswith("€")
+    assert seen == set(OrderStatus)
+
+
+def test_items_in_words(engine, now):
+    seed_demo_shop(engine, now)
+    order = asyncio.run(SqlOrderBackend(engine).get_order("10042"))
+    assert " and " in describe_items(order.items) or len(order.items) == 1
+    assert describe_items(()) == "nothing"

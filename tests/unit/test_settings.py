@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from actions.session import first_name_from_metadata
+from bot.settings import SettingsError, load_settings
+
+
+def test_defaults_put_the_sqlite_file_under_the_project(tmp_path: Path):
+    settings = load_settings({"NIGHTDESK_HOME": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path.resolve() / 'var' / 'nightdesk.db'}"
+    assert settings.orders_backend == "sql" and settings.proof_max_failures == 3
+    assert settings.brand_file == tmp_path.resolve() / "brand.yml"
+
+
+def test_postgres_url_is_kept_and_environment_round_trips(tmp_path: Path):
+    url = "postgresql://postgres@127.0.0.1:5432/test"
+    settings = load_settings({"NIGHTDESK_HOME": str(tmp_path), "DATABASE_URL": url})
+    assert settings.database_url == url
+    assert load_settings(settings.as_environment()) == settings
+
+
+@pytest.mark.parametrize("environ, message", [
+    ({"ORDERS_BACKEND": "ftp"}, "ORDERS_BACKEND"),
+    ({"ORDERS_BACKEND": "http"}, "SHOP_API_URL"),
+    ({"PROOF_MAX_FAILURES": "three"}, "PROOF_MAX_FAILURES"),
+    ({"PROOF_MAX_FAILURES": "0"}, "at least 1"),
+])
+def test_bad_values_are_clear_errors(tmp_path: Path, environ, message):
+    with pytest.raises(SettingsError, match=message):
+        load_settings({"NIGHTDESK_HOME": str(tmp_path), **environ})
+
+
+def test_first_name_from_channel_metadata():
+    assert first_name_from_metadata({"first_name": "Anna"}) == "Anna"
+    assert first_name_from_metadata({"name": "Anna Rossi"}) == "Anna"
+    assert first_name_from_metadata({}) is None
+    assert first_name_from_metadata(None) is None
+    assert first_name_from_metadata({"first_name": "  "}) is None
