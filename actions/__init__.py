@@ -1,8 +1,5 @@
 """The Rasa SDK action server: thin adapters from a Rasa tracker to the domain code in `bot/`.
 
-Importing the package installs personal-data redaction on every log record of the process.
+Start it through `bot.runtime.serve` (as `nightdesk up` does), which installs personal-data
+redaction on every log record before Rasa SDK logs anything.
 """
-
-from bot.handoff.log_redaction import install_log_redaction
-
-install_log_redaction()

@@ -137,3 +137,16 @@ def running_servers(
     finally:
         for managed in reversed(started):
             managed.stop()
+
+
+@contextlib.contextmanager
+def running_action_server(
+    settings: Settings, log_file: Path | None = None, timeout: float = 120
+) -> Iterator[ManagedProcess]:
+    """Starts only the action server; yields once it answers; stops it."""
+    actions = start_action_server(settings, log_file)
+    try:
+        wait_until_ready(actions, timeout)
+        yield actions
+    finally:
+        actions.stop()

@@ -1,0 +1,128 @@
+"""Benchmarks for the closing notes: NLU quality against Rasa's default pipeline, and speed.
+
+Prints:
+- intent accuracy and macro F1 on the held-apart tests/nlu/test_nlu.yml, for our config.yml
+  and for `rasa init`'s config.yml (Rasa's default pipeline), both trained on data/nlu;
+- full training time (NLU + dialogue, forced), model load time (process start to the first
+  answer), reply latency p50/p95 over 100 sequential messages through the REST channel.
+
+Run with `make bench` (takes about 10 minutes on 2 cores). Nothing here is asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import rasa
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+
+from bot.orders.seed import seed_demo_shop  # noqa: E402
+from bot.runtime.processes import running_servers  # noqa: E402
+from bot.runtime.training import rasa_command, rasa_environment  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+from bot.store import create_db_engine  # noqa: E402
+
+MESSAGES = [
+    "hi", "where is my order 10023?", "20121", "how long does shipping to Germany take?",
+    "how do I return these shoes?", "when will I get my refund", "thanks", "are you a bot?",
+    "how much is express shipping to France", "bye",
+]
+
+
+def _run(settings, *args: str) -> float:
+    started = time.monotonic()
+    result = subprocess.run(
+        rasa_command(*args), cwd=PROJECT, env=rasa_environment(settings),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"rasa {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return time.monotonic() - started
+
+
+def nlu_scores(settings, config: Path, work: Path) -> tuple[float, float, float]:
+    """Trains NLU with `config`; returns (training seconds, intent accuracy, macro F1)."""
+    out = work / "models"
+    seconds = _run(settings, "train", "nlu", "--config", str(config), "--nlu",
+                   str(PROJECT / "data" / "nlu"), "--out", str(out), "--fixed-model-name", "nlu")
+    results = work / "results"
+    _run(settings, "test", "nlu", "--model", str(out / "nlu.tar.gz"), "--nlu",
+         str(PROJECT / "tests" / "nlu" / "test_nlu.yml"), "--out", str(results))
+    report = json.loads((results / "intent_report.json").read_text())
+    return seconds, report["accuracy"], report["macro avg"]["f1-score"]
+
+
+def send(settings, sender: str, text: str) -> list:
+    body = json.dumps({"sender": sender, "message": text}).encode()
+    request = urllib.request.Request(
+        f"{settings.rasa_url}/webhooks/rest/webhook", data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read() or b"[]")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="nightdesk-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        settings = load_settings({
+            "NIGHTDESK_HOME": str(PROJECT),
+            "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+            "RASA_URL": "http://127.0.0.1:16005",
+            "ACTION_SERVER_URL": "http://127.0.0.1:16055/webhook",
+            "RASA_AUTH_TOKEN": uuid.uuid4().hex,
+        })
+        default_config = tmp / "rasa-init-config.yml"
+        shutil.copy(Path(rasa.__file__).parent / "cli" / "initial_project" / "config.yml",
+                    default_config)
+
+        print("== NLU on tests/nlu/test_nlu.yml (held apart from training)")
+        for label, config in (("nightdesk config.yml", PROJECT / "config.yml"),
+                              ("rasa init config.yml", default_config)):
+            work = tmp / label.split()[0]
+            seconds, accuracy, macro_f1 = nlu_scores(settings, config, work)
+            print(f"{label:<22} intent accuracy {accuracy:.3f}  macro F1 {macro_f1:.3f}  "
+                  f"(NLU training {seconds:.0f} s)")
+
+        print("== full training (NLU + dialogue, --force)")
+        models = tmp / "full"
+        seconds = _run(settings, "train", "--force", "--config", str(PROJECT / "config.yml"),
+                       "--domain", str(PROJECT / "domain.yml"), "--data", str(PROJECT / "data"),
+                       "--out", str(models), "--fixed-model-name", "full")
+        print(f"full training: {seconds:.0f} s")
+
+        seed_demo_shop(create_db_engine(settings.database_url), datetime.now(timezone.utc))
+        started = time.monotonic()
+        with running_servers(settings, models / "full.tar.gz", log_dir=tmp / "logs"):
+            while True:
+                try:
+                    if send(settings, "warm-up", "hi"):
+                        break
+                except OSError:
+                    time.sleep(0.2)
+            print(f"model load, process start to first answer: {time.monotonic() - started:.1f} s")
+            latencies = []
+            for index in range(100):
+                sender = f"bench-{index // len(MESSAGES)}"
+                begin = time.perf_counter()
+                send(settings, sender, MESSAGES[index % len(MESSAGES)])
+                latencies.append((time.perf_counter() - begin) * 1000)
+            cuts = statistics.quantiles(latencies, n=100)
+            print(f"reply latency over 100 sequential REST messages: p50 {cuts[49]:.0f} ms, "
+                  f"p95 {cuts[94]:.0f} ms, max {max(latencies):.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

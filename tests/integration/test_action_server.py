@@ -1,0 +1,245 @@
+"""The action server through its HTTP endpoint, replaying real tracker JSON.
+
+The fixtures in tests/fixtures/trackers/ are trackers recorded from the running Rasa server
+(tests/fixtures/capture_trackers.py). Each test cuts a tracker back to the moment before an
+action ran, posts it to `/webhook` exactly as Rasa does, and checks the answer.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from bot.runtime.processes import running_action_server
+from bot.settings import load_settings
+from bot.store import create_db_engine
+
+from .conftest import PROJECT_DIR, stack_environment
+
+pytestmark = pytest.mark.e2e
+
+FIXTURES = PROJECT_DIR / "tests" / "fixtures" / "trackers"
+
+
+def _domain() -> dict[str, Any]:
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(str(PROJECT_DIR / "domain.yml")).as_dict()
+
+
+DOMAIN = _domain()
+
+
+def tracker_before(name: str, action: str, occurrence: int = -1) -> dict[str, Any]:
+    """The recorded tracker as it was when Rasa was about to run `action`."""
+    recorded = json.loads((FIXTURES / f"{name}.json").read_text())
+    events = recorded["events"]
+    runs = [i for i, e in enumerate(events) if e.get("event") == "action" and e.get("name") == action]
+    assert runs, f"{action} never ran in {name}.json"
+    events = events[: runs[occurrence]]
+    slots = {name: spec.get("initial_value") for name, spec in DOMAIN["slots"].items()}
+    active_loop: dict[str, Any] = {}
+    latest_message: dict[str, Any] = {}
+    for event in events:
+        kind = event.get("event")
+        if kind == "slot":
+            slots[event["name"]] = event.get("value")
+        elif kind == "active_loop":
+            active_loop = {"name": event["name"]} if event.get("name") else {}
+        elif kind == "user":
+            latest_message = event["parse_data"] | {"text": event.get("text")}
+        elif kind == "session_started":
+            pass
+    tracker = copy.deepcopy(recorded)
+    tracker.update(events=events, slots=slots, active_loop=active_loop,
+                   latest_message=latest_message)
+    tracker["latest_action_name"] = next(
+        (e["name"] for e in reversed(events) if e.get("event") == "action"), None
+    )
+    return tracker
+
+
+def call(url: str, action: str, tracker: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    body = {
+        "next_action": action, "sender_id": tracker["sender_id"], "tracker": tracker,
+        "domain": DOMAIN, "version": "3.6.21",
+    }
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def _slot_events(answer: dict[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e.get("value") for e in answer["events"] if e.get("event") == "slot"}
+
+
+def _responses(answer: dict[str, Any]) -> list[str]:
+    return [r.get("response") for r in answer["responses"]]
+
+
+@pytest.fixture(scope="module")
+def action_server(tmp_path_factory) -> Iterator[tuple[str, Any]]:
+    """An action server on loopback with its own seeded demo shop."""
+    from datetime import datetime, timezone
+
+    from bot.orders.seed import seed_demo_shop
+
+    tmp = tmp_path_factory.mktemp("actions")
+    settings = load_settings(stack_environment(tmp, 15105, 15155))
+    engine = create_db_engine(settings.database_url)
+    seed_demo_shop(engine, datetime.now(timezone.utc))
+    with running_action_server(settings, tmp / "actions.log"):
+        yield settings.action_server_url, engine
+
+
+@pytest.fixture(scope="module")
+def broken_shop_action_server(tmp_path_factory) -> Iterator[str]:
+    """An action server whose order back end (a shop API) cannot be reached."""
+    tmp = tmp_path_factory.mktemp("broken")
+    environ = stack_environment(
+        tmp, 15106, 15156, ORDERS_BACKEND="http", SHOP_API_URL="http://127.0.0.1:9/api"
+    )
+    with running_action_server(load_settings(environ), tmp / "actions.log"):
+        yield load_settings(environ).action_server_url
+
+
+def test_shipping_answer_comes_from_brand_file(action_server):
+    url, _ = action_server
+    status, answer = call(url, "action_shipping_info",
+                          tracker_before("shipping_germany", "action_shipping_info"))
+    assert status == 200
+    first = answer["responses"][0]
+    assert first["response"] == "utter_shipping_country"
+    assert first["country"] == "Germany" and first["cost"] == "€9.90"
+    assert first["delivery_days"] == "3–5" and first["free_threshold"] == "€60.00"
+    assert _responses(answer)[1] == "utter_shipping_express"
+    assert _slot_events(answer) == {"country": "Germany"}
+
+
+def test_session_start_takes_the_first_name_from_metadata(action_server):
+    url, _ = action_server
+    tracker = tracker_before("human_request", "action_session_start")
+    tracker["slots"]["session_started_metadata"] = {"first_name": "Anna"}
+    status, answer = call(url, "action_session_start", tracker)
+    assert status == 200
+    slots = _slot_events(answer)
+    assert slots["first_name"] == "Anna" and slots["bot_name"] == "Nora"
+    assert answer["events"][0]["event"] == "session_started"
+    assert answer["events"][-1] == {**answer["events"][-1], "event": "action",
+                                    "name": "action_listen"}
+
+
+def test_handoff_opens_a_ticket_and_pauses(action_server):
+    url, engine = action_server
+    tracker = tracker_before("human_request", "action_handoff")
+    status, answer = call(url, "action_handoff", tracker)
+    assert status == 200
+    slots = _slot_events(answer)
+    case = int(slots["handoff_case"])
+    assert slots["handoff_reminded"] is False
+    assert {"event": "active_loop", "name": None} in [
+        {k: e.get(k) for k in ("event", "name")} for e in answer["events"]
+    ]
+    responses = _responses(answer)
+    assert responses[0] == "utter_handoff_ack_human_request"
+    assert responses[1] in {"utter_handoff_after_hours", "utter_handoff_open_now"}
+    assert answer["responses"][1]["case_number"] == case
+    with engine.connect() as connection:
+        row = connection.execute(text("select * from handoff_tickets where id = :id"),
+                                 {"id": case}).mappings().one()
+    assert row["conversation_id"] == tracker["sender_id"]
+    assert row["reason"] == "human_request" and row["customer_name"] == "Anna"
+    assert "I want a human" in row["transcript"]
+
+
+def test_paused_conversation_gets_one_reminder_then_silence(action_server):
+    url, _ = action_server
+    tracker = tracker_before("human_request", "action_handoff")
+    tracker["sender_id"] = "paused-conversation"
+    _, handoff = call(url, "action_handoff", tracker)
+    tracker["slots"].update(_slot_events(handoff))
+    status, first = call(url, "action_handoff_paused", tracker)
+    assert status == 200 and _responses(first) == ["utter_handoff_reminder"]
+    assert _slot_events(first) == {"handoff_reminded": True}
+    tracker["slots"]["handoff_reminded"] = True
+    _, second = call(url, "action_handoff_paused", tracker)
+    assert second["responses"] == [] and second["events"] == []
+
+
+def test_right_proof_verifies_the_order(action_server):
+    url, _ = action_server
+    tracker = tracker_before("order_proof_postcode", "order_status_form", occurrence=-1)
+    tracker["sender_id"] = "proof-right"
+    status, answer = call(url, "validate_order_status_form", tracker)
+    assert status == 200
+    assert _slot_events(answer)["verified_order"] == "10023"
+    assert answer["responses"] == []
+
+
+def test_wrong_proof_is_refused_without_revealing_the_order(action_server):
+    url, _ = action_server
+    tracker = tracker_before("order_proof_postcode", "order_status_form", occurrence=-1)
+    tracker["sender_id"] = "proof-wrong"
+    tracker["slots"]["proof"] = "99999"
+    for event in tracker["events"]:
+        if event.get("event") == "slot" and event.get("name") == "proof":
+            event["value"] = "99999"
+    status, answer = call(url, "validate_order_status_form", tracker)
+    assert status == 200
+    assert _responses(answer) == ["utter_proof_mismatch"]
+    assert answer["responses"][0]["attempts_left"] == 2
+    assert _slot_events(answer)["proof"] is None
+    assert "verified_order" not in _slot_events(answer) or not _slot_events(answer)[
+        "verified_order"]
+    assert "BRT" not in json.dumps(answer) and "shipped" not in json.dumps(answer)
+
+
+def test_order_status_is_told_only_for_the_verified_order(action_server):
+    url, _ = action_server
+    tracker = tracker_before("order_proof_postcode", "action_order_status")
+    status, answer = call(url, "action_order_status", tracker)
+    assert status == 200
+    reply = answer["responses"][0]
+    assert reply["response"] == "utter_order_shipped" and reply["carrier"] == "BRT"
+    tracker["slots"]["verified_order"] = "10024"
+    _, refused = call(url, "action_order_status", tracker)
+    assert _responses(refused) == ["utter_ask_order_number"]
+
+
+def test_second_fallback_in_a_row_hands_off(action_server):
+    url, _ = action_server
+    first = tracker_before("two_fallbacks", "action_fallback", occurrence=0)
+    _, answer = call(url, "action_fallback", first)
+    assert _responses(answer) == ["utter_ask_rephrase"]
+    second = tracker_before("two_fallbacks", "action_fallback", occurrence=1)
+    _, answer = call(url, "action_fallback", second)
+    assert _responses(answer)[0] == "utter_handoff_ack_repeated_fallback"
+    assert _slot_events(answer)["handoff_case"]
+
+
+def test_a_broken_order_back_end_hands_off_instead_of_failing(broken_shop_action_server):
+    tracker = tracker_before("order_proof_postcode", "order_status_form", occurrence=-1)
+    status, answer = call(broken_shop_action_server, "validate_order_status_form", tracker)
+    assert status == 200
+    assert _responses(answer)[0] == "utter_handoff_ack_action_error"
+    assert _slot_events(answer)["handoff_case"]
+
+
+def test_fixtures_exist():
+    assert sorted(p.stem for p in FIXTURES.glob("*.json")) == sorted(
+        ["shipping_germany", "human_request", "order_proof_postcode", "two_fallbacks"]
+    )
+    assert Path(FIXTURES).is_dir()
