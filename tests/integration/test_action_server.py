@@ -21,8 +21,7 @@ from sqlalchemy import text
 from bot.runtime.processes import running_action_server
 from bot.settings import load_settings
 from bot.store import create_db_engine
-
-from .conftest import PROJECT_DIR, stack_environment
+from tests.integration.conftest import PROJECT_DIR, stack_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +41,9 @@ def tracker_before(name: str, action: str, occurrence: int = -1) -> dict[str, An
     """The recorded tracker as it was when Rasa was about to run `action`."""
     recorded = json.loads((FIXTURES / f"{name}.json").read_text())
     events = recorded["events"]
-    runs = [i for i, e in enumerate(events) if e.get("event") == "action" and e.get("name") == action]
+    runs = [
+        i for i, e in enumerate(events) if e.get("event") == "action" and e.get("name") == action
+    ]
     assert runs, f"{action} never ran in {name}.json"
     events = events[: runs[occurrence]]
     slots = {name: spec.get("initial_value") for name, spec in DOMAIN["slots"].items()}
@@ -56,8 +57,6 @@ def tracker_before(name: str, action: str, occurrence: int = -1) -> dict[str, An
             active_loop = {"name": event["name"]} if event.get("name") else {}
         elif kind == "user":
             latest_message = event["parse_data"] | {"text": event.get("text")}
-        elif kind == "session_started":
-            pass
     tracker = copy.deepcopy(recorded)
     tracker.update(events=events, slots=slots, active_loop=active_loop,
                    latest_message=latest_message)
