@@ -92,20 +92,24 @@ def model_path() -> Path:
     return train_if_needed(load_settings(stack_environment(Path("/tmp"), 1, 1)))
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterator[Stack]:
-    """Action server and Rasa server with a seeded demo shop."""
+def start_stack(tmp: Path, environ: dict[str, str], model: Path) -> Iterator[Stack]:
+    """Seeds the demo shop, starts both servers, yields the stack, stops them."""
     from bot.orders.seed import seed_demo_shop
     from bot.runtime.processes import running_servers
     from bot.store import create_db_engine
 
-    tmp = tmp_path_factory.mktemp("stack")
-    environ = stack_environment(tmp, 15005, 15055)
     settings = load_settings(environ)
     seed_demo_shop(create_db_engine(settings.database_url), datetime.now(timezone.utc))
     log_dir = tmp / "logs"
-    with running_servers(settings, model_path, log_dir=log_dir, timeout=400):
+    with running_servers(settings, model, log_dir=log_dir, timeout=400):
         yield Stack(settings, environ, log_dir)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterator[Stack]:
+    """Action server and Rasa server on an SQLite database with a seeded demo shop."""
+    tmp = tmp_path_factory.mktemp("stack")
+    yield from start_stack(tmp, stack_environment(tmp, 15005, 15055), model_path)
 
 
 @pytest.fixture
