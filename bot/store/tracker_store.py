@@ -30,7 +30,8 @@ class ProductTrackerStore(SQLTrackerStore):
         """Parses `DATABASE_URL`; `host` and other endpoint keys are ignored."""
         url = make_url(get_settings().database_url)
         if url.get_backend_name() == "sqlite":
-            create_db_engine(str(url)).dispose()  # creates the folder and turns on WAL mode
+            with create_db_engine(str(url)).connect():
+                pass  # creates the folder and switches the file to WAL mode (it stays so)
         super().__init__(
             domain=domain,
             dialect=url.drivername,
