@@ -16,13 +16,28 @@ def _event_time(event: dict[str, Any]) -> datetime:
     return datetime.fromtimestamp(float(event.get("timestamp") or 0), tz=timezone.utc)
 
 
-def transcript(tracker: Tracker) -> list[TranscriptLine]:
-    """Every customer and bot message of the conversation, oldest first (not redacted)."""
+def proofs_given(tracker: Tracker) -> set[str]:
+    """Every value the customer gave as proof of ownership (e-mail or postcode)."""
+    return {
+        str(event["value"])
+        for event in tracker.events
+        if event.get("event") == "slot" and event.get("name") == "proof" and event.get("value")
+    }
+
+
+def transcript(tracker: Tracker, hide: set[str] = frozenset()) -> list[TranscriptLine]:
+    """Every customer and bot message, oldest first; the strings in `hide` become "[proof]".
+
+    Personal data is redacted later, when the ticket is stored; `hide` covers what redaction
+    keeps on purpose (a bare postcode), because next to an order number it is a credential.
+    """
     lines = []
     for event in tracker.events:
         sender = _SENDERS.get(event.get("event", ""))
         text = event.get("text")
         if sender and text:
+            for secret in sorted(hide, key=len, reverse=True):
+                text = text.replace(secret, "[proof]")
             lines.append(TranscriptLine(sender, text, _event_time(event)))
     return lines
 

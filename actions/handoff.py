@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import conversation
@@ -14,6 +16,8 @@ from actions.handoff_flow import GuardedAction, answer_time_values, hand_off
 from actions.services import get_services
 from bot.handoff.reasons import HandoffReason, reason_for_intent
 from bot.handoff.tickets import TranscriptLine
+
+logger = logging.getLogger(__name__)
 
 FALLBACK_INTENT = "nlu_fallback"
 
@@ -31,7 +35,7 @@ class ActionHandoff(GuardedAction):
         """Picks the reason from the latest intent."""
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         reason = reason_for_intent(intent) or HandoffReason.HUMAN_REQUEST
-        return hand_off(dispatcher, tracker, reason)
+        return await hand_off(dispatcher, tracker, reason)
 
 
 class ActionHandoffPaused(GuardedAction):
@@ -47,17 +51,23 @@ class ActionHandoffPaused(GuardedAction):
         """Stores the latest message on the open ticket; the first time only, a reminder."""
         services = get_services()
         text = conversation.latest_text(tracker)
-        ticket = services.tickets.add_customer_message(
+        ticket = await asyncio.to_thread(
+            services.tickets.add_customer_message,
             tracker.sender_id,
             TranscriptLine("customer", text, conversation.latest_time(tracker)),
         )
-        if ticket is None or tracker.get_slot("handoff_reminded"):
+        if ticket is None:
+            # The case was closed without the bot being told: never stay silent for good.
+            logger.warning("conversation paused without an open ticket; resuming the bot")
+            return [SlotSet("handoff_case", None), SlotSet("handoff_reminded", False),
+                    FollowupAction("action_listen")]
+        if tracker.get_slot("handoff_reminded"):
             return []
         dispatcher.utter_message(
             response="utter_handoff_reminder",
             **answer_time_values(ticket, datetime.now(timezone.utc)),
         )
-        services.tickets.mark_reminder_sent(ticket.case_number)
+        await asyncio.to_thread(services.tickets.mark_reminder_sent, ticket.case_number)
         return [SlotSet("handoff_reminded", True)]
 
 
@@ -75,6 +85,6 @@ class ActionFallback(GuardedAction):
         messages = conversation.user_events(tracker)
         previous_intents = [conversation.intent_of(event)[0] for event in messages[-2:-1]]
         if previous_intents == [FALLBACK_INTENT]:
-            return hand_off(dispatcher, tracker, HandoffReason.REPEATED_FALLBACK)
+            return await hand_off(dispatcher, tracker, HandoffReason.REPEATED_FALLBACK)
         dispatcher.utter_message(response="utter_ask_rephrase")
         return []

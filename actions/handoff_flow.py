@@ -8,6 +8,7 @@ stops any form, and pauses the bot through the `handoff_case` slot.
 from __future__ import annotations
 
 import abc
+import asyncio
 import logging
 from datetime import datetime, timezone
 from typing import Any
@@ -29,28 +30,29 @@ def answer_time_values(ticket: Ticket, now: datetime) -> dict[str, Any]:
     services = get_services()
     return {
         "case_number": ticket.case_number,
-        "answer_time": services.calendar.human_wait(now),
+        "answer_time": services.tickets.answer_time_phrase(ticket, now),
         "minutes": services.brand.answer_within_minutes_when_open,
     }
 
 
-def hand_off(
+async def hand_off(
     dispatcher: CollectingDispatcher, tracker: Tracker, reason: HandoffReason
 ) -> list[EventType]:
     """Opens (or joins) the conversation's ticket, tells the customer, pauses the bot."""
     services = get_services()
     now = datetime.now(timezone.utc)
-    ticket = services.tickets.open_ticket(
+    ticket = await asyncio.to_thread(
+        services.tickets.open_ticket,
         HandoffRequest(
             conversation_id=tracker.sender_id,
             channel=conversation.channel_of(tracker),
             reason=reason,
-            transcript=conversation.transcript(tracker),
+            transcript=conversation.transcript(tracker, hide=conversation.proofs_given(tracker)),
             customer_name=tracker.get_slot("first_name"),
             language=tracker.get_slot("language") or services.brand.language,
             order_number=tracker.get_slot("order_number"),
             intents_seen=conversation.intents_seen(tracker),
-        )
+        ),
     )
     logger.info(
         "handoff: case #%s reason=%s priority=%s",
@@ -59,9 +61,9 @@ def hand_off(
         ticket.priority.value,
     )
     dispatcher.utter_message(response=f"utter_handoff_ack_{reason.value}")
-    open_now = services.calendar.is_open(now)
+    soon = services.tickets.answers_soon(ticket, now)
     dispatcher.utter_message(
-        response="utter_handoff_open_now" if open_now else "utter_handoff_after_hours",
+        response="utter_handoff_open_now" if soon else "utter_handoff_after_hours",
         **answer_time_values(ticket, now),
     )
     return [
@@ -91,7 +93,7 @@ class GuardedAction(Action, abc.ABC):
             logger.exception("action %s failed; handing off", self.name())
             dispatcher.messages.clear()
             try:
-                return hand_off(dispatcher, tracker, HandoffReason.ACTION_ERROR)
+                return await hand_off(dispatcher, tracker, HandoffReason.ACTION_ERROR)
             except Exception:  # noqa: BLE001 - the ticket store itself is down
                 logger.exception("handoff after a failed action failed too")
                 dispatcher.messages.clear()

@@ -20,7 +20,7 @@ from actions import conversation
 from actions.handoff_flow import GuardedAction, hand_off
 from actions.services import get_services
 from bot.handoff.reasons import HandoffReason
-from bot.orders import OrderLookupError, ProofOutcome, normalise_order_number
+from bot.orders import ProofOutcome, normalise_order_number
 from bot.orders.presentation import status_response
 
 logger = logging.getLogger(__name__)
@@ -88,9 +88,10 @@ class ValidateOrderStatusForm(FormValidationAction):
         verifier = get_services().verifier
         try:
             result = await verifier.verify(tracker.sender_id, number, proof)
-        except OrderLookupError:
-            logger.exception("order look-up failed during proof; handing off")
-            return hand_off(dispatcher, tracker, HandoffReason.ACTION_ERROR)
+        except Exception:  # noqa: BLE001 - shop or database down: a person takes over
+            logger.exception("ownership check failed; handing off")
+            dispatcher.messages.clear()
+            return await hand_off(dispatcher, tracker, HandoffReason.ACTION_ERROR)
         if result.outcome is ProofOutcome.VERIFIED:
             return [*events, SlotSet("verified_order", number), SlotSet("proof_locked", False)]
         if result.outcome is ProofOutcome.LOCKED:
@@ -115,7 +116,7 @@ class ActionOrderStatus(GuardedAction):
         number = tracker.get_slot("order_number")
         if tracker.get_slot("proof_locked"):
             return [
-                *hand_off(dispatcher, tracker, HandoffReason.FAILED_PROOF),
+                *await hand_off(dispatcher, tracker, HandoffReason.FAILED_PROOF),
                 SlotSet("proof", None),
                 SlotSet("proof_locked", False),
             ]

@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import get_services
 
-CARRIED_OVER = ("first_name", "handoff_case", "handoff_reminded", "verified_order", "language")
+# A verified order is not carried over: a new session proves ownership again.
+CARRIED_OVER = ("first_name", "handoff_case", "handoff_reminded", "language")
 
 
 def first_name_from_metadata(metadata: dict[str, Any] | None) -> str | None:

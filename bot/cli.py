@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from datetime import datetime, timedelta, timezone
 
@@ -52,8 +53,12 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     brand = get_brand()
-    cmd_seed(args)
+    refuse_default_token_off_loopback(settings)
+    if settings.orders_backend == "sql":
+        cmd_seed(args)
     model = train_if_needed(settings)
+    # `kill` (SIGTERM) stops the servers as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     print("Starting the action server and the Rasa server (loading the model takes a while)...")
     try:
         with running_servers(settings, model, log_dir=settings.project_dir / "var" / "logs"):
@@ -77,6 +82,23 @@ def cmd_up(args: argparse.Namespace) -> int:
         pass
     print("\nStopped.")
     return 0
+
+
+def refuse_default_token_off_loopback(settings) -> None:  # noqa: ANN001 - Settings
+    """Rasa's HTTP API exposes conversations: a reachable one needs a real token."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(settings.rasa_url).hostname or ""
+    if settings.rasa_auth_token == "change-me-local-token" and host not in {
+        "127.0.0.1", "localhost", "::1"
+    }:
+        raise SettingsError(
+            f"RASA_AUTH_TOKEN: set a secret token in .env before serving on {host}"
+        )
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _wait_forever() -> None:

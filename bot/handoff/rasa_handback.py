@@ -7,6 +7,7 @@ pause and its end are both recorded in the conversation's own history.
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
 import aiohttp
@@ -34,5 +35,5 @@ async def resume_bot(rasa_url: str, auth_token: str, conversation_id: str) -> No
             async with session.post(url, params=params, json=PAUSE_SLOTS_CLEARED) as response:
                 if response.status != 200:
                     raise RasaUnavailableError(f"Rasa answered HTTP {response.status}")
-    except aiohttp.ClientError as error:
+    except (aiohttp.ClientError, asyncio.TimeoutError) as error:
         raise RasaUnavailableError(f"Rasa unreachable: {type(error).__name__}") from error

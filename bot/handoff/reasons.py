@@ -64,9 +64,6 @@ _INTENT_REASONS = {
     "change_address": HandoffReason.CHANGE_ADDRESS,
 }
 
-HANDOFF_INTENTS = frozenset(_INTENT_REASONS)
-
-
 def reason_for_intent(intent: str | None) -> HandoffReason | None:
     """The handoff reason an intent stands for, or None when the bot can answer it."""
     return _INTENT_REASONS.get(intent or "")

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
-from bot.handoff.reasons import HandoffReason, Priority, priority_for
+from bot.handoff.reasons import HandoffReason, Priority, looks_abusive, priority_for
 from bot.handoff.redaction import redact
 from bot.hours import OfficeCalendar
 from bot.store import TicketRow, session_scope
@@ -84,12 +85,6 @@ class Ticket:
     handed_back_by: str | None = None
 
 
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:  # SQLite keeps no zone; everything is stored in UTC
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
-
-
 def _ticket_from_row(row: TicketRow) -> Ticket:
     return Ticket(
         case_number=row.id,
@@ -103,8 +98,8 @@ def _ticket_from_row(row: TicketRow) -> Ticket:
         summary=row.summary,
         transcript=[TranscriptLine.from_json(item) for item in json.loads(row.transcript)],
         status=row.status,
-        created_at=_utc(row.created_at),
-        expected_answer_at=_utc(row.expected_answer_at),
+        created_at=row.created_at,
+        expected_answer_at=row.expected_answer_at,
         reminder_sent=bool(row.reminder_sent),
         handed_back_by=row.handed_back_by,
     )
@@ -138,6 +133,15 @@ def summarise(request: HandoffRequest) -> str:
     return " ".join(parts)
 
 
+def _open_row(session: Session, conversation_id: str, for_update: bool = False) -> TicketRow | None:
+    query = (
+        session.query(TicketRow)
+        .filter_by(conversation_id=conversation_id, status=OPEN)
+        .order_by(TicketRow.id.desc())
+    )
+    return (query.with_for_update() if for_update else query).first()
+
+
 class TicketService:
     """Opens, reads and updates handoff tickets in the product database."""
 
@@ -155,22 +159,31 @@ class TicketService:
         self._clock = clock
 
     def expected_answer_at(self, now: datetime) -> datetime:
-        """When a person will answer a case opened at `now`."""
-        if self._calendar.is_open(now):
-            return now + self._answer_within
-        opening = self._calendar.next_opening(now)
+        """When a person will answer a case opened at `now`.
+
+        Within `answer_within` when the team is open long enough; otherwise the next opening
+        (a case opened five minutes before closing waits for the next shift).
+        """
+        soon = now + self._answer_within
+        if self._calendar.is_open(now) and self._calendar.is_open(soon - timedelta(seconds=1)):
+            return soon
+        opening = self._calendar.next_opening(soon)
         return opening if opening is not None else now + timedelta(days=1)
+
+    def answers_soon(self, ticket: Ticket, now: datetime) -> bool:
+        """Whether the team is open and will answer within `answer_within` of `now`."""
+        waiting = ticket.expected_answer_at - now
+        return self._calendar.is_open(now) and waiting <= self._answer_within
+
+    def answer_time_phrase(self, ticket: Ticket, now: datetime) -> str:
+        """When a person will answer, in words ("tomorrow at 9:00")."""
+        return self._calendar.describe(ticket.expected_answer_at, now)
 
     def open_ticket(self, request: HandoffRequest) -> Ticket:
         """Opens a ticket for the conversation, or returns the one already open there."""
         now = self._clock()
         with session_scope(self._engine) as session:
-            existing = (
-                session.query(TicketRow)
-                .filter_by(conversation_id=request.conversation_id, status=OPEN)
-                .order_by(TicketRow.id.desc())
-                .first()
-            )
+            existing = _open_row(session, request.conversation_id)
             if existing is not None:
                 return _ticket_from_row(existing)
             texts = [line.text for line in request.transcript if line.sender == "customer"]
@@ -188,7 +201,7 @@ class TicketService:
                 ),
                 status=OPEN,
                 created_at=now,
-                expected_answer_at=self.expected_answer_at(now).astimezone(timezone.utc),
+                expected_answer_at=self.expected_answer_at(now),
                 reminder_sent=False,
             )
             session.add(row)
@@ -210,12 +223,7 @@ class TicketService:
     def open_for_conversation(self, conversation_id: str) -> Ticket | None:
         """The open ticket of a conversation, if any."""
         with session_scope(self._engine) as session:
-            row = (
-                session.query(TicketRow)
-                .filter_by(conversation_id=conversation_id, status=OPEN)
-                .order_by(TicketRow.id.desc())
-                .first()
-            )
+            row = _open_row(session, conversation_id)
             return None if row is None else _ticket_from_row(row)
 
     def list_open(self) -> list[Ticket]:
@@ -232,19 +240,13 @@ class TicketService:
             The updated ticket, or None when the conversation has no open ticket.
         """
         with session_scope(self._engine) as session:
-            row = (
-                session.query(TicketRow)
-                .filter_by(conversation_id=conversation_id, status=OPEN)
-                .order_by(TicketRow.id.desc())
-                .with_for_update()
-                .first()
-            )
+            row = _open_row(session, conversation_id, for_update=True)
             if row is None:
                 return None
             transcript = json.loads(row.transcript)
             transcript.append(line.redacted().to_json())
             row.transcript = json.dumps(transcript)
-            if line.sender == "customer" and looks_more_urgent(line.text, row.priority):
+            if line.sender == "customer" and looks_abusive(line.text):
                 row.priority = Priority.URGENT.value
             session.flush()
             return _ticket_from_row(row)
@@ -275,9 +277,3 @@ class TicketService:
             session.flush()
             return _ticket_from_row(row)
 
-
-def looks_more_urgent(text: str, current_priority: str) -> bool:
-    """Whether a new customer message should raise the ticket to URGENT."""
-    return current_priority != Priority.URGENT.value and priority_for(
-        HandoffReason.HUMAN_REQUEST, [text]
-    ) is Priority.URGENT

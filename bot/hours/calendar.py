@@ -157,16 +157,32 @@ class OfficeCalendar:
         opening = self.next_opening(at)
         if opening is None:
             return "as soon as possible"
-        opening = opening.astimezone(self.timezone)
-        clock = f"{opening.hour}:{opening.minute:02d}"
-        days = (opening.date() - self._local(at).date()).days
-        if days == 0:
+        return self.describe(opening, at)
+
+    def describe(self, moment: datetime, now: datetime) -> str:
+        """Say a moment relative to `now`, in the brand's zone.
+
+        Args:
+            moment: An aware datetime to describe.
+            now: An aware datetime the description is relative to.
+
+        Returns:
+            ``"today at 14:00"``, ``"tomorrow at 9:00"``, ``"on Monday at 9:00"``
+            (within the next six days) or ``"on 7 January at 9:00"``.
+
+        Raises:
+            ValueError: If either datetime is naive.
+        """
+        local = self._local(moment)
+        clock = f"{local.hour}:{local.minute:02d}"
+        days = (local.date() - self._local(now).date()).days
+        if days <= 0:
             return f"today at {clock}"
         if days == 1:
             return f"tomorrow at {clock}"
         if days < 7:
-            return f"on {_WEEKDAY_NAMES[opening.weekday()]} at {clock}"
-        return f"on {opening.day} {_MONTH_NAMES[opening.month - 1]} at {clock}"
+            return f"on {_WEEKDAY_NAMES[local.weekday()]} at {clock}"
+        return f"on {local.day} {_MONTH_NAMES[local.month - 1]} at {clock}"
 
     def _local(self, at: datetime) -> datetime:
         """Convert an aware datetime to the brand's zone; refuse naive ones."""

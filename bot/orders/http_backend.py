@@ -43,6 +43,11 @@ def _money(value: Any) -> Decimal | None:
         raise ValueError(f"not an amount: {value!r}") from None
 
 
+def _text(value: Any) -> str:
+    """A string field that may be missing or null in the shop's JSON ("" then, never "None")."""
+    return "" if value is None else str(value).strip()
+
+
 def order_from_json(payload: dict[str, Any]) -> Order:
     """Parses the shop API's order document.
 
@@ -59,8 +64,8 @@ def order_from_json(payload: dict[str, Any]) -> Order:
             total=_money(payload["total"]),
             payment_method=str(payload["payment_method"]),
             customer_first_name=str(customer["first_name"]),
-            email=str(customer["email"]),
-            postcode=str(customer["postcode"]),
+            email=_text(customer.get("email")),
+            postcode=_text(customer.get("postcode")),
             country=str(customer["country"]),
             items=tuple(
                 OrderItem(

@@ -44,13 +44,17 @@ class ProofResult:
 
 
 def proof_matches(order: Order, proof: str) -> bool:
-    """Whether `proof` is the order's e-mail or postcode (constant-time comparisons)."""
-    email_ok = hmac.compare_digest(
-        normalise_email(proof).encode(), normalise_email(order.email).encode()
+    """Whether `proof` is the order's e-mail or postcode (constant-time comparisons).
+
+    An order without an e-mail (or postcode) can never be proven with an empty one.
+    """
+    given_email, known_email = normalise_email(proof), normalise_email(order.email)
+    email_ok = bool(given_email and known_email) and hmac.compare_digest(
+        given_email.encode(), known_email.encode()
     )
-    postcode = normalise_postcode(proof)
-    postcode_ok = bool(postcode) and hmac.compare_digest(
-        postcode.encode(), normalise_postcode(order.postcode).encode()
+    given_postcode, known_postcode = normalise_postcode(proof), normalise_postcode(order.postcode)
+    postcode_ok = bool(given_postcode and known_postcode) and hmac.compare_digest(
+        given_postcode.encode(), known_postcode.encode()
     )
     return email_ok or postcode_ok
 

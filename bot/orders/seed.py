@@ -109,10 +109,13 @@ def _cents(amount: Decimal) -> int:
     return int(amount * 100)
 
 
+FIXED_CUSTOMERS = {10023: 0, 10024: 0, 10025: 0, 10050: 3}
+"""Anna Rossi (20121) owns 10023-10025; Oliver Smith (UK postcode SW1A 1AA) owns 10050."""
+
+
 def _customer_for(number: int, rng: random.Random) -> int:
-    if number in (10023, 10024, 10025):
-        return 0
-    return rng.randrange(1, len(CUSTOMERS))
+    customer = rng.randrange(1, len(CUSTOMERS))  # drawn always, so other orders stay stable
+    return FIXED_CUSTOMERS.get(number, customer)
 
 
 def _status_for(number: int) -> OrderStatus:

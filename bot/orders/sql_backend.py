@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy.engine import Engine
@@ -12,12 +11,6 @@ from sqlalchemy.orm import selectinload
 from bot.orders.backend import OrderBackend, OrderLookupError
 from bot.orders.model import Order, OrderItem, OrderStatus
 from bot.store import ShopOrderRow, session_scope
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def _money(cents: int | None) -> Decimal | None:
@@ -29,7 +22,7 @@ def order_from_row(row: ShopOrderRow) -> Order:
     return Order(
         number=row.number,
         status=OrderStatus(row.status),
-        placed_at=_utc(row.placed_at),
+        placed_at=row.placed_at,
         currency=row.currency,
         total=_money(row.total_cents),
         payment_method=row.payment_method,
@@ -51,15 +44,15 @@ def order_from_row(row: ShopOrderRow) -> Order:
         carrier=row.carrier,
         tracking_number=row.tracking_number,
         tracking_url=row.tracking_url,
-        shipped_at=_utc(row.shipped_at),
+        shipped_at=row.shipped_at,
         original_estimate=row.original_estimate,
         expected_delivery=row.expected_delivery,
-        delivered_at=_utc(row.delivered_at),
+        delivered_at=row.delivered_at,
         delay_reason=row.delay_reason,
-        returned_at=_utc(row.returned_at),
+        returned_at=row.returned_at,
         refund_amount=_money(row.refund_amount_cents),
-        refunded_at=_utc(row.refunded_at),
-        cancelled_at=_utc(row.cancelled_at),
+        refunded_at=row.refunded_at,
+        cancelled_at=row.cancelled_at,
     )
 
 

@@ -106,18 +106,17 @@ def start_rasa_server(
 
 
 def _spawn(command: list[str], settings: Settings, log_file: Path | None) -> subprocess.Popen:
-    output = None
-    if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        output = log_file.open("ab")
-    return subprocess.Popen(
-        command,
-        cwd=settings.project_dir,
-        env=rasa_environment(settings),
-        stdout=output,
-        stderr=subprocess.STDOUT if output else None,
-        start_new_session=True,
-    )
+    if log_file is None:
+        return subprocess.Popen(
+            command, cwd=settings.project_dir, env=rasa_environment(settings),
+            start_new_session=True,
+        )
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("ab") as output:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            command, cwd=settings.project_dir, env=rasa_environment(settings),
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )
 
 
 @contextlib.contextmanager

@@ -6,6 +6,8 @@ handoff (tickets) and order proof (attempt log).
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -18,8 +20,36 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.types import TypeDecorator
 
 Base = declarative_base()
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware datetime stored in UTC and read back aware, on SQLite and PostgreSQL alike.
+
+    SQLite keeps no time zone, so every value is converted to UTC on the way in; naive
+    values are refused rather than guessed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        """Converts to UTC before storing."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; give a time zone")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        """Returns an aware UTC datetime."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
 
 
 class ShopCustomerRow(Base):
@@ -47,22 +77,22 @@ class ShopOrderRow(Base):
     number = Column(String(20), primary_key=True)
     customer_id = Column(Integer, ForeignKey("shop_customers.id"), nullable=False)
     status = Column(String(30), nullable=False)
-    placed_at = Column(DateTime(timezone=True), nullable=False)
+    placed_at = Column(UTCDateTime, nullable=False)
     currency = Column(String(3), nullable=False)
     total_cents = Column(Integer, nullable=False)
     payment_method = Column(String(30), nullable=False)
     carrier = Column(String(40))
     tracking_number = Column(String(60))
     tracking_url = Column(String(300))
-    shipped_at = Column(DateTime(timezone=True))
+    shipped_at = Column(UTCDateTime)
     original_estimate = Column(Date)
     expected_delivery = Column(Date)
-    delivered_at = Column(DateTime(timezone=True))
+    delivered_at = Column(UTCDateTime)
     delay_reason = Column(String(200))
-    returned_at = Column(DateTime(timezone=True))
+    returned_at = Column(UTCDateTime)
     refund_amount_cents = Column(Integer)
-    refunded_at = Column(DateTime(timezone=True))
-    cancelled_at = Column(DateTime(timezone=True))
+    refunded_at = Column(UTCDateTime)
+    cancelled_at = Column(UTCDateTime)
 
     customer = relationship("ShopCustomerRow", back_populates="orders")
     items = relationship(
@@ -96,7 +126,7 @@ class ProofAttemptRow(Base):
     conversation_id = Column(String(200), nullable=False)
     order_number = Column(String(20), nullable=False)
     succeeded = Column(Boolean, nullable=False)
-    attempted_at = Column(DateTime(timezone=True), nullable=False)
+    attempted_at = Column(UTCDateTime, nullable=False)
 
     __table_args__ = (
         Index("ix_proof_attempts_conversation", "conversation_id", "attempted_at"),
@@ -120,8 +150,8 @@ class TicketRow(Base):
     summary = Column(Text, nullable=False)
     transcript = Column(Text, nullable=False)
     status = Column(String(20), nullable=False, default="open", index=True)
-    created_at = Column(DateTime(timezone=True), nullable=False)
-    expected_answer_at = Column(DateTime(timezone=True), nullable=False)
+    created_at = Column(UTCDateTime, nullable=False)
+    expected_answer_at = Column(UTCDateTime, nullable=False)
     reminder_sent = Column(Boolean, nullable=False, default=False)
-    handed_back_at = Column(DateTime(timezone=True))
+    handed_back_at = Column(UTCDateTime)
     handed_back_by = Column(String(120))

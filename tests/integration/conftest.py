@@ -109,7 +109,9 @@ def start_stack(tmp: Path, environ: dict[str, str], model: Path) -> Iterator[Sta
 def stack(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterator[Stack]:
     """Action server and Rasa server on an SQLite database with a seeded demo shop."""
     tmp = tmp_path_factory.mktemp("stack")
-    yield from start_stack(tmp, stack_environment(tmp, 15005, 15055), model_path)
+    # DEBUG logging: Rasa then logs every message, which the privacy test needs to see redacted
+    environ = stack_environment(tmp, 15005, 15055, LOG_LEVEL="DEBUG")
+    yield from start_stack(tmp, environ, model_path)
 
 
 @pytest.fixture

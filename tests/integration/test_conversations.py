@@ -73,8 +73,7 @@ def test_wrong_proofs_then_handoff_pause_reminder_and_handback(stack, sender):
     stack.say(sender, "status of order 10025 please", first_name="Marco")
     first = stack.say(sender, "nobody@example.org")
     assert "couldn't match" in first or "don't match" in first
-    assert "10025" not in first or "Order 10025" not in first
-    assert "delivered" not in first.lower()
+    assert "10025" not in first and "delivered" not in first.lower()
     stack.say(sender, "other@example.org")
     handoff = stack.say(sender, "third@example.org")
     case = CASE.search(handoff).group(1)
@@ -102,6 +101,8 @@ def test_shipping_to_germany_from_brand_file(stack, sender):
 def test_shipping_without_country_and_to_unknown_country(stack, sender):
     general = stack.say(sender, "how much is shipping?")
     assert "Italy" in general and "€4.90" in general
+    unknown = stack.say(sender, "do you ship to Brazil?")
+    assert "Brazil" in unknown and "Germany" in unknown  # not served, and where we do ship
 
 
 def test_returns_and_refunds_from_brand_file(stack, sender):
@@ -149,7 +150,18 @@ def test_out_of_scope_is_honest(stack, sender):
 
 def test_personal_data_never_reaches_the_logs(stack, sender):
     stack.say(sender, "my email is secret.person@example.net and phone +39 347 765 4321")
-    for log in stack.log_dir.glob("*.log"):
-        content = log.read_text(errors="replace")
+    logs = {log.name: log.read_text(errors="replace") for log in stack.log_dir.glob("*.log")}
+    assert set(logs) == {"rasa.log", "actions.log"}
+    for content in logs.values():
         assert "secret.person@example.net" not in content
         assert "765 4321" not in content
+    # the message was logged (Rasa runs at DEBUG here), in redacted form
+    assert "[email]" in logs["rasa.log"] and "[phone]" in logs["rasa.log"]
+
+
+def test_a_request_for_a_person_with_an_order_number_is_not_swallowed_by_the_form(stack, sender):
+    stack.say(sender, "where is my order?")
+    reply = stack.say(sender, "forget it, just cancel my order 10024")
+    case = CASE.search(reply).group(1)
+    assert _ticket(stack, case)["reason"] == "cancel_order"
+    assert "10024" not in reply

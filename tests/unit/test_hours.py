@@ -322,6 +322,5 @@ def test_from_brand_uses_the_brand_facts() -> None:
     assert calendar.holidays == brand.holidays
     at = datetime(2027, 2, 1, 3, 0, tzinfo=UTC)
     opening = calendar.next_opening(at)
-    if opening is not None:
-        assert calendar.is_open(opening)
-        assert calendar.human_wait(at) != "as soon as possible"
+    assert opening is not None and calendar.is_open(opening)
+    assert calendar.human_wait(at) == "today at 9:00"  # Monday 1 Feb 2027, 04:00 in Rome

@@ -73,6 +73,27 @@ def test_failures_raise_a_lookup_error(setup):
         _run(shop, lambda backend: backend.get_order("20001"), token="shop-token")
 
 
+def test_an_order_without_email_cannot_be_proven_with_an_empty_or_none_proof():
+    from bot.orders import proof_matches
+
+    guest = {**ORDER, "customer": {**ORDER["customer"], "email": None}}
+    order = _run(FakeShop({"20001": guest}), lambda backend: backend.get_order("20001"))
+    assert order.email == ""
+    assert not proof_matches(order, "none") and not proof_matches(order, "")
+    assert proof_matches(order, "10115")
+
+
+def test_a_slow_shop_is_a_lookup_error(monkeypatch):
+    import aiohttp
+
+    from bot.orders import http_backend
+
+    monkeypatch.setattr(http_backend, "_TIMEOUT", aiohttp.ClientTimeout(total=0.3))
+    shop = FakeShop({"20001": ORDER}, delay_seconds=2)
+    with pytest.raises(OrderLookupError, match="unreachable"):
+        _run(shop, lambda backend: backend.get_order("20001"))
+
+
 def test_a_document_with_missing_fields_is_rejected():
     broken = {key: value for key, value in ORDER.items() if key != "customer"}
     with pytest.raises(OrderLookupError, match="customer"):

@@ -42,5 +42,28 @@ def test_every_status_has_its_response_and_values(engine, brand, now):
 def test_items_in_words(engine, now):
     seed_demo_shop(engine, now)
     order = asyncio.run(SqlOrderBackend(engine).get_order("10042"))
-    assert " and " in describe_items(order.items) or len(order.items) == 1
+    assert order.status is OrderStatus.PARTIALLY_SHIPPED and len(order.items) >= 2
+    assert " and " in describe_items(order.items)
     assert describe_items(()) == "nothing"
+
+
+def test_status_sentences_read_well_for_every_order(engine, brand, now):
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text())
+    seed_demo_shop(engine, now)
+    backend = SqlOrderBackend(engine)
+    for number in range(10001, 10067):
+        order = asyncio.run(backend.get_order(str(number)))
+        response, values = status_response(order, brand, now)
+        for variation in domain["responses"][response]:
+            sentence = variation["text"].format(**values)
+            assert not re.search(r"\b(on on|since on|at on|due on on)\b", sentence), sentence
+            assert "{" not in sentence and "None" not in sentence, sentence
+            assert "(no tracking link yet)" not in sentence or order.status in (
+                OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.PROCESSING,
+                OrderStatus.CANCELLED,
+            ), sentence

@@ -67,6 +67,24 @@ def test_answer_time_is_next_opening_at_night_and_soon_when_open(engine, brand, 
     assert day.expected_answer_at == clock["now"] + timedelta(minutes=30)
 
 
+def test_no_promise_of_minutes_just_before_closing_or_lunch(engine, brand):
+    rome = brand.timezone
+    for opened, expected in [
+        (datetime(2026, 11, 23, 17, 55, tzinfo=rome), datetime(2026, 11, 24, 9, 0, tzinfo=rome)),
+        (datetime(2026, 11, 23, 12, 50, tzinfo=rome), datetime(2026, 11, 23, 14, 0, tzinfo=rome)),
+        (datetime(2026, 11, 23, 10, 0, tzinfo=rome), datetime(2026, 11, 23, 10, 30, tzinfo=rome)),
+    ]:
+        service, _ = _service(engine, brand, opened)
+        ticket = service.open_ticket(_request(conv=f"c-{opened.isoformat()}"))
+        assert ticket.expected_answer_at == expected
+        assert service.answers_soon(ticket, opened) is (expected - opened <= timedelta(hours=1))
+    service, _ = _service(engine, brand, datetime(2026, 11, 23, 17, 55, tzinfo=rome))
+    ticket = service.open_ticket(_request(conv="c-phrase"))
+    assert service.answer_time_phrase(ticket, datetime(2026, 11, 23, 17, 55, tzinfo=rome)) == (
+        "tomorrow at 9:00"
+    )
+
+
 def test_priorities(engine, brand, now):
     service, _ = _service(engine, brand, now)
     complaint = service.open_ticket(_request(HandoffReason.COMPLAINT, conv="a"))
