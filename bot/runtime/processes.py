@@ -86,9 +86,12 @@ def start_action_server(settings: Settings, log_file: Path | None = None) -> Man
 
 
 def start_rasa_server(
-    settings: Settings, model: Path, log_file: Path | None = None
+    settings: Settings, model: Path, log_file: Path | None = None, debug: bool = False
 ) -> ManagedProcess:
-    """`rasa run` with our channels, endpoints and HTTP API (token-protected)."""
+    """`rasa run` with our channels, endpoints and HTTP API (token-protected).
+
+    `debug` turns on Rasa's debug log, which includes every message (redacted by us).
+    """
     project = settings.project_dir
     command = rasa_command(
         "run",
@@ -99,6 +102,7 @@ def start_rasa_server(
         "--port", _port(settings.rasa_url),
         "--enable-api",
         "--auth-token", settings.rasa_auth_token,
+        *(["--debug"] if debug else []),
     )
     process = _spawn(command, settings, log_file)
     ready = f"{settings.rasa_url}/status?token={settings.rasa_auth_token}"
@@ -121,14 +125,20 @@ def _spawn(command: list[str], settings: Settings, log_file: Path | None) -> sub
 
 @contextlib.contextmanager
 def running_servers(
-    settings: Settings, model: Path, log_dir: Path | None = None, timeout: float = 300
+    settings: Settings,
+    model: Path,
+    log_dir: Path | None = None,
+    timeout: float = 300,
+    debug: bool = False,
 ) -> Iterator[tuple[ManagedProcess, ManagedProcess]]:
     """Starts the action server and the Rasa server, yields once both answer, then stops both."""
     started: list[ManagedProcess] = []
     try:
         actions = start_action_server(settings, log_dir / "actions.log" if log_dir else None)
         started.append(actions)
-        rasa = start_rasa_server(settings, model, log_dir / "rasa.log" if log_dir else None)
+        rasa = start_rasa_server(
+            settings, model, log_dir / "rasa.log" if log_dir else None, debug=debug
+        )
         started.append(rasa)
         wait_until_ready(actions, timeout)
         wait_until_ready(rasa, timeout)

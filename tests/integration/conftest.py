@@ -92,7 +92,9 @@ def model_path() -> Path:
     return train_if_needed(load_settings(stack_environment(Path("/tmp"), 1, 1)))
 
 
-def start_stack(tmp: Path, environ: dict[str, str], model: Path) -> Iterator[Stack]:
+def start_stack(
+    tmp: Path, environ: dict[str, str], model: Path, debug: bool = False
+) -> Iterator[Stack]:
     """Seeds the demo shop, starts both servers, yields the stack, stops them."""
     from bot.orders.seed import seed_demo_shop
     from bot.runtime.processes import running_servers
@@ -101,7 +103,7 @@ def start_stack(tmp: Path, environ: dict[str, str], model: Path) -> Iterator[Sta
     settings = load_settings(environ)
     seed_demo_shop(create_db_engine(settings.database_url), datetime.now(timezone.utc))
     log_dir = tmp / "logs"
-    with running_servers(settings, model, log_dir=log_dir, timeout=400):
+    with running_servers(settings, model, log_dir=log_dir, timeout=400, debug=debug):
         yield Stack(settings, environ, log_dir)
 
 
@@ -109,9 +111,8 @@ def start_stack(tmp: Path, environ: dict[str, str], model: Path) -> Iterator[Sta
 def stack(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterator[Stack]:
     """Action server and Rasa server on an SQLite database with a seeded demo shop."""
     tmp = tmp_path_factory.mktemp("stack")
-    # DEBUG logging: Rasa then logs every message, which the privacy test needs to see redacted
-    environ = stack_environment(tmp, 15005, 15055, LOG_LEVEL="DEBUG")
-    yield from start_stack(tmp, environ, model_path)
+    # Rasa's debug log includes every message: the privacy test needs to see it redacted
+    yield from start_stack(tmp, stack_environment(tmp, 15005, 15055), model_path, debug=True)
 
 
 @pytest.fixture

@@ -155,7 +155,7 @@ def test_personal_data_never_reaches_the_logs(stack, sender):
     for content in logs.values():
         assert "secret.person@example.net" not in content
         assert "765 4321" not in content
-    # the message was logged (Rasa runs at DEBUG here), in redacted form
+    # the message was logged (Rasa runs with --debug here), in redacted form
     assert "[email]" in logs["rasa.log"] and "[phone]" in logs["rasa.log"]
 
 
