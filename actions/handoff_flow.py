@@ -74,6 +74,22 @@ async def hand_off(
     ]
 
 
+async def hand_off_after_error(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> list[EventType]:
+    """Hands off for a technical error; if even that fails, points the customer to e-mail."""
+    dispatcher.messages.clear()
+    try:
+        return await hand_off(dispatcher, tracker, HandoffReason.ACTION_ERROR)
+    except Exception:  # noqa: BLE001 - the ticket store itself is down
+        logger.exception("handoff after a failed action failed too")
+        dispatcher.messages.clear()
+        dispatcher.utter_message(
+            response="utter_technical_problem", contact_email=get_services().brand.contact.email
+        )
+        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
 class GuardedAction(Action, abc.ABC):
     """An action that hands the conversation to a person if it fails, instead of going silent."""
 
@@ -91,14 +107,4 @@ class GuardedAction(Action, abc.ABC):
             return await self.act(dispatcher, tracker, domain)
         except Exception:  # noqa: BLE001 - every failure must reach a person, not the void
             logger.exception("action %s failed; handing off", self.name())
-            dispatcher.messages.clear()
-            try:
-                return await hand_off(dispatcher, tracker, HandoffReason.ACTION_ERROR)
-            except Exception:  # noqa: BLE001 - the ticket store itself is down
-                logger.exception("handoff after a failed action failed too")
-                dispatcher.messages.clear()
-                dispatcher.utter_message(
-                    response="utter_technical_problem",
-                    contact_email=get_services().brand.contact.email,
-                )
-                return []
+            return await hand_off_after_error(dispatcher, tracker)

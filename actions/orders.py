@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions import conversation
-from actions.handoff_flow import GuardedAction, hand_off
+from actions.handoff_flow import GuardedAction, hand_off, hand_off_after_error
 from actions.services import get_services
 from bot.handoff.reasons import HandoffReason
 from bot.orders import ProofOutcome, normalise_order_number
@@ -90,8 +90,7 @@ class ValidateOrderStatusForm(FormValidationAction):
             result = await verifier.verify(tracker.sender_id, number, proof)
         except Exception:  # noqa: BLE001 - shop or database down: a person takes over
             logger.exception("ownership check failed; handing off")
-            dispatcher.messages.clear()
-            return await hand_off(dispatcher, tracker, HandoffReason.ACTION_ERROR)
+            return await hand_off_after_error(dispatcher, tracker)
         if result.outcome is ProofOutcome.VERIFIED:
             return [*events, SlotSet("verified_order", number), SlotSet("proof_locked", False)]
         if result.outcome is ProofOutcome.LOCKED:

@@ -6,6 +6,7 @@ One SQLite file (WAL mode) by default, PostgreSQL through `DATABASE_URL`.
 from bot.store.database import create_db_engine, ensure_schema, session_scope
 from bot.store.tables import (
     Base,
+    InboxEventRow,
     ProofAttemptRow,
     ShopCustomerRow,
     ShopOrderItemRow,
@@ -15,6 +16,7 @@ from bot.store.tables import (
 
 __all__ = [
     "Base",
+    "InboxEventRow",
     "ProofAttemptRow",
     "ShopCustomerRow",
     "ShopOrderItemRow",

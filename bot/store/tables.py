@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -155,3 +156,32 @@ class TicketRow(Base):
     reminder_sent = Column(Boolean, nullable=False, default=False)
     handed_back_at = Column(UTCDateTime)
     handed_back_by = Column(String(120))
+
+
+class InboxEventRow(Base):
+    """One webhook event in the Messenger inbox, keyed by its event id (a duplicate is a no-op).
+
+    `status` is one of 'pending', 'processing', 'done', 'ignored' (recorded, never answered)
+    and 'failed' (gave up after too many attempts). `error` holds a short, non-personal
+    description of the last failure (an exception class name, never message text).
+    """
+
+    __tablename__ = "messenger_inbox"
+
+    event_id = Column(String(200), primary_key=True)
+    page_id = Column(String(64), nullable=False)
+    conversation_id = Column(String(200), nullable=False, index=True)
+    kind = Column(String(30), nullable=False)
+    timestamp = Column(BigInteger, nullable=False)
+    payload = Column(Text, nullable=False)
+    status = Column(String(20), nullable=False, default="pending")
+    attempts = Column(Integer, nullable=False, default=0)
+    received_at = Column(UTCDateTime, nullable=False)
+    claimed_at = Column(UTCDateTime)
+    claimed_by = Column(String(120))
+    processed_at = Column(UTCDateTime)
+    error = Column(String(300))
+
+    __table_args__ = (
+        Index("ix_messenger_inbox_status_conversation", "status", "conversation_id", "timestamp"),
+    )

@@ -1,0 +1,820 @@
+"""Meta page webhooks parsed into typed events: one flat list per POST body.
+
+A page webhook body (``object: "page"``) carries one or more ``entry`` objects; each may hold
+``messaging`` items (DMs, postbacks, reactions, receipts, echoes, thread-control handovers),
+``standby`` items (what happens in a thread another app owns) and ``changes`` items (the
+page's ``feed``: comments under posts). Every item becomes exactly one frozen event; anything
+not understood (a new field, a feed item other than a comment, a malformed item) becomes an
+`UnknownEvent` that keeps its raw dict, so a body never fails because of one odd item.
+
+Every event carries a stable `event_id` (the same item parsed twice gets the same id, which is
+what makes the inbox's duplicate check work), the page id, the conversation it belongs to
+(the customer's PSID for Messenger, ``"comment:<comment_id>"`` for a public comment), a
+millisecond `timestamp`, its `kind` and the `raw` item.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, ClassVar
+
+GET_STARTED_PAYLOAD = "GET_STARTED"
+"""The postback payload our Get Started button sends (set up by `nightdesk messenger setup`)."""
+
+_SOURCES = ("messaging", "standby", "changes")
+_SECONDS_BEFORE = 10**11
+"""Epoch values below this are seconds (feed webhooks), above it milliseconds (Messenger)."""
+
+
+class WebhookFormatError(ValueError):
+    """The body is not a page webhook at all (wrong `object`, `entry` not a list)."""
+
+
+class EventKind(str, Enum):
+    """What an inbound event is; the value is what the inbox stores."""
+
+    TEXT = "text"
+    POSTBACK = "postback"
+    ATTACHMENT = "attachment"
+    REACTION = "reaction"
+    REFERRAL = "referral"
+    ECHO = "echo"
+    DELIVERY = "delivery"
+    READ = "read"
+    STANDBY = "standby"
+    HANDOVER = "handover"
+    COMMENT = "comment"
+    UNKNOWN = "unknown"
+
+
+class AttachmentType(str, Enum):
+    """The type of one message attachment; stickers are told apart by their `sticker_id`."""
+
+    IMAGE = "image"
+    AUDIO = "audio"
+    VIDEO = "video"
+    FILE = "file"
+    STICKER = "sticker"
+    LOCATION = "location"
+    FALLBACK = "fallback"
+    OTHER = "other"
+
+
+class HandoverAction(str, Enum):
+    """A thread-control change (Handover Protocol / Conversation Routing)."""
+
+    PASS = "pass_thread_control"
+    TAKE = "take_thread_control"
+    REQUEST = "request_thread_control"
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboundEvent:
+    """What every inbound event has.
+
+    Attributes:
+        event_id: the inbox key: stable across re-deliveries of the same item.
+        page_id: the Facebook Page the webhook entry is for.
+        conversation_id: the customer's PSID for Messenger events, ``"comment:<id>"`` for
+            public comments.
+        timestamp: when it happened, in epoch milliseconds.
+        raw: the webhook item as received (treat as read-only).
+    """
+
+    kind: ClassVar[EventKind] = EventKind.UNKNOWN
+
+    event_id: str
+    page_id: str
+    conversation_id: str
+    timestamp: int
+    raw: dict[str, Any] = field(repr=False, hash=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessagingEvent(InboundEvent):
+    """An item of an entry's `messaging` (or `standby`) list.
+
+    Attributes:
+        sender_id: who sent it (the customer's PSID, or the page for echoes).
+        recipient_id: who received it (the page, or the customer for echoes).
+    """
+
+    sender_id: str
+    recipient_id: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One attachment of a message.
+
+    Attributes:
+        type: image, audio, video, file, sticker, location, fallback (a shared link), other.
+        url: where the media can be downloaded (Meta's CDN URLs expire), or the link.
+        sticker_id: the sticker's id, for stickers (and Messenger's thumbs-up).
+        latitude: for a shared location.
+        longitude: for a shared location.
+        title: the title Meta gives a location or a shared link.
+    """
+
+    type: AttachmentType
+    url: str | None = None
+    sticker_id: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TextMessageEvent(MessagingEvent):
+    """A customer's text message, possibly a tap on a quick reply.
+
+    Attributes:
+        mid: Meta's message id (also the event id).
+        text: the text as typed (or the quick reply's title).
+        quick_reply_payload: the payload of the tapped quick reply, or None.
+        reply_to_mid: the message this one replies to, when the customer used "Reply".
+    """
+
+    kind: ClassVar[EventKind] = EventKind.TEXT
+
+    mid: str
+    text: str
+    quick_reply_payload: str | None = None
+    reply_to_mid: str | None = None
+
+    @property
+    def is_quick_reply(self) -> bool:
+        """True when the customer tapped a quick reply."""
+        return self.quick_reply_payload is not None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttachmentMessageEvent(MessagingEvent):
+    """A customer's message with attachments (photos, audio, video, files, a sticker...).
+
+    Attributes:
+        mid: Meta's message id (also the event id).
+        attachments: the attachments in order.
+        text: text sent along with them (a shared link's text), or None.
+        reply_to_mid: the message this one replies to, or None.
+    """
+
+    kind: ClassVar[EventKind] = EventKind.ATTACHMENT
+
+    mid: str
+    attachments: tuple[Attachment, ...]
+    text: str | None = None
+    reply_to_mid: str | None = None
+
+    @property
+    def attachment_types(self) -> tuple[AttachmentType, ...]:
+        """The type of each attachment, in order."""
+        return tuple(attachment.type for attachment in self.attachments)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostbackEvent(MessagingEvent):
+    """A tap on a postback button: Get Started, the persistent menu, a template button.
+
+    Attributes:
+        title: the button's title.
+        payload: the button's payload.
+        mid: the postback's message id when Meta sends one.
+        referral_ref: the `ref` of an m.me link that led to Get Started, if any.
+    """
+
+    kind: ClassVar[EventKind] = EventKind.POSTBACK
+
+    title: str | None
+    payload: str
+    mid: str | None = None
+    referral_ref: str | None = None
+
+    @property
+    def is_get_started(self) -> bool:
+        """True for the Get Started button."""
+        return self.payload == GET_STARTED_PAYLOAD
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReactionEvent(MessagingEvent):
+    """A reaction put on (or taken off) a message.
+
+    Attributes:
+        action: "react" or "unreact".
+        reaction: Meta's name for it ("love", "smile", "like", "other"...), or None.
+        emoji: the emoji, or None (often absent on unreact).
+        mid: the message reacted to.
+    """
+
+    kind: ClassVar[EventKind] = EventKind.REACTION
+
+    action: str
+    reaction: str | None
+    emoji: str | None
+    mid: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferralEvent(MessagingEvent):
+    """A customer already in a thread arrived again through a link, an ad or a plugin.
+
+    Attributes:
+        ref: the `ref` parameter, or None.
+        source: SHORTLINK, ADS, MESSENGER_CODE, CUSTOMER_CHAT_PLUGIN, ...
+        referral_type: normally OPEN_THREAD.
+        ad_id: the ad, for ADS referrals.
+        referer_uri: the web page, for the chat plugin.
+    """
+
+    kind: ClassVar[EventKind] = EventKind.REFERRAL
+
+    ref: str | None
+    source: str | None
+    referral_type: str | None
+    ad_id: str | None = None
+    referer_uri: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EchoEvent(MessagingEvent):
+    """A copy of a message the page sent (by this bot, another app or a person in the inbox).
+
+    Attributes:
+        mid: the sent message's id (also the event id).
+        text: its text, or None.
+        app_id: the app that sent it (None or the page inbox's app for a person).
+        metadata: the `metadata` string the sender attached, or None.
+        attachments: its attachments.
+    """
+
+    kind: ClassVar[EventKind] = EventKind.ECHO
+
+    mid: str
+    text: str | None = None
+    app_id: str | None = None
+    metadata: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliveryEvent(MessagingEvent):
+    """The customer's device received the page's messages up to `watermark`.
+
+    Attributes:
+        mids: the delivered messages' ids (may be empty).
+        watermark: every message sent before this epoch-ms time was delivered.
+    """
+
+    kind: ClassVar[EventKind] = EventKind.DELIVERY
+
+    mids: tuple[str, ...]
+    watermark: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadEvent(MessagingEvent):
+    """The customer read the page's messages up to `watermark` (epoch ms).
+
+    Attributes:
+        watermark: every message sent before this time was read.
+    """
+
+    kind: ClassVar[EventKind] = EventKind.READ
+
+    watermark: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class HandoverEvent(MessagingEvent):
+    """Thread control changed hands (or another app asks for it).
+
+    Attributes:
+        action: pass, take or request thread control.
+        new_owner_app_id: the app that owns the thread now (pass/take), or None.
+        previous_owner_app_id: the app that owned it before, or None.
+        requested_owner_app_id: the app asking for control (request), or None.
+        metadata: the free-text metadata sent with the change, or None.
+    """
+
+    kind: ClassVar[EventKind] = EventKind.HANDOVER
+
+    action: HandoverAction
+    new_owner_app_id: str | None = None
+    previous_owner_app_id: str | None = None
+    requested_owner_app_id: str | None = None
+    metadata: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StandbyEvent(MessagingEvent):
+    """Something happened in a thread another app (e.g. the page inbox) owns.
+
+    Attributes:
+        inner: the item parsed as if it had come in `messaging` (a text, an echo of a
+            person's answer, a read receipt...); its own ids are kept as they are.
+    """
+
+    kind: ClassVar[EventKind] = EventKind.STANDBY
+
+    inner: InboundEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommentEvent(InboundEvent):
+    """A comment under one of the page's posts was added, edited or removed.
+
+    Attributes:
+        verb: "add", "edited", "remove" (or another verb Meta sends, e.g. "hide").
+        comment_id: the comment.
+        post_id: the post it is under.
+        parent_id: the post (a top-level comment) or the comment it replies to.
+        from_id: the commenter's id (an app-scoped user id, or the page).
+        from_name: the commenter's name, or None.
+        message: the comment's text, or None (e.g. for a removal or a photo comment).
+        from_page: True when the page itself commented (never answered).
+    """
+
+    kind: ClassVar[EventKind] = EventKind.COMMENT
+
+    verb: str
+    comment_id: str
+    post_id: str | None
+    parent_id: str | None
+    from_id: str | None
+    from_name: str | None
+    message: str | None
+    from_page: bool
+
+    @property
+    def is_reply(self) -> bool:
+        """True when the comment answers another comment rather than the post."""
+        return self.parent_id is not None and self.parent_id != self.post_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnknownEvent(InboundEvent):
+    """An item not understood: stored and ignored, never an error.
+
+    Attributes:
+        source: where it was: "messaging", "standby", "changes" or "entry".
+        reason: a short explanation, e.g. "messaging item with optin".
+    """
+
+    kind: ClassVar[EventKind] = EventKind.UNKNOWN
+
+    source: str
+    reason: str
+
+
+class _Malformed(ValueError):
+    """An item of a known kind lacks something it needs."""
+
+
+def parse_webhook(body: Mapping[str, Any]) -> list[InboundEvent]:
+    """Every event of a page webhook body, in the order they appear.
+
+    Args:
+        body: the decoded JSON body of a webhook POST.
+
+    Returns:
+        One event per `messaging`, `standby` and `changes` item of every entry; items not
+        understood become `UnknownEvent`.
+
+    Raises:
+        WebhookFormatError: when the body is not an object, `object` is not "page", or
+            `entry` is not a list.
+    """
+    if not isinstance(body, Mapping):
+        raise WebhookFormatError("the webhook body must be a JSON object")
+    webhook_object = body.get("object")
+    if webhook_object != "page":
+        raise WebhookFormatError(
+            f"unsupported webhook object {webhook_object!r}: only 'page' webhooks are handled"
+        )
+    entries = body.get("entry")
+    if not isinstance(entries, list):
+        raise WebhookFormatError("the webhook body's 'entry' must be a list")
+    events: list[InboundEvent] = []
+    for entry in entries:
+        events.extend(_parse_entry(entry))
+    return events
+
+
+def restore_event(
+    *,
+    event_id: str,
+    kind: EventKind | str,
+    page_id: str,
+    conversation_id: str,
+    timestamp: int,
+    raw: dict[str, Any],
+) -> InboundEvent:
+    """Rebuilds a typed event from what the inbox stored about it.
+
+    Args:
+        event_id: the stored event id.
+        kind: the stored kind.
+        page_id: the stored page id.
+        conversation_id: the stored conversation id.
+        timestamp: the stored timestamp (stands in for the entry's time).
+        raw: the stored item.
+
+    Returns:
+        The event as `parse_webhook` made it, with the stored ids and timestamp.
+    """
+    kind = EventKind(kind)
+    if kind is EventKind.UNKNOWN:
+        return UnknownEvent(
+            event_id=event_id,
+            page_id=page_id,
+            conversation_id=conversation_id,
+            timestamp=timestamp,
+            raw=raw,
+            source="stored",
+            reason="an unknown event restored from the inbox",
+        )
+    source = {EventKind.STANDBY: "standby", EventKind.COMMENT: "changes"}.get(kind, "messaging")
+    event = _parse_item(source, page_id, raw, timestamp)
+    return dataclasses.replace(
+        event, event_id=event_id, conversation_id=conversation_id, timestamp=timestamp
+    )
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: the same data always gives the same text."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr
+    )
+
+
+def _hash_id(kind: EventKind, source: str, page_id: str, item: Any) -> str:
+    """A stable id for an item that has no id of its own: kind and a SHA-256."""
+    digest = hashlib.sha256(
+        canonical_json({"source": source, "page_id": page_id, "item": item}).encode("utf-8")
+    ).hexdigest()
+    return f"{kind.value}:{digest}"
+
+
+def _epoch_ms(value: Any) -> int | None:
+    """An epoch time in milliseconds; values that look like seconds are converted."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    if number < 0:
+        return None
+    return number * 1000 if number < _SECONDS_BEFORE else number
+
+
+def _opt_str(value: Any) -> str | None:
+    """A string (ids may arrive as numbers), or None."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)
+
+
+def _party(item: Mapping[str, Any], key: str) -> str | None:
+    """The `id` (or `user_ref`) of an item's sender or recipient."""
+    party = item.get(key)
+    if not isinstance(party, Mapping):
+        return None
+    return _opt_str(party.get("id")) or _opt_str(party.get("user_ref"))
+
+
+def _unknown(
+    source: str, page_id: str, item: Any, entry_time: int | None, reason: str
+) -> UnknownEvent:
+    """An `UnknownEvent` for an item, with what can be said about it."""
+    raw = item if isinstance(item, dict) else {"value": item}
+    conversation_id = _party(raw, "sender") or f"page:{page_id}"
+    timestamp = _epoch_ms(raw.get("timestamp")) or entry_time or 0
+    return UnknownEvent(
+        event_id=_hash_id(EventKind.UNKNOWN, source, page_id, raw),
+        page_id=page_id,
+        conversation_id=conversation_id,
+        timestamp=timestamp,
+        raw=raw,
+        source=source,
+        reason=reason,
+    )
+
+
+def _parse_entry(entry: Any) -> list[InboundEvent]:
+    """The events of one entry."""
+    if not isinstance(entry, dict):
+        return [_unknown("entry", "", entry, None, "an entry that is not an object")]
+    page_id = _opt_str(entry.get("id")) or ""
+    entry_time = _epoch_ms(entry.get("time"))
+    events: list[InboundEvent] = []
+    found = False
+    for source in _SOURCES:
+        if source not in entry:
+            continue
+        found = True
+        items = entry[source]
+        if not isinstance(items, list):
+            raw = {source: items}
+            events.append(_unknown(source, page_id, raw, entry_time, f"'{source}' is not a list"))
+            continue
+        events.extend(_parse_item(source, page_id, item, entry_time) for item in items)
+    if not found:
+        events.append(_unknown("entry", page_id, entry, entry_time, "an entry with no known field"))
+    return events
+
+
+def _parse_item(source: str, page_id: str, item: Any, entry_time: int | None) -> InboundEvent:
+    """One item of an entry, or an `UnknownEvent` when it is not understood."""
+    if not isinstance(item, dict):
+        return _unknown(source, page_id, item, entry_time, f"a {source} item that is not an object")
+    try:
+        if source == "changes":
+            return _parse_change(page_id, item, entry_time)
+        if source == "standby":
+            return _parse_standby(page_id, item, entry_time)
+        return _parse_messaging(source, page_id, item, entry_time)
+    except (_Malformed, KeyError, TypeError, ValueError, AttributeError) as error:
+        reason = str(error) if isinstance(error, _Malformed) else type(error).__name__
+        return _unknown(source, page_id, item, entry_time, f"malformed {source} item: {reason}")
+
+
+def _messaging_basics(
+    page_id: str, item: Mapping[str, Any], entry_time: int | None
+) -> dict[str, Any]:
+    """The fields every messaging event has; the conversation is the sender."""
+    sender_id = _party(item, "sender")
+    if sender_id is None:
+        raise _Malformed("no sender id")
+    recipient_id = _party(item, "recipient") or page_id
+    return {
+        "page_id": page_id or recipient_id,
+        "conversation_id": sender_id,
+        "timestamp": _epoch_ms(item.get("timestamp")) or entry_time or 0,
+        "raw": item,
+        "sender_id": sender_id,
+        "recipient_id": recipient_id,
+    }
+
+
+def _parse_messaging(
+    source: str, page_id: str, item: dict[str, Any], entry_time: int | None
+) -> InboundEvent:
+    """A `messaging` item (also the content of a `standby` item)."""
+    basics = _messaging_basics(page_id, item, entry_time)
+    if "message" in item:
+        return _parse_message(basics, item["message"])
+    if "postback" in item:
+        return _parse_postback(basics, item["postback"])
+    if "reaction" in item:
+        return _parse_reaction(basics, item["reaction"])
+    if "referral" in item:
+        referral = _mapping(item["referral"], "referral")
+        return ReferralEvent(
+            event_id=_hash_id(EventKind.REFERRAL, source, basics["page_id"], item),
+            ref=_opt_str(referral.get("ref")),
+            source=_opt_str(referral.get("source")),
+            referral_type=_opt_str(referral.get("type")),
+            ad_id=_opt_str(referral.get("ad_id")),
+            referer_uri=_opt_str(referral.get("referer_uri")),
+            **basics,
+        )
+    if "delivery" in item:
+        delivery = _mapping(item["delivery"], "delivery")
+        mids = delivery.get("mids") or []
+        return DeliveryEvent(
+            event_id=_hash_id(EventKind.DELIVERY, source, basics["page_id"], item),
+            mids=tuple(str(mid) for mid in mids),
+            watermark=_epoch_ms(delivery.get("watermark")) or 0,
+            **basics,
+        )
+    if "read" in item:
+        read = _mapping(item["read"], "read")
+        return ReadEvent(
+            event_id=_hash_id(EventKind.READ, source, basics["page_id"], item),
+            watermark=_epoch_ms(read.get("watermark")) or 0,
+            **basics,
+        )
+    for action in HandoverAction:
+        if action.value in item:
+            change = _mapping(item[action.value], action.value)
+            return HandoverEvent(
+                event_id=_hash_id(EventKind.HANDOVER, source, basics["page_id"], item),
+                action=action,
+                new_owner_app_id=_opt_str(change.get("new_owner_app_id")),
+                previous_owner_app_id=_opt_str(change.get("previous_owner_app_id")),
+                requested_owner_app_id=_opt_str(change.get("requested_owner_app_id")),
+                metadata=_opt_str(change.get("metadata")),
+                **basics,
+            )
+    known = {"sender", "recipient", "timestamp"}
+    fields = ", ".join(sorted(key for key in item if key not in known)) or "nothing"
+    return _unknown(source, page_id, item, entry_time, f"{source} item with {fields}")
+
+
+def _mapping(value: Any, name: str) -> Mapping[str, Any]:
+    """A sub-object of an item, which must be an object."""
+    if not isinstance(value, Mapping):
+        raise _Malformed(f"'{name}' is not an object")
+    return value
+
+
+def _required_str(container: Mapping[str, Any], key: str, name: str) -> str:
+    """A field that must be present and not empty."""
+    value = _opt_str(container.get(key))
+    if not value:
+        raise _Malformed(f"{name} without '{key}'")
+    return value
+
+
+def _parse_attachment(attachment: Any, message_sticker_id: str | None) -> Attachment:
+    """One entry of a message's `attachments`."""
+    attachment = _mapping(attachment, "attachment")
+    payload = attachment.get("payload")
+    payload = payload if isinstance(payload, Mapping) else {}
+    type_name = _opt_str(attachment.get("type")) or ""
+    sticker_id = _opt_str(payload.get("sticker_id"))
+    url = _opt_str(payload.get("url")) or _opt_str(attachment.get("url"))
+    title = _opt_str(attachment.get("title")) or _opt_str(payload.get("title"))
+    if sticker_id or (type_name == "image" and message_sticker_id):
+        # A sticker arrives as an image attachment whose payload (and message) has its id.
+        return Attachment(
+            type=AttachmentType.STICKER, url=url, sticker_id=sticker_id or message_sticker_id
+        )
+    if type_name == "location":
+        coordinates = payload.get("coordinates")
+        coordinates = coordinates if isinstance(coordinates, Mapping) else {}
+        return Attachment(
+            type=AttachmentType.LOCATION,
+            url=url,
+            latitude=_opt_float(coordinates.get("lat")),
+            longitude=_opt_float(coordinates.get("long")),
+            title=title,
+        )
+    try:
+        attachment_type = AttachmentType(type_name)
+    except ValueError:
+        attachment_type = AttachmentType.OTHER
+    return Attachment(type=attachment_type, url=url, title=title)
+
+
+def _opt_float(value: Any) -> float | None:
+    """A coordinate as a float, or None."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _attachments(message: Mapping[str, Any]) -> tuple[Attachment, ...]:
+    """A message's attachments (a bare `sticker_id` counts as a sticker)."""
+    sticker_id = _opt_str(message.get("sticker_id"))
+    items = message.get("attachments") or []
+    if not isinstance(items, list):
+        raise _Malformed("'attachments' is not a list")
+    attachments = tuple(_parse_attachment(item, sticker_id) for item in items)
+    if not attachments and sticker_id:
+        attachments = (Attachment(type=AttachmentType.STICKER, sticker_id=sticker_id),)
+    return attachments
+
+
+def _reply_to(message: Mapping[str, Any]) -> str | None:
+    """The mid a message replies to, if any."""
+    reply_to = message.get("reply_to")
+    return _opt_str(reply_to.get("mid")) if isinstance(reply_to, Mapping) else None
+
+
+def _parse_message(basics: dict[str, Any], message: Any) -> InboundEvent:
+    """A `message` item: an echo, a text (or quick reply) or attachments."""
+    message = _mapping(message, "message")
+    mid = _required_str(message, "mid", "message")
+    text = message.get("text")
+    text = text if isinstance(text, str) else None
+    if message.get("is_echo"):
+        return EchoEvent(
+            event_id=mid,
+            mid=mid,
+            text=text,
+            app_id=_opt_str(message.get("app_id")),
+            metadata=_opt_str(message.get("metadata")),
+            attachments=_attachments(message),
+            **{**basics, "conversation_id": basics["recipient_id"]},
+        )
+    attachments = _attachments(message)
+    if attachments:
+        return AttachmentMessageEvent(
+            event_id=mid,
+            mid=mid,
+            attachments=attachments,
+            text=text,
+            reply_to_mid=_reply_to(message),
+            **basics,
+        )
+    if text is None:
+        raise _Malformed("message with neither text nor attachments")
+    quick_reply = message.get("quick_reply")
+    payload = _opt_str(quick_reply.get("payload")) if isinstance(quick_reply, Mapping) else None
+    return TextMessageEvent(
+        event_id=mid,
+        mid=mid,
+        text=text,
+        quick_reply_payload=payload,
+        reply_to_mid=_reply_to(message),
+        **basics,
+    )
+
+
+def _parse_postback(basics: dict[str, Any], postback: Any) -> PostbackEvent:
+    """A `postback` item; without a `mid` its id hashes sender, time and payload."""
+    postback = _mapping(postback, "postback")
+    payload = _opt_str(postback.get("payload"))
+    if payload is None:
+        raise _Malformed("postback without 'payload'")
+    mid = _opt_str(postback.get("mid"))
+    if mid:
+        event_id = mid
+    else:
+        key = f"{basics['sender_id']}\n{basics['timestamp']}\n{payload}"
+        event_id = "postback:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+    referral = postback.get("referral")
+    return PostbackEvent(
+        event_id=event_id,
+        title=_opt_str(postback.get("title")),
+        payload=payload,
+        mid=mid,
+        referral_ref=_opt_str(referral.get("ref")) if isinstance(referral, Mapping) else None,
+        **basics,
+    )
+
+
+def _parse_reaction(basics: dict[str, Any], reaction: Any) -> ReactionEvent:
+    """A `reaction` item.
+
+    The `mid` is the message reacted to, which is also the id of that message's own event
+    (often the echo of the page's message), so the event id adds the action and the time:
+    ``reaction:<action>:<mid>:<timestamp>``. A re-delivery keeps all three; reacting again
+    later does not collide.
+    """
+    reaction = _mapping(reaction, "reaction")
+    mid = _required_str(reaction, "mid", "reaction")
+    action = _opt_str(reaction.get("action")) or "react"
+    return ReactionEvent(
+        event_id=f"reaction:{action}:{mid}:{basics['timestamp']}",
+        action=action,
+        reaction=_opt_str(reaction.get("reaction")),
+        emoji=_opt_str(reaction.get("emoji")),
+        mid=mid,
+        **basics,
+    )
+
+
+def _parse_standby(page_id: str, item: dict[str, Any], entry_time: int | None) -> StandbyEvent:
+    """A `standby` item: the content is parsed as a messaging item and wrapped."""
+    basics = _messaging_basics(page_id, item, entry_time)
+    inner = _parse_messaging("standby", page_id, item, entry_time)
+    return StandbyEvent(
+        event_id=_hash_id(EventKind.STANDBY, "standby", basics["page_id"], item),
+        inner=inner,
+        **{**basics, "conversation_id": inner.conversation_id},
+    )
+
+
+def _parse_change(page_id: str, item: dict[str, Any], entry_time: int | None) -> InboundEvent:
+    """A `changes` item: a feed comment, or an `UnknownEvent`."""
+    field_name = item.get("field")
+    value = item.get("value")
+    if field_name != "feed":
+        return _unknown("changes", page_id, item, entry_time, f"changes field {field_name!r}")
+    value = _mapping(value, "value")
+    feed_item = value.get("item")
+    if feed_item != "comment":
+        return _unknown("changes", page_id, item, entry_time, f"feed item {feed_item!r}")
+    comment_id = _required_str(value, "comment_id", "comment")
+    verb = _required_str(value, "verb", "comment")
+    sender = value.get("from")
+    sender = sender if isinstance(sender, Mapping) else {}
+    from_id = _opt_str(sender.get("id"))
+    message = value.get("message")
+    return CommentEvent(
+        event_id=f"{comment_id}:{verb}",
+        page_id=page_id,
+        conversation_id=f"comment:{comment_id}",
+        timestamp=_epoch_ms(value.get("created_time")) or entry_time or 0,
+        raw=item,
+        verb=verb,
+        comment_id=comment_id,
+        post_id=_opt_str(value.get("post_id")),
+        parent_id=_opt_str(value.get("parent_id")),
+        from_id=from_id,
+        from_name=_opt_str(sender.get("name")),
+        message=message if isinstance(message, str) else None,
+        from_page=bool(from_id) and from_id == page_id,
+    )

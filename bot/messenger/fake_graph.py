@@ -1,0 +1,733 @@
+"""A fake Graph API on loopback, for tests and for running the bot without Facebook.
+
+:class:`FakeGraphApi` is an aiohttp application that accepts the calls
+:class:`bot.messenger.graph_client.GraphClient` makes (Send API, private and public replies,
+user profile, Handover Protocol, Messenger Profile), checks the token and the body shapes like
+Graph does, answers like Graph, records every call, and can be told to fail (5xx, rate
+limits, slow answers) so retries can be tested.
+
+Control endpoints, for another process:
+
+- ``GET /_calls[?since=N]``: ``{"count": total, "calls": [...]}``, the recorded calls from
+  number N on;
+- ``DELETE /_calls``: forgets the recorded calls;
+- ``POST /_fail`` with ``{"status": 503, "code": null, "times": 2, "delay": 0.0}`` (and
+  optionally ``"message"`` and ``"path"``): the next calls fail that way;
+- ``DELETE /_fail``: cancels pending failures;
+- ``POST /_reset``: forgets calls, failures and replied comments.
+
+:class:`FakeGraphServer` runs it on 127.0.0.1, inside a running event loop or in a background
+thread. By hand: ``python -m bot.messenger.fake_graph --port 8095``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import itertools
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TOKEN = "test-page-token"
+DEFAULT_PROFILE: dict[str, str] = {
+    "first_name": "Alex",
+    "last_name": "Tester",
+    "profile_pic": "https://127.0.0.1/profile.png",
+}
+MESSAGE_TAGS = frozenset(
+    {"HUMAN_AGENT", "ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE"}
+)
+MESSENGER_PROFILE_FIELDS = frozenset(
+    {"get_started", "greeting", "ice_breakers", "persistent_menu", "whitelisted_domains",
+     "account_linking_url", "home_url", "commands", "title", "description"}
+)
+_VERSION = re.compile(r"v\d+\.\d+")
+_DEFAULT_ERRORS: dict[int, tuple[int, str]] = {
+    500: (1, "An unknown error has occurred."),
+    502: (2, "Service temporarily unavailable"),
+    503: (2, "Service temporarily unavailable"),
+    429: (4, "(#4) Application request limit reached"),
+    403: (10, "(#10) This message is sent outside of allowed window."),
+}
+_CODE_MESSAGES: dict[int, str] = {
+    4: "(#4) Application request limit reached",
+    17: "(#17) User request limit reached",
+    32: "(#32) Page request limit reached",
+    613: "(#613) Calls to this api have exceeded the rate limit.",
+}
+
+
+class GraphError(Exception):
+    """A Graph-style error answer: HTTP status, ``error.code``, message and type."""
+
+    def __init__(
+        self,
+        message: str,
+        code: int = 100,
+        status: int = 400,
+        error_type: str = "OAuthException",
+        subcode: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+        self.error_type = error_type
+        self.subcode = subcode
+
+    def response(self) -> web.Response:
+        """The JSON answer Graph would give."""
+        error: dict[str, Any] = {
+            "message": self.message,
+            "type": self.error_type,
+            "code": self.code,
+            "fbtrace_id": secrets.token_hex(8),
+        }
+        if self.subcode is not None:
+            error["error_subcode"] = self.subcode
+        if self.status >= 500:
+            error["is_transient"] = True
+        return web.json_response({"error": error}, status=self.status)
+
+
+@dataclass
+class RecordedCall:
+    """One call the fake received (control endpoints excluded).
+
+    Attributes:
+        method: "GET" or "POST".
+        path: the path with the version, for example "/v19.0/me/messages".
+        query: the query parameters, the access token included.
+        json: the parsed JSON body, None when there was none (or it was not JSON).
+        status: the HTTP status answered; None while the answer is still pending (delay).
+        response: the JSON answered, once answered.
+        at: when the call arrived (Unix time).
+    """
+
+    method: str
+    path: str
+    query: dict[str, str]
+    json: Any
+    status: int | None = None
+    response: Any = None
+    at: float = field(default_factory=time.time)
+
+    @property
+    def endpoint(self) -> str:
+        """The path without the version: "me/messages", "{comment_id}/comments", "{psid}"."""
+        parts = self.path.strip("/").split("/", 1)
+        if len(parts) == 2 and _VERSION.fullmatch(parts[0]):
+            return parts[1]
+        return self.path.strip("/")
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (as served by ``GET /_calls``)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FailureSpec:
+    """How one upcoming call fails.
+
+    Attributes:
+        status: the HTTP status to answer, or None to answer normally (after `delay`).
+        code: Graph's ``error.code``; a sensible one for the status when None.
+        delay: seconds to wait before answering.
+        message: Graph's ``error.message``; a realistic one when None.
+        path: only calls whose path contains this string are affected (None: any call).
+    """
+
+    status: int | None = 500
+    code: int | None = None
+    delay: float = 0.0
+    message: str | None = None
+    path: str | None = None
+
+    def error(self) -> GraphError | None:
+        """The Graph error to answer, if this spec fails the call."""
+        if self.status is None:
+            return None
+        default_code, default_message = _DEFAULT_ERRORS.get(
+            self.status, (1, "An unknown error has occurred.")
+        )
+        code = self.code if self.code is not None else default_code
+        message = self.message or _CODE_MESSAGES.get(code, default_message)
+        return GraphError(message, code=code, status=self.status)
+
+
+def _required_text(value: Any, name: str, limit: int) -> str:
+    """A non-empty string of at most `limit` characters, else a Graph 400."""
+    if not isinstance(value, str) or not value.strip():
+        raise GraphError(f"(#100) The parameter {name} is required")
+    if len(value) > limit:
+        raise GraphError(f"(#100) Param {name} must be at most {limit} characters long.")
+    return value
+
+
+def _object(value: Any, name: str) -> dict[str, Any]:
+    """A JSON object, else a Graph 400."""
+    if not isinstance(value, dict):
+        raise GraphError(f"(#100) param {name} must be a JSON object")
+    return value
+
+
+def _check_button(button: Any, name: str) -> None:
+    """A Messenger button, else a Graph 400."""
+    button = _object(button, name)
+    kind = button.get("type")
+    _required_text(button.get("title"), f"{name}[title]", 20)
+    if kind == "postback":
+        _required_text(button.get("payload"), f"{name}[payload]", 1000)
+    elif kind == "web_url":
+        url = _required_text(button.get("url"), f"{name}[url]", 2000)
+        if not url.startswith(("http://", "https://")):
+            raise GraphError(f"(#100) {name}[url] should represent a valid URL")
+    elif kind == "phone_number":
+        _required_text(button.get("payload"), f"{name}[payload]", 1000)
+    else:
+        raise GraphError(f"(#100) {name}[type] must be one of postback, web_url, phone_number")
+
+
+def _check_buttons(buttons: Any, name: str, minimum: int) -> None:
+    """A list of 1 (or 0) to 3 buttons, else a Graph 400."""
+    if buttons is None and minimum == 0:
+        return
+    if not isinstance(buttons, list) or not minimum <= len(buttons) <= 3:
+        raise GraphError(f"(#100) param {name} must have between {minimum} and 3 elements")
+    for index, button in enumerate(buttons):
+        _check_button(button, f"{name}[{index}]")
+
+
+def _check_attachment(attachment: Any) -> None:
+    """A template or media attachment, else a Graph 400."""
+    attachment = _object(attachment, "message[attachment]")
+    kind = attachment.get("type")
+    payload = _object(attachment.get("payload"), "message[attachment][payload]")
+    if kind in ("image", "audio", "video", "file"):
+        if not payload.get("url") and not payload.get("attachment_id"):
+            raise GraphError("(#100) message[attachment][payload] needs a url or attachment_id")
+        return
+    if kind != "template":
+        raise GraphError("(#100) message[attachment][type] is not supported")
+    template = payload.get("template_type")
+    if template == "button":
+        _required_text(payload.get("text"), "payload[text]", 640)
+        _check_buttons(payload.get("buttons"), "payload[buttons]", 1)
+    elif template == "generic":
+        elements = payload.get("elements")
+        if not isinstance(elements, list) or not 1 <= len(elements) <= 10:
+            raise GraphError("(#100) param payload[elements] must have between 1 and 10 elements")
+        for index, element in enumerate(elements):
+            element = _object(element, f"payload[elements][{index}]")
+            _required_text(element.get("title"), f"payload[elements][{index}][title]", 80)
+            if "subtitle" in element:
+                _required_text(element["subtitle"], f"payload[elements][{index}][subtitle]", 80)
+            if "image_url" in element and not isinstance(element["image_url"], str):
+                raise GraphError(f"(#100) payload[elements][{index}][image_url] must be a URL")
+            _check_buttons(element.get("buttons"), f"payload[elements][{index}][buttons]", 0)
+    else:
+        raise GraphError("(#100) payload[template_type] is not supported")
+
+
+def _check_message(message: Any) -> None:
+    """A Send API `message`, else a Graph 400."""
+    message = _object(message, "message")
+    has_text, has_attachment = "text" in message, "attachment" in message
+    if has_text == has_attachment:
+        raise GraphError("(#100) Must send either message text or an attachment")
+    if has_text:
+        _required_text(message["text"], "message[text]", 2000)
+    else:
+        _check_attachment(message["attachment"])
+    replies = message.get("quick_replies")
+    if replies is None:
+        return
+    if not isinstance(replies, list) or not 1 <= len(replies) <= 13:
+        raise GraphError("(#100) param message[quick_replies] must have between 1 and 13 elements")
+    for index, reply in enumerate(replies):
+        reply = _object(reply, f"message[quick_replies][{index}]")
+        if reply.get("content_type", "text") == "text":
+            _required_text(reply.get("title"), f"message[quick_replies][{index}][title]", 20)
+            _required_text(reply.get("payload"), f"message[quick_replies][{index}][payload]",
+                           1000)
+        elif reply.get("content_type") not in ("user_phone_number", "user_email"):
+            raise GraphError(f"(#100) message[quick_replies][{index}][content_type] is invalid")
+
+
+def _recipient_id(body: dict[str, Any]) -> str:
+    """`recipient.id` of a body, else a Graph 400."""
+    recipient = _object(body.get("recipient"), "recipient")
+    psid = recipient.get("id")
+    if not isinstance(psid, str | int) or not str(psid).strip():
+        raise GraphError("(#100) The parameter recipient is required")
+    return str(psid)
+
+
+def _psid_for_comment(comment_id: str) -> str:
+    """A stable, numeric-looking PSID for the author of a comment."""
+    return str(int(hashlib.sha256(comment_id.encode()).hexdigest()[:13], 16))
+
+
+class FakeGraphApi:
+    """The fake Graph API: state, recorded calls, failure injection and the aiohttp app.
+
+    Args:
+        page_access_token: the token every call must carry; None accepts any non-empty one.
+        profiles: user profiles by PSID, as Graph returns them.
+        default_profile: the profile of any other PSID; None makes unknown PSIDs an error,
+            as on Graph.
+    """
+
+    def __init__(
+        self,
+        page_access_token: str | None = DEFAULT_TOKEN,
+        profiles: dict[str, dict[str, Any]] | None = None,
+        default_profile: dict[str, Any] | None = DEFAULT_PROFILE,
+    ) -> None:
+        self.page_access_token = page_access_token
+        self.profiles: dict[str, dict[str, Any]] = dict(profiles or {})
+        self.default_profile = default_profile
+        self.calls: list[RecordedCall] = []
+        self.messenger_profile: dict[str, Any] = {}
+        self.thread_owners: dict[str, str] = {}
+        self._replied_comments: set[str] = set()
+        self._failures: list[FailureSpec] = []
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+
+    # ---------------------------------------------------------------- test API
+
+    def fail_next(
+        self,
+        times: int = 1,
+        status: int | None = 500,
+        code: int | None = None,
+        delay: float = 0.0,
+        message: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Makes the next `times` calls (whose path contains `path`, if given) fail or lag.
+
+        Examples: ``fail_next(2, 503)``; ``fail_next(1, 429)``; ``fail_next(3, 400, code=613)``;
+        ``fail_next(1, None, delay=2.0)`` (slow but successful). Successive calls queue up.
+        """
+        if times < 0 or delay < 0:
+            raise ValueError("times and delay cannot be negative")
+        spec = FailureSpec(status=status, code=code, delay=delay, message=message, path=path)
+        with self._lock:
+            self._failures.extend([spec] * times)
+
+    def clear_failures(self) -> None:
+        """Cancels every pending failure."""
+        with self._lock:
+            self._failures.clear()
+
+    @property
+    def pending_failures(self) -> int:
+        """How many calls are still set to fail or lag."""
+        with self._lock:
+            return len(self._failures)
+
+    def reset(self) -> None:
+        """Forgets calls, pending failures, replied comments, thread owners and profile."""
+        with self._lock:
+            self.calls.clear()
+            self._failures.clear()
+            self._replied_comments.clear()
+            self.thread_owners.clear()
+            self.messenger_profile.clear()
+
+    def calls_to(self, endpoint: str, method: str | None = None) -> list[RecordedCall]:
+        """Recorded calls to one endpoint ("me/messages", "{comment_id}/comments", ...)."""
+        with self._lock:
+            calls = list(self.calls)
+        return [c for c in calls if c.endpoint == endpoint and method in (None, c.method)]
+
+    def sent_messages(self) -> list[dict[str, Any]]:
+        """Bodies of Send API calls that delivered a message (sender actions excluded)."""
+        return [
+            call.json for call in self.calls_to("me/messages", "POST")
+            if call.status == 200 and isinstance(call.json, dict) and "message" in call.json
+        ]
+
+    def sent_texts(self) -> list[str]:
+        """The texts of delivered text messages, in order."""
+        return [m["message"]["text"] for m in self.sent_messages() if "text" in m["message"]]
+
+    def app(self) -> web.Application:
+        """A new aiohttp application serving this fake."""
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app.router.add_get("/_calls", self._get_calls)
+        app.router.add_delete("/_calls", self._delete_calls)
+        app.router.add_post("/_fail", self._post_fail)
+        app.router.add_delete("/_fail", self._delete_fail)
+        app.router.add_post("/_reset", self._post_reset)
+        app.router.add_route("*", "/{tail:.*}", self._graph)
+        return app
+
+    # ------------------------------------------------------------- control API
+
+    async def _get_calls(self, request: web.Request) -> web.Response:
+        try:
+            since = max(int(request.query.get("since", "0")), 0)
+        except ValueError:
+            return web.json_response({"error": "since must be an integer"}, status=400)
+        with self._lock:
+            calls = [call.as_dict() for call in self.calls[since:]]
+            count = len(self.calls)
+        return web.json_response({"count": count, "calls": calls})
+
+    async def _delete_calls(self, request: web.Request) -> web.Response:
+        with self._lock:
+            self.calls.clear()
+        return web.json_response({"count": 0})
+
+    async def _post_fail(self, request: web.Request) -> web.Response:
+        try:
+            spec = json.loads(await request.text() or "{}")
+            if not isinstance(spec, dict):
+                raise ValueError("expected a JSON object")
+            status = spec.get("status", 500)
+            self.fail_next(
+                times=int(spec.get("times", 1)),
+                status=None if status in (None, 0, 200) else int(status),
+                code=None if spec.get("code") is None else int(spec["code"]),
+                delay=float(spec.get("delay") or 0.0),
+                message=spec.get("message"),
+                path=spec.get("path"),
+            )
+        except (ValueError, TypeError) as exc:
+            return web.json_response({"error": f"bad failure spec: {exc}"}, status=400)
+        return web.json_response({"pending": self.pending_failures})
+
+    async def _delete_fail(self, request: web.Request) -> web.Response:
+        self.clear_failures()
+        return web.json_response({"pending": 0})
+
+    async def _post_reset(self, request: web.Request) -> web.Response:
+        self.reset()
+        return web.json_response({"reset": True})
+
+    # --------------------------------------------------------------- Graph API
+
+    def _take_failure(self, path: str) -> FailureSpec | None:
+        """The first pending failure that applies to `path`, removed from the queue."""
+        with self._lock:
+            for index, spec in enumerate(self._failures):
+                if spec.path is None or spec.path in path:
+                    return self._failures.pop(index)
+        return None
+
+    async def _graph(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        try:
+            body: Any = json.loads(raw) if raw else None
+            malformed = False
+        except ValueError:
+            body, malformed = None, True
+        call = RecordedCall(request.method, request.path, dict(request.query), body)
+        with self._lock:
+            self.calls.append(call)
+        try:
+            spec = self._take_failure(request.path)
+            if spec is not None:
+                if spec.delay:
+                    await asyncio.sleep(spec.delay)
+                error = spec.error()
+                if error is not None:
+                    raise error
+            if malformed:
+                raise GraphError("(#100) The request body is not valid JSON")
+            self._check_token(request.query)
+            status, answer = 200, self._dispatch(request.method, call.endpoint, call.path,
+                                                 request.query, body)
+        except GraphError as error:
+            response = error.response()
+            call.status, call.response = error.status, json.loads(response.text or "{}")
+            return response
+        call.status, call.response = status, answer
+        return web.json_response(answer, status=status)
+
+    def _check_token(self, query: Any) -> None:
+        token = query.get("access_token")
+        if not token:
+            raise GraphError("An active access token must be used to query information about "
+                             "the current user.", code=2500)
+        if self.page_access_token is not None and token != self.page_access_token:
+            raise GraphError("Invalid OAuth access token - Cannot parse access token", code=190)
+
+    def _dispatch(
+        self, method: str, endpoint: str, path: str, query: Any, body: Any
+    ) -> dict[str, Any]:
+        version = path.strip("/").split("/", 1)[0]
+        if not _VERSION.fullmatch(version) or not endpoint:
+            raise GraphError(f"Unknown path components: {path}", code=2500)
+        segments = endpoint.split("/")
+        if method == "POST":
+            body = _object(body, "body") if body is not None else {}
+            if endpoint == "me/messages":
+                return self._messages(body)
+            if endpoint == "me/pass_thread_control":
+                return self._pass_thread_control(body)
+            if endpoint == "me/take_thread_control":
+                return self._take_thread_control(body)
+            if endpoint == "me/messenger_profile":
+                return self._set_messenger_profile(body)
+            if len(segments) == 2 and segments[1] == "comments":
+                return self._public_reply(segments[0], body)
+        elif method == "GET" and len(segments) == 1 and segments[0] != "me":
+            return self._profile(segments[0], query)
+        raise GraphError(
+            f"Unsupported {method.lower()} request. Please read the Graph API documentation",
+            code=100, subcode=33,
+        )
+
+    def _message_id(self) -> str:
+        return f"m_{next(self._ids):06d}{secrets.token_hex(6)}"
+
+    def _messages(self, body: dict[str, Any]) -> dict[str, Any]:
+        recipient = _object(body.get("recipient"), "recipient")
+        comment_id = recipient.get("comment_id")
+        has_message, has_action = "message" in body, "sender_action" in body
+        if has_message == has_action:
+            raise GraphError("(#100) Must send either message or sender_action")
+        if has_action:
+            if body["sender_action"] not in ("mark_seen", "typing_on", "typing_off"):
+                raise GraphError("(#100) param sender_action must be one of {MARK_SEEN, "
+                                 "TYPING_ON, TYPING_OFF}")
+            if comment_id is not None:
+                raise GraphError("(#100) sender_action cannot be sent to a comment")
+            return {"recipient_id": _recipient_id(body)}
+        kind = body.get("messaging_type")
+        tag = body.get("tag")
+        if comment_id is None or kind is not None:
+            if kind not in ("RESPONSE", "UPDATE", "MESSAGE_TAG"):
+                raise GraphError("(#100) param messaging_type must be one of {RESPONSE, UPDATE, "
+                                 "MESSAGE_TAG}")
+            if (kind == "MESSAGE_TAG") != (tag is not None):
+                raise GraphError("(#100) A tag is required with messaging_type MESSAGE_TAG, "
+                                 "and only then")
+            if tag is not None and tag not in MESSAGE_TAGS:
+                raise GraphError("(#100) param tag must be a valid message tag")
+        _check_message(body["message"])
+        if comment_id is not None:
+            if "id" in recipient or not isinstance(comment_id, str) or not comment_id:
+                raise GraphError("(#100) recipient must have exactly one of id, comment_id")
+            with self._lock:
+                if comment_id in self._replied_comments:
+                    raise GraphError("(#10900) Activity already replied to", code=10900)
+                self._replied_comments.add(comment_id)
+            return {"recipient_id": _psid_for_comment(comment_id),
+                    "message_id": self._message_id()}
+        return {"recipient_id": _recipient_id(body), "message_id": self._message_id()}
+
+    def _public_reply(self, comment_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        _required_text(body.get("message"), "message", 8000)
+        return {"id": f"{comment_id}_{next(self._ids)}"}
+
+    def _profile(self, psid: str, query: Any) -> dict[str, Any]:
+        profile = self.profiles.get(psid, self.default_profile)
+        if profile is None:
+            raise GraphError(
+                f"Unsupported get request. Object with ID '{psid}' does not exist, cannot be "
+                "loaded due to missing permissions, or does not support this operation.",
+                code=100, subcode=33,
+            )
+        fields = [f for f in query.get("fields", "first_name,last_name").split(",") if f]
+        answer = {name: profile[name] for name in fields if name in profile}
+        answer["id"] = psid
+        return answer
+
+    def _pass_thread_control(self, body: dict[str, Any]) -> dict[str, Any]:
+        psid = _recipient_id(body)
+        target = body.get("target_app_id")
+        if isinstance(target, bool) or not str(target or "").isdigit():
+            raise GraphError("(#100) param target_app_id must be a valid app id")
+        self._check_metadata(body)
+        with self._lock:
+            self.thread_owners[psid] = str(target)
+        return {"success": True}
+
+    def _take_thread_control(self, body: dict[str, Any]) -> dict[str, Any]:
+        psid = _recipient_id(body)
+        self._check_metadata(body)
+        with self._lock:
+            self.thread_owners[psid] = "page"
+        return {"success": True}
+
+    @staticmethod
+    def _check_metadata(body: dict[str, Any]) -> None:
+        metadata = body.get("metadata")
+        if metadata is not None and (not isinstance(metadata, str) or len(metadata) > 1000):
+            raise GraphError("(#100) param metadata must be a string of at most 1000 characters")
+
+    def _set_messenger_profile(self, body: dict[str, Any]) -> dict[str, Any]:
+        if not body:
+            raise GraphError("(#100) You must set at least one Messenger Profile field")
+        unknown = sorted(set(body) - MESSENGER_PROFILE_FIELDS)
+        if unknown:
+            raise GraphError(f"(#100) Unknown Messenger Profile field: {unknown[0]}")
+        greeting = body.get("greeting")
+        if greeting is not None:
+            if not isinstance(greeting, list) or not greeting:
+                raise GraphError("(#100) param greeting must be a non-empty array")
+            for index, item in enumerate(greeting):
+                item = _object(item, f"greeting[{index}]")
+                _required_text(item.get("locale"), f"greeting[{index}][locale]", 20)
+                _required_text(item.get("text"), f"greeting[{index}][text]", 160)
+        get_started = body.get("get_started")
+        if get_started is not None:
+            _required_text(_object(get_started, "get_started").get("payload"),
+                           "get_started[payload]", 1000)
+        with self._lock:
+            self.messenger_profile.update(body)
+        return {"result": "success"}
+
+
+class FakeGraphServer:
+    """Runs a :class:`FakeGraphApi` on a loopback port.
+
+    In async code: ``async with FakeGraphServer(api) as base_url: ...``. From synchronous code
+    or for other processes: ``with FakeGraphServer(api) as server: server.base_url`` runs it
+    in a background thread with its own event loop.
+
+    Args:
+        api: the fake to serve (a new one when None).
+        host: the address to bind, loopback by default.
+        port: the port; 0 picks a free one.
+    """
+
+    def __init__(
+        self, api: FakeGraphApi | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self.api = api or FakeGraphApi()
+        self.host = host
+        self.port = port
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:{port}``, to give to the GraphClient (no version, no slash)."""
+        if not self.port:
+            raise RuntimeError("the fake Graph API is not running")
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> str:
+        """Starts serving in the running event loop; returns the base URL."""
+        if self._runner is not None:
+            raise RuntimeError("already running")
+        runner = web.AppRunner(self.api.app(), shutdown_timeout=2.0, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self.port = int(runner.addresses[0][1])
+        logger.info("Fake Graph API listening on %s", self.base_url)
+        return self.base_url
+
+    async def stop(self) -> None:
+        """Stops serving (waits up to 2 s for answers still being delayed)."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> str:
+        """Starts the server; the base URL."""
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Stops the server."""
+        await self.stop()
+
+    def start_in_thread(self, timeout: float = 10.0) -> str:
+        """Starts serving in a background thread with its own loop; returns the base URL."""
+        if self._thread is not None:
+            raise RuntimeError("already running")
+        started = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self.start())
+            except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+                failure.append(exc)
+                started.set()
+                loop.close()
+                return
+            started.set()
+            try:
+                loop.run_forever()
+            finally:
+                loop.run_until_complete(self.stop())
+                loop.close()
+
+        self._thread = threading.Thread(target=run, name="fake-graph-api", daemon=True)
+        self._thread.start()
+        if not started.wait(timeout):
+            raise RuntimeError("the fake Graph API did not start in time")
+        if failure:
+            self._thread.join()
+            self._thread = None
+            raise failure[0]
+        return self.base_url
+
+    def stop_thread(self, timeout: float = 10.0) -> None:
+        """Stops a server started by :meth:`start_in_thread`."""
+        thread, loop = self._thread, self._loop
+        self._thread = self._loop = None
+        if thread is None or loop is None:
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout)
+
+    def __enter__(self) -> FakeGraphServer:
+        """Starts the server in a background thread."""
+        self.start_in_thread()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Stops the background server."""
+        self.stop_thread()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Runs the fake Graph API by hand until interrupted."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.messenger.fake_graph", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (loopback)")
+    parser.add_argument("--port", type=int, default=8095, help="port (default 8095)")
+    parser.add_argument("--token", default=DEFAULT_TOKEN,
+                        help=f"page access token to accept (default {DEFAULT_TOKEN!r})")
+    parser.add_argument("--any-token", action="store_true", help="accept any non-empty token")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    api = FakeGraphApi(page_access_token=None if args.any_token else args.token)
+    print(f"Fake Graph API on http://{args.host}:{args.port} (GET /_calls, POST /_fail)",
+          flush=True)
+    web.run_app(api.app(), host=args.host, port=args.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,451 @@
+"""The durable Messenger inbox: webhook events stored first, then handed out in order.
+
+The webhook stores every parsed event here (one transaction, duplicates are no-ops) and
+answers Meta at once; workers then `claim_next` events, process them and `complete` or `fail`
+them. Echoes, delivery and read receipts, unknown items and the page's own comments are
+stored as 'ignored': recorded, never handed out.
+
+Ordering and concurrency. Within a conversation, events are handed out strictly in order
+(timestamp, then arrival) and one at a time: an event is only claimable while no event of its
+conversation is 'processing'. Different conversations are claimed concurrently. The rule has
+to hold across several processes sharing one database, so the claim itself is serialized per
+conversation:
+
+* PostgreSQL: the claim runs in one READ COMMITTED transaction that takes a transaction-scoped
+  advisory lock on the conversation (``pg_try_advisory_xact_lock(namespace,
+  hashtext(conversation_id))``), re-checks that nothing of that conversation is 'processing'
+  (a fresh statement sees every claim committed before the lock was granted), and only then
+  marks the oldest pending row 'processing'. A conversation whose lock another worker holds
+  is skipped, never waited for, so workers never block each other. Row locks alone
+  (``FOR UPDATE SKIP LOCKED``) were not chosen: they lock single rows, so two workers could
+  claim the first and the second event of one conversation at the same moment.
+* SQLite (one process, the default for a single bot): the claim runs under ``BEGIN
+  IMMEDIATE``, SQLite's database-wide write lock, so claims are simply one after the other;
+  other connections wait on the busy timeout set by `bot.store.create_db_engine`.
+
+A worker that dies leaves its event 'processing', which blocks its conversation until
+`recover` puts rows claimed longer ago than a given age back to 'pending' (run it on start).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
+
+from bot.messenger.events import (
+    CommentEvent,
+    EventKind,
+    InboundEvent,
+    StandbyEvent,
+    canonical_json,
+    restore_event,
+)
+from bot.store.tables import InboxEventRow
+
+MAX_ATTEMPTS = 5
+"""Failures after which an event is given up ('failed') instead of retried."""
+
+IGNORED_KINDS = frozenset({EventKind.ECHO, EventKind.DELIVERY, EventKind.READ, EventKind.UNKNOWN})
+"""Kinds stored as 'ignored' straight away: recorded, never answered."""
+
+_ADVISORY_NAMESPACE = 0x6E640001
+"""First key of the two-key advisory lock, so our locks cannot meet other users' locks."""
+
+_CANDIDATES = 100
+"""How many conversations with pending events one claim looks at."""
+
+_ERROR_LENGTH = 200
+
+_TABLE = InboxEventRow.__table__
+
+
+class InboxStatus(str, Enum):
+    """The life of an inbox row."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    DONE = "done"
+    IGNORED = "ignored"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ClaimedEvent:
+    """An event handed to one worker; finish it with `Inbox.complete` or `Inbox.fail`.
+
+    Attributes:
+        event_id: the inbox key.
+        page_id: the page it is for.
+        conversation_id: the conversation (customer PSID or ``comment:<id>``).
+        kind: what it is.
+        timestamp: when it happened, epoch ms.
+        attempts: how many times processing it failed before.
+        claimed_by: the worker that holds it.
+        claimed_at: when it was claimed (UTC).
+        event: the typed event, rebuilt from the stored item.
+        raw: the stored webhook item.
+    """
+
+    event_id: str
+    page_id: str
+    conversation_id: str
+    kind: EventKind
+    timestamp: int
+    attempts: int
+    claimed_by: str
+    claimed_at: datetime
+    event: InboundEvent
+    raw: dict[str, Any] = field(repr=False, hash=False)
+
+
+def default_worker_id() -> str:
+    """The worker id of this process: host name and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
+def is_ignored(event: InboundEvent) -> bool:
+    """Whether an event is only recorded, never answered.
+
+    True for echoes, delivery and read receipts, unknown items, the page's own comments, and
+    receipts and unknown items that arrive on standby (messages and echoes on standby are kept:
+    they tell the bot what happens while a person owns the thread).
+    """
+    if event.kind in IGNORED_KINDS:
+        return True
+    if isinstance(event, CommentEvent) and event.from_page:
+        return True
+    return isinstance(event, StandbyEvent) and event.inner.kind in (
+        EventKind.DELIVERY,
+        EventKind.READ,
+        EventKind.UNKNOWN,
+    )
+
+
+def _short_error(error: str | BaseException) -> str:
+    """What is kept of an error: an exception's class name, or a string's first line, cut.
+
+    An exception's message can quote the customer (an order number, an e-mail), so only its
+    class is kept; strings are expected to be written without personal data.
+    """
+    if isinstance(error, BaseException):
+        text = type(error).__name__
+    else:
+        lines = str(error).strip().splitlines()
+        text = lines[0].strip() if lines else ""
+    return (text or "error")[:_ERROR_LENGTH]
+
+
+def _utc_now() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+class Inbox:
+    """The durable inbox on the product database (SQLite or PostgreSQL).
+
+    Args:
+        engine: the product database engine (`bot.store.create_db_engine`); the
+            `messenger_inbox` table must exist (`bot.store.ensure_schema`).
+        clock: returns the current aware datetime; for tests.
+        max_attempts: failures after which an event is marked 'failed'.
+
+    Raises:
+        ValueError: for a database other than SQLite or PostgreSQL.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        dialect = engine.dialect.name
+        if dialect not in ("sqlite", "postgresql"):
+            raise ValueError(f"the inbox runs on SQLite or PostgreSQL, not {dialect!r}")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._engine = engine
+        self._postgres = dialect == "postgresql"
+        self._insert = postgresql_insert if self._postgres else sqlite_insert
+        self._clock = clock
+        self._max_attempts = max_attempts
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """One write transaction: BEGIN IMMEDIATE on SQLite, READ COMMITTED on PostgreSQL."""
+        with self._engine.connect() as connection:
+            if self._postgres:
+                connection.execution_options(isolation_level="READ COMMITTED")
+            else:
+                # Take SQLite's write lock now rather than on the first write, so a claim's
+                # reads and its update see the same database and no claim interleaves.
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield connection
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+
+    def store(self, events: Iterable[InboundEvent]) -> list[str]:
+        """Stores events in one transaction; ids already stored are left as they are.
+
+        Args:
+            events: parsed webhook events (`bot.messenger.events.parse_webhook`).
+
+        Returns:
+            The ids of the events that were new, in the order given.
+        """
+        now = self._clock()
+        new_ids: list[str] = []
+        with self._transaction() as connection:
+            for event in events:
+                status = InboxStatus.IGNORED if is_ignored(event) else InboxStatus.PENDING
+                statement = (
+                    self._insert(_TABLE)
+                    .values(
+                        event_id=event.event_id,
+                        page_id=event.page_id,
+                        conversation_id=event.conversation_id,
+                        kind=event.kind.value,
+                        timestamp=event.timestamp,
+                        payload=canonical_json(event.raw),
+                        status=status.value,
+                        attempts=0,
+                        received_at=now,
+                    )
+                    .on_conflict_do_nothing(index_elements=[_TABLE.c.event_id])
+                )
+                if connection.execute(statement).rowcount == 1:
+                    new_ids.append(event.event_id)
+        return new_ids
+
+    def claim_next(
+        self, conversation_id: str | None = None, worker_id: str | None = None
+    ) -> ClaimedEvent | None:
+        """Claims the next event to process: the oldest pending one of a free conversation.
+
+        A conversation is free when none of its events is 'processing'. Conversations are
+        tried oldest pending event first; on PostgreSQL one whose claim lock another worker
+        holds right now is skipped.
+
+        Args:
+            conversation_id: only look at this conversation.
+            worker_id: who claims it (default: host name and process id).
+
+        Returns:
+            The claimed event, now 'processing', or None when nothing can be claimed now.
+        """
+        worker = (worker_id or default_worker_id())[:120]
+        with self._transaction() as connection:
+            for candidate in self._candidates(connection, conversation_id):
+                if self._postgres and not self._try_lock(connection, candidate):
+                    continue
+                if self._busy(connection, candidate):
+                    continue
+                claimed = self._claim_oldest(connection, candidate, worker)
+                if claimed is not None:
+                    return claimed
+        return None
+
+    def _candidates(self, connection: Connection, conversation_id: str | None) -> list[str]:
+        """Conversations with pending events and nothing processing, oldest first."""
+        busy = select(_TABLE.c.conversation_id).where(
+            _TABLE.c.status == InboxStatus.PROCESSING.value
+        )
+        first = func.min(_TABLE.c.timestamp)
+        query = (
+            select(_TABLE.c.conversation_id)
+            .where(
+                _TABLE.c.status == InboxStatus.PENDING.value,
+                _TABLE.c.conversation_id.not_in(busy),
+            )
+            .group_by(_TABLE.c.conversation_id)
+            .order_by(first, _TABLE.c.conversation_id)
+            .limit(_CANDIDATES)
+        )
+        if conversation_id is not None:
+            query = query.where(_TABLE.c.conversation_id == conversation_id)
+        return list(connection.execute(query).scalars())
+
+    @staticmethod
+    def _try_lock(connection: Connection, conversation_id: str) -> bool:
+        """Takes the conversation's claim lock until the transaction ends, if it is free."""
+        lock = func.pg_try_advisory_xact_lock(_ADVISORY_NAMESPACE, func.hashtext(conversation_id))
+        return bool(connection.execute(select(lock)).scalar())
+
+    @staticmethod
+    def _busy(connection: Connection, conversation_id: str) -> bool:
+        """Whether an event of the conversation is being processed (checked under the lock)."""
+        query = (
+            select(_TABLE.c.event_id)
+            .where(
+                _TABLE.c.conversation_id == conversation_id,
+                _TABLE.c.status == InboxStatus.PROCESSING.value,
+            )
+            .limit(1)
+        )
+        return connection.execute(query).first() is not None
+
+    def _claim_oldest(
+        self, connection: Connection, conversation_id: str, worker: str
+    ) -> ClaimedEvent | None:
+        """Marks the conversation's oldest pending event 'processing' and returns it."""
+        query = (
+            select(_TABLE)
+            .where(
+                _TABLE.c.conversation_id == conversation_id,
+                _TABLE.c.status == InboxStatus.PENDING.value,
+            )
+            .order_by(_TABLE.c.timestamp, _TABLE.c.received_at, _TABLE.c.event_id)
+            .limit(1)
+        )
+        row = connection.execute(query).mappings().first()
+        if row is None:
+            return None
+        now = self._clock()
+        claim = (
+            update(_TABLE)
+            .where(
+                _TABLE.c.event_id == row["event_id"],
+                _TABLE.c.status == InboxStatus.PENDING.value,
+            )
+            .values(status=InboxStatus.PROCESSING.value, claimed_at=now, claimed_by=worker)
+        )
+        if connection.execute(claim).rowcount != 1:
+            return None
+        raw = json.loads(row["payload"])
+        kind = EventKind(row["kind"])
+        event = restore_event(
+            event_id=row["event_id"],
+            kind=kind,
+            page_id=row["page_id"],
+            conversation_id=row["conversation_id"],
+            timestamp=row["timestamp"],
+            raw=raw,
+        )
+        return ClaimedEvent(
+            event_id=row["event_id"],
+            page_id=row["page_id"],
+            conversation_id=row["conversation_id"],
+            kind=kind,
+            timestamp=row["timestamp"],
+            attempts=row["attempts"],
+            claimed_by=worker,
+            claimed_at=now,
+            event=event,
+            raw=raw,
+        )
+
+    def complete(self, event_id: str) -> bool:
+        """Marks a claimed event 'done', which frees its conversation.
+
+        Returns:
+            False when the event is not 'processing' (unknown, already finished, recovered).
+        """
+        statement = (
+            update(_TABLE)
+            .where(
+                _TABLE.c.event_id == event_id,
+                _TABLE.c.status == InboxStatus.PROCESSING.value,
+            )
+            .values(status=InboxStatus.DONE.value, processed_at=self._clock(), error=None)
+        )
+        with self._transaction() as connection:
+            return connection.execute(statement).rowcount == 1
+
+    def fail(self, event_id: str, error: str | BaseException) -> InboxStatus | None:
+        """Records a failed attempt: back to 'pending', or 'failed' after too many attempts.
+
+        A retried event keeps its place, so it comes before the conversation's later events.
+
+        Args:
+            event_id: the claimed event.
+            error: what went wrong. Of an exception only the class name is kept (its message
+                may quote the customer); a string is cut to its first line and 200
+                characters and must hold no personal data.
+
+        Returns:
+            The new status, or None when the event is not 'processing'.
+        """
+        now = self._clock()
+        with self._transaction() as connection:
+            query = (
+                select(_TABLE.c.attempts)
+                .where(
+                    _TABLE.c.event_id == event_id,
+                    _TABLE.c.status == InboxStatus.PROCESSING.value,
+                )
+                .with_for_update()
+            )
+            attempts = connection.execute(query).scalar()
+            if attempts is None:
+                return None
+            attempts += 1
+            gave_up = attempts >= self._max_attempts
+            status = InboxStatus.FAILED if gave_up else InboxStatus.PENDING
+            connection.execute(
+                update(_TABLE)
+                .where(_TABLE.c.event_id == event_id)
+                .values(
+                    status=status.value,
+                    attempts=attempts,
+                    error=_short_error(error),
+                    claimed_at=None,
+                    claimed_by=None,
+                    processed_at=now if gave_up else None,
+                )
+            )
+            return status
+
+    def pending_conversations(self) -> list[str]:
+        """Conversations with pending events, the one waiting longest first.
+
+        Includes conversations whose current event is still being processed.
+        """
+        query = (
+            select(_TABLE.c.conversation_id)
+            .where(_TABLE.c.status == InboxStatus.PENDING.value)
+            .group_by(_TABLE.c.conversation_id)
+            .order_by(func.min(_TABLE.c.timestamp), _TABLE.c.conversation_id)
+        )
+        with self._engine.connect() as connection:
+            return list(connection.execute(query).scalars())
+
+    def recover(self, stale_after: timedelta) -> int:
+        """Puts events left 'processing' (a crashed worker) back to 'pending'.
+
+        Run it on start. With one process, `timedelta(0)` recovers everything; with several
+        processes sharing PostgreSQL, use an age well above the longest processing time,
+        or an event another process is still working on would be handed out twice.
+
+        Args:
+            stale_after: how long ago an event must have been claimed to be recovered.
+
+        Returns:
+            How many events were put back.
+        """
+        cutoff = self._clock() - stale_after
+        statement = (
+            update(_TABLE)
+            .where(
+                _TABLE.c.status == InboxStatus.PROCESSING.value,
+                (_TABLE.c.claimed_at <= cutoff) | _TABLE.c.claimed_at.is_(None),
+            )
+            .values(status=InboxStatus.PENDING.value, claimed_at=None, claimed_by=None)
+        )
+        with self._transaction() as connection:
+            return connection.execute(statement).rowcount
