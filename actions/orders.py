@@ -36,6 +36,7 @@ def _order_number_in(text: str) -> str | None:
     found = _ORDER_NUMBER_IN_TEXT.findall(text)
     return found[0] if len(found) == 1 else None
 
+
 _BARE_ANSWER = re.compile(r"^\s*(?:#\s*)?([A-Za-z0-9][A-Za-z0-9 -]{2,9})\s*[.!]?\s*$")
 
 
