@@ -10,14 +10,17 @@ whether an order number exists.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from bot.orders.backend import OrderBackend
 from bot.orders.model import Order, normalise_email, normalise_postcode
@@ -60,40 +63,75 @@ def proof_matches(order: Order, proof: str) -> bool:
 
 
 class ProofAttemptLog:
-    """Records proof attempts and counts recent failures."""
+    """Records proof attempts and counts recent failures, safely under concurrency.
+
+    An attempt is first reserved as a failure, in one serialized step with the count: two
+    simultaneous guesses can never both slip under the limit. A proof that then matches
+    turns its reservation into a success; a shop that cannot be asked releases it.
+    Serialization: PostgreSQL transaction-scoped advisory locks on the order and the
+    conversation (taken in a fixed order); SQLite has one writer process, so a process lock.
+    """
+
+    _sqlite_lock = threading.Lock()
 
     def __init__(self, engine: Engine) -> None:
         """Stores attempts in the product database behind `engine`."""
         self._engine = engine
 
-    def record(
-        self, conversation_id: str, order_number: str, succeeded: bool, at: datetime
-    ) -> None:
-        """Writes one attempt."""
-        with session_scope(self._engine) as session:
-            session.add(
-                ProofAttemptRow(
-                    conversation_id=conversation_id,
-                    order_number=order_number,
-                    succeeded=succeeded,
-                    attempted_at=at,
-                )
-            )
+    @staticmethod
+    def _failures(session: Session, conversation_id: str, order_number: str, now: datetime) -> int:
+        since = now - ATTEMPT_WINDOW
+        failed = session.query(func.count(ProofAttemptRow.id)).filter(
+            ProofAttemptRow.succeeded.is_(False), ProofAttemptRow.attempted_at >= since
+        )
+        by_conversation = failed.filter(ProofAttemptRow.conversation_id == conversation_id)
+        by_order = failed.filter(ProofAttemptRow.order_number == order_number)
+        return max(by_conversation.scalar() or 0, by_order.scalar() or 0)
 
     def recent_failures(self, conversation_id: str, order_number: str, now: datetime) -> int:
         """The larger of: failures in this conversation, failures on this order (in the window)."""
-        since = now - ATTEMPT_WINDOW
         with session_scope(self._engine) as session:
-            failed = session.query(ProofAttemptRow).filter(
-                ProofAttemptRow.succeeded.is_(False), ProofAttemptRow.attempted_at >= since
+            return self._failures(session, conversation_id, order_number, now)
+
+    def reserve(
+        self, conversation_id: str, order_number: str, now: datetime, max_failures: int
+    ) -> tuple[int, int] | None:
+        """Reserves one attempt as a failure, unless the limit is reached.
+
+        Returns:
+            (attempt id, failures including this one), or None when the limit is reached.
+        """
+        postgres = self._engine.dialect.name == "postgresql"
+        guard = contextlib.nullcontext() if postgres else self._sqlite_lock
+        with guard, session_scope(self._engine) as session:
+            if postgres:
+                for key in sorted((f"proof-order:{order_number}", f"proof-conv:{conversation_id}")):
+                    session.execute(
+                        text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key}
+                    )
+            failures = self._failures(session, conversation_id, order_number, now)
+            if failures >= max_failures:
+                return None
+            row = ProofAttemptRow(
+                conversation_id=conversation_id,
+                order_number=order_number,
+                succeeded=False,
+                attempted_at=now,
             )
-            by_conversation = failed.filter(
-                ProofAttemptRow.conversation_id == conversation_id
-            ).with_entities(func.count(ProofAttemptRow.id)).scalar()
-            by_order = failed.filter(
-                ProofAttemptRow.order_number == order_number
-            ).with_entities(func.count(ProofAttemptRow.id)).scalar()
-            return max(by_conversation or 0, by_order or 0)
+            session.add(row)
+            session.flush()
+            return row.id, failures + 1
+
+    def settle(self, attempt_id: int, succeeded: bool) -> None:
+        """Marks a reserved attempt as a success (a failure is what it already is)."""
+        if succeeded:
+            with session_scope(self._engine) as session:
+                session.get(ProofAttemptRow, attempt_id).succeeded = True
+
+    def release(self, attempt_id: int) -> None:
+        """Forgets a reservation whose check could not happen (the shop was down)."""
+        with session_scope(self._engine) as session:
+            session.query(ProofAttemptRow).filter(ProofAttemptRow.id == attempt_id).delete()
 
 
 class OwnershipVerifier:
@@ -123,22 +161,24 @@ class OwnershipVerifier:
         """Checks one proof.
 
         Raises:
-            OrderLookupError: the back end could not be asked (nothing is recorded).
+            OrderLookupError: the back end could not be asked (the attempt is not counted).
         """
-        now = self._clock()
-        failures = await asyncio.to_thread(
-            self._attempts.recent_failures, conversation_id, order_number, now
+        reservation = await asyncio.to_thread(
+            self._attempts.reserve,
+            conversation_id, order_number, self._clock(), self._max_failures,
         )
-        if failures >= self._max_failures:
+        if reservation is None:
             return ProofResult(ProofOutcome.LOCKED)
-        order = await self._backend.get_order(order_number)
+        attempt_id, failures = reservation
+        try:
+            order = await self._backend.get_order(order_number)
+        except BaseException:
+            await asyncio.to_thread(self._attempts.release, attempt_id)
+            raise
         succeeded = order is not None and proof_matches(order, proof)
-        await asyncio.to_thread(
-            self._attempts.record, conversation_id, order_number, succeeded, now
-        )
+        await asyncio.to_thread(self._attempts.settle, attempt_id, succeeded)
         if succeeded:
             return ProofResult(ProofOutcome.VERIFIED, order=order)
-        failures += 1
         if failures >= self._max_failures:
             return ProofResult(ProofOutcome.LOCKED)
         return ProofResult(ProofOutcome.MISMATCH, attempts_left=self._max_failures - failures)

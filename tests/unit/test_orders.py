@@ -4,6 +4,8 @@ import asyncio
 from collections import Counter
 from datetime import timedelta
 
+import pytest
+
 from bot.orders import (
     OrderStatus,
     OwnershipVerifier,
@@ -115,3 +117,44 @@ def test_three_failures_on_one_order_lock_that_order_across_conversations(engine
     assert asyncio.run(verifier.verify("d", "10024", "20121")).outcome is ProofOutcome.VERIFIED
     clock["now"] = now + timedelta(hours=25)
     assert asyncio.run(verifier.verify("d", "10023", "20121")).outcome is ProofOutcome.VERIFIED
+
+
+def test_simultaneous_guesses_never_exceed_the_limit(engine, now):
+    import threading
+
+    from bot.store import ProofAttemptRow, session_scope
+
+    seed_demo_shop(engine, now)
+    verifier, _ = _verifier(engine, now)
+    outcomes = []
+    start = threading.Barrier(8)
+
+    def guess(index: int) -> None:
+        start.wait()
+        outcomes.append(asyncio.run(verifier.verify(f"guesser-{index}", "10023", "a@b.cd")).outcome)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with session_scope(engine) as session:
+        recorded = session.query(ProofAttemptRow).filter_by(order_number="10023").count()
+    assert recorded == 3
+    assert sorted(o.value for o in outcomes) == ["locked"] * 6 + ["mismatch"] * 2
+
+
+def test_a_shop_that_cannot_be_asked_does_not_count_as_a_failure(engine, now):
+    from bot.orders import OrderLookupError
+    from bot.orders.backend import OrderBackend
+
+    class DownShop(OrderBackend):
+        async def get_order(self, number):
+            raise OrderLookupError("down")
+
+    attempts = ProofAttemptLog(engine)
+    verifier = OwnershipVerifier(DownShop(), attempts, 3, clock=lambda: now)
+    for _ in range(5):
+        with pytest.raises(OrderLookupError):
+            asyncio.run(verifier.verify("c1", "10023", "20121"))
+    assert attempts.recent_failures("c1", "10023", now) == 0
