@@ -17,7 +17,14 @@ import signal
 import sys
 from datetime import datetime, timedelta, timezone
 
-from bot.settings import BrandError, SettingsError, get_brand, get_settings
+from bot.settings import (
+    DEFAULT_RASA_AUTH_TOKEN,
+    BrandError,
+    Settings,
+    SettingsError,
+    get_brand,
+    get_settings,
+)
 
 
 def _engine():  # noqa: ANN202 - sqlalchemy Engine, imported lazily
@@ -84,12 +91,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
-def refuse_default_token_off_loopback(settings) -> None:  # noqa: ANN001 - Settings
+def refuse_default_token_off_loopback(settings: Settings) -> None:
     """Rasa's HTTP API exposes conversations: a reachable one needs a real token."""
     from urllib.parse import urlsplit
 
     host = urlsplit(settings.rasa_url).hostname or ""
-    if settings.rasa_auth_token == "change-me-local-token" and host not in {
+    if settings.rasa_auth_token == DEFAULT_RASA_AUTH_TOKEN and host not in {
         "127.0.0.1", "localhost", "::1"
     }:
         raise SettingsError(

@@ -27,6 +27,7 @@ __all__ = [
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = "sqlite:///var/nightdesk.db"
+DEFAULT_RASA_AUTH_TOKEN = "change-me-local-token"  # fine on loopback only; see nightdesk up
 
 
 class SettingsError(ValueError):
@@ -121,7 +122,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         shop_api_url=shop_api_url,
         shop_api_token=environ.get("SHOP_API_TOKEN", "").strip() or None,
         rasa_url=environ.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
-        rasa_auth_token=environ.get("RASA_AUTH_TOKEN", "change-me-local-token"),
+        rasa_auth_token=environ.get("RASA_AUTH_TOKEN", DEFAULT_RASA_AUTH_TOKEN),
         action_server_url=environ.get("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook"),
         proof_max_failures=_positive_int(
             "PROOF_MAX_FAILURES", environ.get("PROOF_MAX_FAILURES", "3")

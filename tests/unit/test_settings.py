@@ -39,3 +39,33 @@ def test_first_name_from_channel_metadata():
     assert first_name_from_metadata({}) is None
     assert first_name_from_metadata(None) is None
     assert first_name_from_metadata({"first_name": "  "}) is None
+
+
+def test_default_rasa_token_is_refused_off_loopback(tmp_path: Path):
+    from bot.cli import refuse_default_token_off_loopback
+
+    local = load_settings({"NIGHTDESK_HOME": str(tmp_path)})
+    refuse_default_token_off_loopback(local)  # loopback: fine
+    public = load_settings({"NIGHTDESK_HOME": str(tmp_path), "RASA_URL": "http://10.1.2.3:5005"})
+    with pytest.raises(SettingsError, match="RASA_AUTH_TOKEN"):
+        refuse_default_token_off_loopback(public)
+    secret = load_settings({"NIGHTDESK_HOME": str(tmp_path), "RASA_URL": "http://10.1.2.3:5005",
+                            "RASA_AUTH_TOKEN": "s3cret"})
+    refuse_default_token_off_loopback(secret)
+
+
+def test_cli_reports_a_broken_brand_file_with_its_key(tmp_path: Path, monkeypatch, capsys):
+    import bot.settings as settings_module
+    from bot.cli import main
+
+    (tmp_path / "brand.yml").write_text("brand:\n  name: X\ntimezone: Europe/Rom\n")
+    monkeypatch.setenv("NIGHTDESK_HOME", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    settings_module.get_settings.cache_clear()
+    settings_module.get_brand.cache_clear()
+    try:
+        assert main(["tickets"]) == 2
+    finally:
+        settings_module.get_settings.cache_clear()
+        settings_module.get_brand.cache_clear()
+    assert "brand.yml" in capsys.readouterr().err
