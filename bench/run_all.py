@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +29,7 @@ sys.path.insert(0, str(PROJECT))
 
 from bot.orders.seed import seed_demo_shop  # noqa: E402
 from bot.runtime.processes import running_servers  # noqa: E402
+from bot.runtime.shell import send  # noqa: E402
 from bot.runtime.training import rasa_command, rasa_environment  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.store import create_db_engine  # noqa: E402
@@ -64,14 +64,11 @@ def nlu_scores(settings, config: Path, work: Path) -> tuple[float, float, float]
     return seconds, report["accuracy"], report["macro avg"]["f1-score"]
 
 
-def send(settings, sender: str, text: str) -> list:
-    body = json.dumps({"sender": sender, "message": text}).encode()
-    request = urllib.request.Request(
-        f"{settings.rasa_url}/webhooks/rest/webhook", data=body,
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read() or b"[]")
+def _answers(rasa_url: str) -> bool:
+    try:
+        return bool(send(rasa_url, "warm-up", "hi", None))
+    except OSError:
+        return False
 
 
 def main() -> None:
@@ -114,18 +111,16 @@ def main() -> None:
         seed_demo_shop(create_db_engine(settings.database_url), datetime.now(timezone.utc))
         started = time.monotonic()
         with running_servers(settings, models / "full.tar.gz", log_dir=tmp / "logs"):
-            while True:
-                try:
-                    if send(settings, "warm-up", "hi"):
-                        break
-                except OSError:
-                    time.sleep(0.2)
+            while not _answers(settings.rasa_url):
+                if time.monotonic() - started > 600:
+                    raise SystemExit("the bot did not answer within 10 minutes")
+                time.sleep(0.2)
             print(f"model load, process start to first answer: {time.monotonic() - started:.1f} s")
             latencies = []
             for index in range(100):
                 sender = f"bench-{index // len(MESSAGES)}"
                 begin = time.perf_counter()
-                send(settings, sender, MESSAGES[index % len(MESSAGES)])
+                send(settings.rasa_url, sender, MESSAGES[index % len(MESSAGES)], None)
                 latencies.append((time.perf_counter() - begin) * 1000)
             cuts = statistics.quantiles(latencies, n=100)
             print(f"reply latency over 100 sequential REST messages: p50 {cuts[49]:.0f} ms, "

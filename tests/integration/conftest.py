@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from bot.runtime.shell import send
 from bot.settings import Settings, load_settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -33,17 +34,8 @@ class Stack:
     log_dir: Path
 
     def send(self, sender: str, text: str, first_name: str | None = None) -> list[dict[str, Any]]:
-        """One message through the REST channel; the bot's replies."""
-        body: dict[str, Any] = {"sender": sender, "message": text}
-        if first_name:
-            body["metadata"] = {"first_name": first_name}
-        request = urllib.request.Request(
-            f"{self.settings.rasa_url}/webhooks/rest/webhook",
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return json.loads(response.read() or b"[]")
+        """One message through the REST channel (as `nightdesk shell` sends it); the replies."""
+        return send(self.settings.rasa_url, sender, text, first_name)
 
     def say(self, sender: str, text: str, first_name: str | None = None) -> str:
         """The bot's replies to one message, joined into one string."""
