@@ -34,7 +34,7 @@ def transcript(tracker: Tracker, hide: set[str] = frozenset()) -> list[Transcrip
     lines = []
     for event in tracker.events:
         sender = _SENDERS.get(event.get("event", ""))
-        text = event.get("text")
+        text = shown_text(event)
         if sender and text:
             for secret in sorted(hide, key=len, reverse=True):
                 text = text.replace(secret, "[proof]")
@@ -63,9 +63,20 @@ def channel_of(tracker: Tracker) -> str:
     return tracker.get_latest_input_channel() or "unknown"
 
 
+def shown_text(event: dict[str, Any]) -> str | None:
+    """A message's text as a person should read it.
+
+    A channel that turns something other than text into a message (a photo becomes the
+    intent trigger ``/share_media{...}``) says what it was in the metadata's `display_text`.
+    """
+    metadata = event.get("metadata") or {}
+    display = metadata.get("display_text") if isinstance(metadata, dict) else None
+    return str(display) if display else event.get("text")
+
+
 def latest_text(tracker: Tracker) -> str:
-    """The text of the customer's latest message."""
-    return (tracker.latest_message or {}).get("text") or ""
+    """The text of the customer's latest message, as a person should read it."""
+    return shown_text(tracker.latest_message or {}) or ""
 
 
 def latest_time(tracker: Tracker) -> datetime:

@@ -21,6 +21,7 @@ from actions.handoff_flow import GuardedAction, hand_off, hand_off_after_error
 from actions.services import get_services
 from bot.handoff.reasons import HandoffReason
 from bot.orders import ProofOutcome, normalise_order_number
+from bot.orders.model import OrderStatus
 from bot.orders.presentation import status_response
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,13 @@ class ValidateOrderStatusForm(FormValidationAction):
         return [*events, SlotSet("proof", None), SlotSet("verified_order", None)]
 
 
+CARD_STATUSES = frozenset(
+    {OrderStatus.SHIPPED, OrderStatus.OUT_FOR_DELIVERY, OrderStatus.DELAYED,
+     OrderStatus.PARTIALLY_SHIPPED}
+)
+"""Statuses whose answer comes with an order card (a parcel with a tracking link)."""
+
+
 class ActionOrderStatus(GuardedAction):
     """Tells the status of the verified order, or hands off when the proofs ran out."""
 
@@ -130,4 +138,7 @@ class ActionOrderStatus(GuardedAction):
             raise LookupError("a verified order disappeared from the back end")
         response, values = status_response(order, services.brand, datetime.now(timezone.utc))
         dispatcher.utter_message(response=response, **values)
+        if order.tracking_url and order.status in CARD_STATUSES:
+            # Messenger and the web chat show it as a card with a tracking button
+            dispatcher.utter_message(response="utter_order_card", **values)
         return []

@@ -22,17 +22,37 @@ class RasaUnavailableError(RuntimeError):
     """The Rasa server did not accept the events."""
 
 
+async def pause_bot(rasa_url: str, auth_token: str, conversation_id: str, case_number: int) -> None:
+    """Pauses one conversation for a case opened outside the dialogue (e.g. by a channel).
+
+    Raises:
+        RasaUnavailableError: Rasa is down or refused.
+    """
+    events = [
+        {"event": "slot", "name": "handoff_case", "value": str(case_number)},
+        {"event": "slot", "name": "handoff_reminded", "value": False},
+    ]
+    await _post_events(rasa_url, auth_token, conversation_id, events)
+
+
 async def resume_bot(rasa_url: str, auth_token: str, conversation_id: str) -> None:
     """Clears the pause slots of one conversation on the Rasa server.
 
     Raises:
         RasaUnavailableError: Rasa is down or refused (the ticket stays as it was recorded).
     """
+    await _post_events(rasa_url, auth_token, conversation_id, PAUSE_SLOTS_CLEARED)
+
+
+async def _post_events(
+    rasa_url: str, auth_token: str, conversation_id: str, events: list[dict[str, object]]
+) -> None:
+    """Appends events to a conversation through Rasa's HTTP API."""
     url = f"{rasa_url.rstrip('/')}/conversations/{quote(conversation_id, safe='')}/tracker/events"
     params = {"token": auth_token, "include_events": "NONE"}
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
-            async with session.post(url, params=params, json=PAUSE_SLOTS_CLEARED) as response:
+            async with session.post(url, params=params, json=events) as response:
                 if response.status != 200:
                     raise RasaUnavailableError(f"Rasa answered HTTP {response.status}")
     except (aiohttp.ClientError, asyncio.TimeoutError) as error:

@@ -36,6 +36,8 @@ class HandoffReason(str, Enum):
     REPEATED_FALLBACK = "repeated_fallback"
     FAILED_PROOF = "failed_proof"
     ACTION_ERROR = "action_error"
+    PERSONAL_DATA_IN_COMMENT = "personal_data_in_comment"
+    DELIVERY_FAILED = "delivery_failed"
 
     @property
     def priority(self) -> Priority:
@@ -53,6 +55,8 @@ _PRIORITY = {
     HandoffReason.REPEATED_FALLBACK: Priority.NORMAL,
     HandoffReason.FAILED_PROOF: Priority.NORMAL,
     HandoffReason.ACTION_ERROR: Priority.NORMAL,
+    HandoffReason.PERSONAL_DATA_IN_COMMENT: Priority.HIGH,
+    HandoffReason.DELIVERY_FAILED: Priority.HIGH,
 }
 
 _INTENT_REASONS = {

@@ -115,6 +115,8 @@ _REASON_LABELS = {
     HandoffReason.REPEATED_FALLBACK: "Bot did not understand twice in a row",
     HandoffReason.FAILED_PROOF: "Could not prove the order is theirs (attempt limit reached)",
     HandoffReason.ACTION_ERROR: "The bot hit a technical error",
+    HandoffReason.PERSONAL_DATA_IN_COMMENT: "Public comment showing personal or order data",
+    HandoffReason.DELIVERY_FAILED: "The bot's reply could not be delivered on Messenger",
 }
 
 

@@ -266,6 +266,77 @@ def _check_message(message: Any) -> None:
             raise GraphError(f"(#100) message[quick_replies][{index}][content_type] is invalid")
 
 
+def _check_localized(value: Any, name: str) -> list[dict[str, Any]]:
+    """A non-empty array of objects with distinct locales, "default" among them."""
+    if not isinstance(value, list) or not value:
+        raise GraphError(f"(#100) param {name} must be a non-empty array")
+    items: list[dict[str, Any]] = []
+    locales: set[str] = set()
+    for index, item in enumerate(value):
+        item = _object(item, f"{name}[{index}]")
+        locale = _required_text(item.get("locale"), f"{name}[{index}][locale]", 20)
+        if locale in locales:
+            raise GraphError(f"(#100) param {name} has the locale {locale} twice")
+        locales.add(locale)
+        items.append(item)
+    if "default" not in locales:
+        raise GraphError(f"(#100) param {name} must include the default locale")
+    return items
+
+
+def _check_ice_breaker_questions(questions: Any, name: str) -> None:
+    """1 to 4 ice breakers, each a question and a payload, else a Graph 400."""
+    if not isinstance(questions, list) or not 1 <= len(questions) <= 4:
+        raise GraphError(f"(#100) param {name} must have between 1 and 4 elements")
+    for index, question in enumerate(questions):
+        question = _object(question, f"{name}[{index}]")
+        _required_text(question.get("question"), f"{name}[{index}][question]", 1000)
+        _required_text(question.get("payload"), f"{name}[{index}][payload]", 1000)
+
+
+def _check_ice_breakers(value: Any) -> None:
+    """Ice breakers in the localised format (or the older flat one), else a Graph 400."""
+    if not isinstance(value, list) or not value:
+        raise GraphError("(#100) param ice_breakers must be a non-empty array")
+    localized = ["call_to_actions" in item for item in value if isinstance(item, dict)]
+    if any(localized) and not all(localized):
+        raise GraphError("(#100) param ice_breakers mixes the localized and the old format")
+    if not any(localized):
+        _check_ice_breaker_questions(value, "ice_breakers")
+        return
+    for index, item in enumerate(_check_localized(value, "ice_breakers")):
+        _check_ice_breaker_questions(item.get("call_to_actions"),
+                                     f"ice_breakers[{index}][call_to_actions]")
+
+
+def _check_persistent_menu(value: Any) -> None:
+    """A persistent menu per locale: up to 20 postback or web_url items, else a Graph 400."""
+    for index, menu in enumerate(_check_localized(value, "persistent_menu")):
+        name = f"persistent_menu[{index}]"
+        disabled = menu.get("composer_input_disabled", False)
+        if not isinstance(disabled, bool):
+            raise GraphError(f"(#100) param {name}[composer_input_disabled] must be a boolean")
+        items = menu.get("call_to_actions")
+        if items is None and not disabled:
+            continue
+        if not isinstance(items, list) or not 1 <= len(items) <= 20:
+            raise GraphError(f"(#100) param {name}[call_to_actions] must have between 1 and 20 "
+                             "elements")
+        for position, item in enumerate(items):
+            where = f"{name}[call_to_actions][{position}]"
+            item = _object(item, where)
+            _required_text(item.get("title"), f"{where}[title]", 30)
+            kind = item.get("type")
+            if kind == "postback":
+                _required_text(item.get("payload"), f"{where}[payload]", 1000)
+            elif kind == "web_url":
+                url = _required_text(item.get("url"), f"{where}[url]", 2000)
+                if not url.startswith(("http://", "https://")):
+                    raise GraphError(f"(#100) {where}[url] should represent a valid URL")
+            else:
+                raise GraphError(f"(#100) {where}[type] must be one of postback, web_url")
+
+
 def _recipient_id(body: dict[str, Any]) -> str:
     """`recipient.id` of a body, else a Graph 400."""
     recipient = _object(body.get("recipient"), "recipient")
@@ -302,6 +373,8 @@ class FakeGraphApi:
         self.calls: list[RecordedCall] = []
         self.messenger_profile: dict[str, Any] = {}
         self.thread_owners: dict[str, str] = {}
+        self.base_url: str | None = None
+        """Where a `FakeGraphServer` serves this API, once started."""
         self._replied_comments: set[str] = set()
         self._failures: list[FailureSpec] = []
         self._lock = threading.Lock()
@@ -581,16 +654,21 @@ class FakeGraphApi:
             raise GraphError(f"(#100) Unknown Messenger Profile field: {unknown[0]}")
         greeting = body.get("greeting")
         if greeting is not None:
-            if not isinstance(greeting, list) or not greeting:
-                raise GraphError("(#100) param greeting must be a non-empty array")
-            for index, item in enumerate(greeting):
-                item = _object(item, f"greeting[{index}]")
-                _required_text(item.get("locale"), f"greeting[{index}][locale]", 20)
+            for index, item in enumerate(_check_localized(greeting, "greeting")):
                 _required_text(item.get("text"), f"greeting[{index}][text]", 160)
         get_started = body.get("get_started")
         if get_started is not None:
             _required_text(_object(get_started, "get_started").get("payload"),
                            "get_started[payload]", 1000)
+        if body.get("ice_breakers") is not None:
+            _check_ice_breakers(body["ice_breakers"])
+        if body.get("persistent_menu") is not None:
+            _check_persistent_menu(body["persistent_menu"])
+            with self._lock:
+                has_get_started = get_started is not None or "get_started" in self.messenger_profile
+            if not has_get_started:
+                raise GraphError("(#100) You must set a Get Started button if you also wish to "
+                                 "use persistent menu.")
         with self._lock:
             self.messenger_profile.update(body)
         return {"result": "success"}
@@ -640,6 +718,7 @@ class FakeGraphServer:
             raise
         self._runner = runner
         self.port = int(runner.addresses[0][1])
+        self.api.base_url = self.base_url
         logger.info("Fake Graph API listening on %s", self.base_url)
         return self.base_url
 

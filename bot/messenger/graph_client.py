@@ -41,6 +41,7 @@ MAX_ELEMENT_TITLE = 80
 MAX_ELEMENT_SUBTITLE = 80
 MAX_METADATA = 1000
 SENDER_ACTIONS = frozenset({"mark_seen", "typing_on", "typing_off"})
+MEDIA_TYPES = frozenset({"image", "audio", "video", "file"})
 MESSAGING_TYPES = frozenset({"RESPONSE", "UPDATE", "MESSAGE_TAG"})
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613})
 PAGE_INBOX_APP_ID = 263902037430900
@@ -447,6 +448,32 @@ class GraphClient:
         ]
         payload = {"template_type": "generic", "elements": [element]}
         message = {"attachment": {"type": "template", "payload": payload}}
+        body = self._send_body({"id": psid}, message, tag, messaging_type)
+        return (await self._send(body)).message_id
+
+    async def send_media(
+        self,
+        psid: str,
+        media_type: str,
+        url: str,
+        *,
+        tag: str | None = None,
+        messaging_type: str = "RESPONSE",
+    ) -> str:
+        """Sends an image, audio, video or file by URL.
+
+        Returns:
+            The message id.
+
+        Raises:
+            ValueError: an unknown media type or an empty URL.
+            GraphSendError: Graph refused the message or could not be reached.
+        """
+        if media_type not in MEDIA_TYPES:
+            raise ValueError(f"unknown media type {media_type!r}")
+        if not url.strip():
+            raise ValueError("a media message needs a URL")
+        message = {"attachment": {"type": media_type, "payload": {"url": url.strip()}}}
         body = self._send_body({"id": psid}, message, tag, messaging_type)
         return (await self._send(body)).message_id
 

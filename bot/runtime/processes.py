@@ -85,6 +85,15 @@ def start_action_server(settings: Settings, log_file: Path | None = None) -> Man
     return ManagedProcess("action server", process, f"{base}/health")
 
 
+def start_messenger_ingress(settings: Settings, log_file: Path | None = None) -> ManagedProcess:
+    """The Messenger webhook receiver on MESSENGER_INGRESS_HOST:MESSENGER_INGRESS_PORT."""
+    command = [sys.executable, "-m", "bot.messenger.ingress"]
+    process = _spawn(command, settings, log_file)
+    return ManagedProcess(
+        "Messenger webhook receiver", process, f"{settings.messenger.ingress_url}/health"
+    )
+
+
 def start_rasa_server(
     settings: Settings, model: Path, log_file: Path | None = None, debug: bool = False
 ) -> ManagedProcess:
@@ -131,7 +140,10 @@ def running_servers(
     timeout: float = 300,
     debug: bool = False,
 ) -> Iterator[tuple[ManagedProcess, ManagedProcess]]:
-    """Starts the action server and the Rasa server, yields once both answer, then stops both."""
+    """Starts the action server and the Rasa server, yields once both answer, then stops both.
+
+    When Messenger is configured, the webhook receiver (`bot.messenger.ingress`) runs too.
+    """
     started: list[ManagedProcess] = []
     try:
         actions = start_action_server(settings, log_dir / "actions.log" if log_dir else None)
@@ -140,8 +152,12 @@ def running_servers(
             settings, model, log_dir / "rasa.log" if log_dir else None, debug=debug
         )
         started.append(rasa)
-        wait_until_ready(actions, timeout)
-        wait_until_ready(rasa, timeout)
+        if settings.messenger.configured:
+            started.append(
+                start_messenger_ingress(settings, log_dir / "ingress.log" if log_dir else None)
+            )
+        for managed in started:
+            wait_until_ready(managed, timeout)
         yield actions, rasa
     finally:
         for managed in reversed(started):

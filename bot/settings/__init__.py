@@ -7,7 +7,7 @@ This is the only module that reads the environment. Everything else asks
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from bot.settings.brand import Brand, BrandError, load_brand
 __all__ = [
     "Brand",
     "BrandError",
+    "MessengerSettings",
     "Settings",
     "SettingsError",
     "get_brand",
@@ -35,6 +36,46 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class MessengerSettings:
+    """The Facebook Page connection (Graph API and webhook secrets).
+
+    Attributes:
+        graph_api_url: Graph's base URL without the version (the fake's URL in tests).
+        graph_api_version: the version in Graph paths, such as "v19.0".
+        page_access_token: the Page access token; None when Messenger is not set up.
+        app_secret: the Meta app's secret, which signs webhooks.
+        verify_token: what Meta must send in the webhook verification handshake.
+        app_id: our Meta app's id, to tell thread-control events about us from others.
+        ingress_host: where the webhook receiver (`bot.messenger.ingress`) listens.
+        ingress_port: its port; Meta's webhook points at it (through your HTTPS proxy).
+        inbox_workers: how many conversations one Rasa process works on at once.
+        recover_after_seconds: how long an event may stay 'processing' before a restarted
+            process takes it over (keep it above the slowest answer with several processes).
+    """
+
+    graph_api_url: str = "https://graph.facebook.com"
+    graph_api_version: str = "v19.0"
+    page_access_token: str | None = None
+    app_secret: str | None = None
+    verify_token: str | None = None
+    app_id: str | None = None
+    ingress_host: str = "127.0.0.1"
+    ingress_port: int = 5006
+    inbox_workers: int = 8
+    recover_after_seconds: int = 300
+
+    @property
+    def ingress_url(self) -> str:
+        """The webhook receiver's base URL."""
+        return f"http://{self.ingress_host}:{self.ingress_port}"
+
+    @property
+    def configured(self) -> bool:
+        """Whether the webhook can run: token, app secret and verify token are all set."""
+        return bool(self.page_access_token and self.app_secret and self.verify_token)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a nightdesk process needs to know about its surroundings."""
 
@@ -48,6 +89,7 @@ class Settings:
     rasa_auth_token: str
     action_server_url: str
     proof_max_failures: int
+    messenger: MessengerSettings = field(default_factory=lambda: MessengerSettings())
 
     def as_environment(self) -> dict[str, str]:
         """The settings as environment variables, for child processes we start."""
@@ -65,6 +107,21 @@ class Settings:
             env["SHOP_API_URL"] = self.shop_api_url
         if self.shop_api_token:
             env["SHOP_API_TOKEN"] = self.shop_api_token
+        messenger = self.messenger
+        env["GRAPH_API_URL"] = messenger.graph_api_url
+        env["GRAPH_API_VERSION"] = messenger.graph_api_version
+        env["MESSENGER_INGRESS_HOST"] = messenger.ingress_host
+        env["MESSENGER_INGRESS_PORT"] = str(messenger.ingress_port)
+        env["MESSENGER_INBOX_WORKERS"] = str(messenger.inbox_workers)
+        env["MESSENGER_RECOVER_AFTER_SECONDS"] = str(messenger.recover_after_seconds)
+        for name, value in (
+            ("PAGE_ACCESS_TOKEN", messenger.page_access_token),
+            ("APP_SECRET", messenger.app_secret),
+            ("VERIFY_TOKEN", messenger.verify_token),
+            ("META_APP_ID", messenger.app_id),
+        ):
+            if value:
+                env[name] = value
         return env
 
 
@@ -126,6 +183,37 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         action_server_url=environ.get("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook"),
         proof_max_failures=_positive_int(
             "PROOF_MAX_FAILURES", environ.get("PROOF_MAX_FAILURES", "3")
+        ),
+        messenger=_messenger_settings(environ),
+    )
+
+
+def _messenger_settings(environ: dict[str, str]) -> MessengerSettings:
+    """The Messenger part of the settings."""
+
+    def optional(name: str) -> str | None:
+        return environ.get(name, "").strip() or None
+
+    graph_api_url = (optional("GRAPH_API_URL") or MessengerSettings.graph_api_url).rstrip("/")
+    if not graph_api_url.startswith(("http://", "https://")):
+        raise SettingsError(f"GRAPH_API_URL: expected an http(s) URL, got {graph_api_url!r}")
+    return MessengerSettings(
+        graph_api_url=graph_api_url,
+        graph_api_version=optional("GRAPH_API_VERSION") or MessengerSettings.graph_api_version,
+        page_access_token=optional("PAGE_ACCESS_TOKEN"),
+        app_secret=optional("APP_SECRET"),
+        verify_token=optional("VERIFY_TOKEN"),
+        app_id=optional("META_APP_ID"),
+        ingress_host=optional("MESSENGER_INGRESS_HOST") or MessengerSettings.ingress_host,
+        ingress_port=_positive_int(
+            "MESSENGER_INGRESS_PORT", environ.get("MESSENGER_INGRESS_PORT", "5006")
+        ),
+        inbox_workers=_positive_int(
+            "MESSENGER_INBOX_WORKERS", environ.get("MESSENGER_INBOX_WORKERS", "8")
+        ),
+        recover_after_seconds=_positive_int(
+            "MESSENGER_RECOVER_AFTER_SECONDS",
+            environ.get("MESSENGER_RECOVER_AFTER_SECONDS", "300"),
         ),
     )
 

@@ -30,6 +30,11 @@ __all__ = [
     "BrandError",
     "Contact",
     "Express",
+    "GREETING_PLACEHOLDERS",
+    "HUMAN_REQUEST_PAYLOAD",
+    "IceBreaker",
+    "MenuItem",
+    "MessengerProfile",
     "Refunds",
     "Returns",
     "Shift",
@@ -43,6 +48,12 @@ __all__ = [
 
 DEFAULT_BRAND_PATH = Path(__file__).resolve().parents[2] / "brand.yml"
 """Where the project keeps its ``brand.yml`` (the repository root)."""
+
+HUMAN_REQUEST_PAYLOAD = "/human_request"
+"""The payload of the persistent menu's "Talk to a person" item (the ``human_request`` intent)."""
+
+GREETING_PLACEHOLDERS = ("{{user_first_name}}", "{{user_last_name}}", "{{user_full_name}}")
+"""The template strings Messenger fills in a greeting with the customer's name."""
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 """Weekday keys of ``office_hours``, in ``date.weekday()`` order (0 = Monday)."""
@@ -258,6 +269,55 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class IceBreaker:
+    """A question offered to a customer who opens the conversation for the first time.
+
+    Attributes:
+        question: What the customer sees and taps (at most 80 characters).
+        payload: The intent trigger sent to the bot when tapped, e.g. ``"/order_status"``.
+    """
+
+    question: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """One item of the persistent menu: a postback to the bot or a link to a web page.
+
+    Exactly one of ``payload`` and ``url`` is set.
+
+    Attributes:
+        title: What the menu shows (at most 30 characters).
+        payload: The intent trigger sent to the bot when tapped, e.g. ``"/human_request"``.
+        url: The https web page the item opens.
+    """
+
+    title: str
+    payload: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class MessengerProfile:
+    """What the page's Messenger Profile shows: greeting, ice breakers, persistent menu.
+
+    The Get Started button is not configured here: it always sends the payload the
+    Messenger channel turns into a greeting.
+
+    Attributes:
+        greeting: The welcome-screen text (at most 160 characters); it says the customer is
+            talking to an automated assistant and may use ``{{user_first_name}}``.
+        ice_breakers: One to four questions for a first conversation.
+        persistent_menu: One to twenty items, one of them ``"/human_request"``.
+    """
+
+    greeting: str
+    ice_breakers: tuple[IceBreaker, ...]
+    persistent_menu: tuple[MenuItem, ...]
+
+
+@dataclass(frozen=True)
 class Brand:
     """Everything brand.yml says, validated.
 
@@ -276,6 +336,7 @@ class Brand:
         returns: Return policy.
         refunds: Refund timing.
         contact: Contact details.
+        messenger: The page's Messenger Profile (greeting, ice breakers, menu).
     """
 
     name: str
@@ -290,6 +351,7 @@ class Brand:
     returns: Returns
     refunds: Refunds
     contact: Contact
+    messenger: MessengerProfile
 
 
 # --------------------------------------------------------------------------- money
@@ -835,6 +897,176 @@ def _contact(value: object, path: str) -> Contact:
     )
 
 
+# ----------------------------------------------------------------------- messenger
+
+MAX_GREETING_LENGTH = 160
+MAX_ICE_BREAKERS = 4
+MAX_ICE_BREAKER_QUESTION = 80
+MAX_MENU_ITEMS = 20
+MAX_MENU_TITLE = 30
+MAX_PAYLOAD = 1000
+MAX_URL = 2000
+_PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
+_AUTOMATED_WORDING = re.compile(
+    r"\b(?:automated|bot|chatbot|(?:virtual|digital|ai)\s+assistant)\b", re.IGNORECASE
+)
+_PAYLOAD = re.compile(r"^/[A-Za-z0-9_][^\s{]*(?:\{.*\})?$", re.DOTALL)
+_MENU_KEYS = ("title", "payload", "url")
+
+
+def _length(text: str, path: str, limit: int) -> str:
+    """Require text of at most ``limit`` characters."""
+    if len(text) > limit:
+        raise _Problem(path, f"is {len(text)} characters long; Messenger allows at most {limit}")
+    return text
+
+
+def _greeting(value: object, path: str) -> str:
+    """Parse the greeting: short, honest about being automated, known placeholders only."""
+    text = _length(_text(value, path), path, MAX_GREETING_LENGTH)
+    for placeholder in _PLACEHOLDER.findall(text):
+        if placeholder not in GREETING_PLACEHOLDERS:
+            raise _Problem(
+                path,
+                f"{placeholder} is not a Messenger placeholder (use "
+                f"{', '.join(GREETING_PLACEHOLDERS)}, or none)",
+            )
+    if not _AUTOMATED_WORDING.search(_PLACEHOLDER.sub(" ", text)):
+        raise _Problem(
+            path,
+            "must tell the customer they are talking to an automated assistant (say "
+            '"automated", "bot", "chatbot" or "virtual assistant"), got ' + _show(text),
+        )
+    return text
+
+
+def _payload(value: object, path: str) -> str:
+    """Require an intent trigger such as ``/order_status`` (sent to the bot verbatim)."""
+    text = _length(_text(value, path), path, MAX_PAYLOAD)
+    if not _PAYLOAD.match(text):
+        raise _Problem(
+            path,
+            'expected an intent trigger starting with "/", like "/order_status", got '
+            + _show(text),
+        )
+    return text
+
+
+def _https_url(value: object, path: str) -> str:
+    """Require an https web address (Messenger opens it in its webview)."""
+    text = _length(_text(value, path), path, MAX_URL)
+    if not re.match(r"^https://[^\s/?#]+\.[^\s/?#]+\S*$", text, re.IGNORECASE):
+        raise _Problem(path, f"expected a web address starting with https://, got {_show(text)}")
+    return text
+
+
+def _ice_breakers(value: object, path: str) -> tuple[IceBreaker, ...]:
+    """Parse one to four ice breakers with different questions."""
+    items = _list(value, path)
+    if not 1 <= len(items) <= MAX_ICE_BREAKERS:
+        raise _Problem(
+            path, f"must list 1 to {MAX_ICE_BREAKERS} questions (Messenger shows at most "
+            f"{MAX_ICE_BREAKERS}), got {len(items)}"
+        )
+    found: list[IceBreaker] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        where = _item(path, index)
+        fields = _fields(item, where, ("question", "payload"))
+        question = _length(
+            _text(fields["question"], _key(where, "question")),
+            _key(where, "question"),
+            MAX_ICE_BREAKER_QUESTION,
+        )
+        if question.casefold() in seen:
+            raise _Problem(
+                _key(where, "question"),
+                f"{_show(question)} is already asked by {_item(path, seen[question.casefold()])}",
+            )
+        seen[question.casefold()] = index
+        found.append(IceBreaker(question, _payload(fields["payload"], _key(where, "payload"))))
+    return tuple(found)
+
+
+def _menu_item(value: object, path: str) -> MenuItem:
+    """Parse one menu item: a title and either a payload or a url."""
+    mapping = _mapping(value, path)
+    for name in mapping:
+        if name not in _MENU_KEYS:
+            hint = difflib.get_close_matches(str(name), _MENU_KEYS, n=1)
+            suggestion = (
+                f"did you mean {hint[0]}?" if hint else f"expected one of {', '.join(_MENU_KEYS)}"
+            )
+            raise _Problem(_key(path, name), f"unknown key ({suggestion})")
+    if "title" not in mapping:
+        raise _Problem(_key(path, "title"), "missing")
+    title = _length(
+        _text(mapping["title"], _key(path, "title")), _key(path, "title"), MAX_MENU_TITLE
+    )
+    if "payload" in mapping and "url" in mapping:
+        raise _Problem(
+            _key(path, "url"),
+            "give either payload (a message to the bot) or url (a web page), not both",
+        )
+    if "payload" in mapping:
+        return MenuItem(title, payload=_payload(mapping["payload"], _key(path, "payload")))
+    if "url" in mapping:
+        return MenuItem(title, url=_https_url(mapping["url"], _key(path, "url")))
+    raise _Problem(
+        _key(path, "payload"),
+        'missing (give payload, an intent trigger like "/order_status", or url, an https link)',
+    )
+
+
+def _persistent_menu(value: object, path: str) -> tuple[MenuItem, ...]:
+    """Parse one to twenty menu items with different titles, "Talk to a person" among them."""
+    items = _list(value, path)
+    if not 1 <= len(items) <= MAX_MENU_ITEMS:
+        raise _Problem(
+            path, f"must list 1 to {MAX_MENU_ITEMS} items (Messenger shows at most "
+            f"{MAX_MENU_ITEMS}), got {len(items)}"
+        )
+    menu: list[MenuItem] = []
+    titles: dict[str, int] = {}
+    for index, item in enumerate(items):
+        where = _item(path, index)
+        parsed = _menu_item(item, where)
+        folded = parsed.title.casefold()
+        if folded in titles:
+            raise _Problem(
+                _key(where, "title"),
+                f"{_show(parsed.title)} is already used by {_item(path, titles[folded])}",
+            )
+        titles[folded] = index
+        menu.append(parsed)
+    if not any(item.payload == HUMAN_REQUEST_PAYLOAD for item in menu):
+        raise _Problem(
+            path,
+            f'must have an item with payload "{HUMAN_REQUEST_PAYLOAD}" (such as "Talk to a '
+            'person"), so a customer can always reach a person',
+        )
+    return tuple(menu)
+
+
+def _messenger(value: object, path: str) -> MessengerProfile:
+    """Parse the ``messenger`` section (the page's Messenger Profile)."""
+    mapping = _mapping(value, path)
+    if "get_started" in mapping:
+        raise _Problem(
+            _key(path, "get_started"),
+            "is not configurable: the Get Started button always sends the payload the "
+            "Messenger channel answers with a greeting; remove this key",
+        )
+    fields = _fields(mapping, path, ("greeting", "ice_breakers", "persistent_menu"))
+    return MessengerProfile(
+        greeting=_greeting(fields["greeting"], _key(path, "greeting")),
+        ice_breakers=_ice_breakers(fields["ice_breakers"], _key(path, "ice_breakers")),
+        persistent_menu=_persistent_menu(
+            fields["persistent_menu"], _key(path, "persistent_menu")
+        ),
+    )
+
+
 _TOP_LEVEL = (
     "brand",
     "timezone",
@@ -845,6 +1077,7 @@ _TOP_LEVEL = (
     "returns",
     "refunds",
     "contact",
+    "messenger",
 )
 
 
@@ -874,6 +1107,7 @@ def _brand(data: object) -> Brand:
         returns=_returns(fields["returns"], "returns"),
         refunds=_refunds(fields["refunds"], "refunds"),
         contact=_contact(fields["contact"], "contact"),
+        messenger=_messenger(fields["messenger"], "messenger"),
     )
 
 

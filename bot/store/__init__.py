@@ -7,6 +7,8 @@ from bot.store.database import create_db_engine, ensure_schema, session_scope
 from bot.store.tables import (
     Base,
     InboxEventRow,
+    MessengerOutboxRow,
+    MessengerThreadRow,
     ProofAttemptRow,
     ShopCustomerRow,
     ShopOrderItemRow,
@@ -17,6 +19,8 @@ from bot.store.tables import (
 __all__ = [
     "Base",
     "InboxEventRow",
+    "MessengerOutboxRow",
+    "MessengerThreadRow",
     "ProofAttemptRow",
     "ShopCustomerRow",
     "ShopOrderItemRow",

@@ -185,3 +185,43 @@ class InboxEventRow(Base):
     __table_args__ = (
         Index("ix_messenger_inbox_status_conversation", "status", "conversation_id", "timestamp"),
     )
+
+
+class MessengerThreadRow(Base):
+    """What the bot knows about one Messenger thread (one customer PSID on the page).
+
+    `last_customer_message_at` drives the messaging window; `owner` is "bot" or "person"
+    (thread control passed to the page inbox or another app, `owner_app_id`).
+    """
+
+    __tablename__ = "messenger_threads"
+
+    psid = Column(String(64), primary_key=True)
+    page_id = Column(String(64), nullable=False)
+    last_customer_message_at = Column(UTCDateTime)
+    owner = Column(String(20), nullable=False, default="bot")
+    owner_app_id = Column(String(64))
+    updated_at = Column(UTCDateTime, nullable=False)
+
+
+class MessengerOutboxRow(Base):
+    """One message the page sent or tried to send on Messenger.
+
+    `status` is 'sent', 'undeliverable' (a bot message outside the 24-hour window, kept here
+    instead of being sent), 'refused' (an agent message past 7 days) or 'failed' (Graph
+    refused it or could not be reached after retries). `body` is the Send API message (it can
+    hold personal data, like the tracker store); `reason` never does.
+    """
+
+    __tablename__ = "messenger_outbox"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(200), nullable=False, index=True)
+    sender = Column(String(20), nullable=False)
+    kind = Column(String(30), nullable=False)
+    body = Column(Text, nullable=False)
+    status = Column(String(20), nullable=False)
+    tag = Column(String(30))
+    reason = Column(String(300))
+    message_ids = Column(Text)
+    created_at = Column(UTCDateTime, nullable=False)

@@ -7,6 +7,7 @@ model in models/ (trained first if there is none that matches the data).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import urllib.request
@@ -19,10 +20,22 @@ from typing import Any
 
 import pytest
 
+from bot.messenger.fake_graph import DEFAULT_TOKEN, FakeGraphApi, FakeGraphServer
 from bot.runtime.shell import send
 from bot.settings import Settings, load_settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+FAKE_PROFILE = {"first_name": "Giulia", "last_name": "Bianchi", "profile_pic": ""}
+"""The Graph profile of every test customer."""
+
+PORT_OFFSET = int(os.environ.get("NIGHTDESK_E2E_PORT_OFFSET", "0"))
+"""Added to every test server port, so two checkouts can run the end-to-end tests at once."""
+
+
+def port(number: int) -> int:
+    """A test server port, shifted by NIGHTDESK_E2E_PORT_OFFSET."""
+    return number + PORT_OFFSET
 
 
 @dataclass
@@ -60,8 +73,6 @@ class Stack:
 
 def stack_environment(tmp: Path, rasa_port: int, action_port: int, **extra: str) -> dict[str, str]:
     """Environment variables for an isolated stack."""
-    import os
-
     env = dict(os.environ)
     env.update(
         NIGHTDESK_HOME=str(PROJECT_DIR),
@@ -100,11 +111,44 @@ def start_stack(
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterator[Stack]:
-    """Action server and Rasa server on an SQLite database with a seeded demo shop."""
+def fake_graph() -> Iterator[FakeGraphApi]:
+    """The local fake Graph API every test stack sends Messenger calls to."""
+    server = FakeGraphServer(FakeGraphApi(profiles={}, default_profile=FAKE_PROFILE))
+    server.start_in_thread()
+    try:
+        yield server.api
+    finally:
+        server.stop_thread()
+
+
+def messenger_environment(graph: FakeGraphApi, ingress_port: int) -> dict[str, str]:
+    """The Messenger settings of a test stack: our secrets, the fake Graph API, the receiver."""
+    from tests import messenger_payloads
+
+    return {
+        "GRAPH_API_URL": graph.base_url or "",
+        "PAGE_ACCESS_TOKEN": DEFAULT_TOKEN,
+        "APP_SECRET": messenger_payloads.APP_SECRET,
+        "VERIFY_TOKEN": messenger_payloads.VERIFY_TOKEN,
+        "META_APP_ID": messenger_payloads.APP_ID,
+        "MESSENGER_INGRESS_PORT": str(ingress_port),
+    }
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, model_path: Path, fake_graph: FakeGraphApi
+) -> Iterator[Stack]:
+    """Action server and Rasa server on an SQLite database with a seeded demo shop.
+
+    Messenger is configured against the fake Graph API.
+    """
     tmp = tmp_path_factory.mktemp("stack")
     # Rasa's debug log includes every message: the privacy test needs to see it redacted
-    yield from start_stack(tmp, stack_environment(tmp, 15005, 15055), model_path, debug=True)
+    environ = stack_environment(
+        tmp, port(15005), port(15055), **messenger_environment(fake_graph, port(15006))
+    )
+    yield from start_stack(tmp, environ, model_path, debug=True)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from bot.runtime.processes import running_action_server
 from bot.settings import load_settings
 from bot.store import create_db_engine
-from tests.integration.conftest import PROJECT_DIR, stack_environment
+from tests.integration.conftest import PROJECT_DIR, port, stack_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -96,7 +96,7 @@ def action_server(tmp_path_factory) -> Iterator[tuple[str, Any]]:
     from bot.orders.seed import seed_demo_shop
 
     tmp = tmp_path_factory.mktemp("actions")
-    settings = load_settings(stack_environment(tmp, 15105, 15155))
+    settings = load_settings(stack_environment(tmp, port(15105), port(15155)))
     engine = create_db_engine(settings.database_url)
     seed_demo_shop(engine, datetime.now(timezone.utc))
     with running_action_server(settings, tmp / "actions.log"):
@@ -108,7 +108,7 @@ def broken_shop_action_server(tmp_path_factory) -> Iterator[str]:
     """An action server whose order back end (a shop API) cannot be reached."""
     tmp = tmp_path_factory.mktemp("broken")
     environ = stack_environment(
-        tmp, 15106, 15156, ORDERS_BACKEND="http", SHOP_API_URL="http://127.0.0.1:9/api"
+        tmp, port(15106), port(15156), ORDERS_BACKEND="http", SHOP_API_URL="http://127.0.0.1:9/api"
     )
     with running_action_server(load_settings(environ), tmp / "actions.log"):
         yield load_settings(environ).action_server_url

@@ -5,7 +5,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.handoff.reasons import HandoffReason, Priority, looks_abusive, reason_for_intent
-from bot.handoff.tickets import HandoffRequest, TicketError, TicketService, TranscriptLine
+from bot.handoff.tickets import (
+    HandoffRequest,
+    TicketError,
+    TicketService,
+    TranscriptLine,
+    summarise,
+)
 from bot.hours import OfficeCalendar
 
 
@@ -134,3 +140,10 @@ def test_reasons_from_intents():
     assert looks_abusive("You are IDIOTS!!")
     assert not looks_abusive("this is idiotically slow")
     assert not looks_abusive("where is my order")
+
+
+def test_every_reason_has_a_label_and_a_priority():
+    for reason in HandoffReason:
+        request = _request(reason)
+        assert summarise(request).split(".")[0]
+        assert reason.priority in Priority

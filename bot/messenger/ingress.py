@@ -1,0 +1,166 @@
+"""The webhook receiver Meta calls: check, store, acknowledge, and wake the bot. Nothing else.
+
+Rasa runs its NLU and dialogue on its own event loop, so a webhook served by the Rasa process
+waits behind whatever the bot is computing. This small aiohttp server does only the work of
+`bot.messenger.webhook` (size, signature, JSON, store in the inbox), so Meta gets its 200 in
+milliseconds whatever the load, then tells the Rasa process(es) to look at the inbox
+(``POST {RASA_URL}/webhooks/messenger/wake``, fire and forget; the workers also poll).
+
+Run it with ``python -m bot.messenger.ingress`` (`nightdesk up` does when Messenger is
+configured); it listens on MESSENGER_INGRESS_HOST:MESSENGER_INGRESS_PORT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+
+from bot.messenger.inbox import Inbox
+from bot.messenger.signature import SIGNATURE_HEADER
+from bot.messenger.webhook import (
+    DEFAULT_MAX_BODY_BYTES,
+    WebhookAnswer,
+    receive,
+    too_large,
+    verify_handshake,
+)
+from bot.settings import Settings, get_settings
+from bot.store import create_db_engine, ensure_schema
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhooks/messenger/webhook"
+
+_SETTINGS = web.AppKey("settings", Settings)
+_INBOX = web.AppKey("inbox", Inbox)
+_SESSION = web.AppKey("session", aiohttp.ClientSession)
+_TASKS = web.AppKey("tasks", set)
+_WAKE = web.AppKey("wake", object)
+
+
+def _as_response(answer: WebhookAnswer) -> web.Response:
+    if isinstance(answer.body, str):
+        return web.Response(text=answer.body, status=answer.status)
+    return web.json_response(answer.body, status=answer.status)
+
+
+async def _verify(request: web.Request) -> web.Response:
+    query = request.query
+    return _as_response(verify_handshake(
+        request.app[_SETTINGS].messenger, query.get("hub.mode"), query.get("hub.verify_token"),
+        query.get("hub.challenge"),
+    ))
+
+
+async def _receive(request: web.Request) -> web.Response:
+    app = request.app
+    limit = DEFAULT_MAX_BODY_BYTES
+    if request.content_length is not None and request.content_length > limit:
+        return _as_response(too_large(limit))
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _as_response(too_large(limit))
+    answer = await receive(
+        app[_SETTINGS].messenger, app[_INBOX], raw, request.headers.get(SIGNATURE_HEADER), limit
+    )
+    if answer.new_event_ids:
+        wake = app[_WAKE]
+        if wake.in_flight:
+            wake.again = True  # one more once the current wake-up is answered
+        else:
+            wake.in_flight = True
+            task = asyncio.create_task(_wake(app))
+            app[_TASKS].add(task)
+            task.add_done_callback(app[_TASKS].discard)
+    return _as_response(answer)
+
+
+@dataclass
+class _WakeState:
+    """At most one wake-up request in flight; a burst of webhooks makes one or two."""
+
+    in_flight: bool = False
+    again: bool = False
+
+
+async def _wake(app: web.Application) -> None:
+    """Tells the Rasa process to claim now; it would find the events at its next poll anyway."""
+    url = f"{app[_SETTINGS].rasa_url}/webhooks/messenger/wake"
+    wake = app[_WAKE]
+    try:
+        while True:
+            wake.again = False
+            try:
+                async with app[_SESSION].post(url) as answer:
+                    await answer.read()
+            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                logger.debug("could not wake the bot: %s", type(error).__name__)
+            if not wake.again:
+                return
+    finally:
+        wake.in_flight = False
+
+
+async def _health(request: web.Request) -> web.Response:
+    return web.json_response(
+        {"status": "ok", "configured": request.app[_SETTINGS].messenger.configured}
+    )
+
+
+async def _open_session(app: web.Application) -> None:
+    app[_SESSION] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2))
+
+
+async def _close_session(app: web.Application) -> None:
+    for task in list(app[_TASKS]):
+        task.cancel()
+    await app[_SESSION].close()
+
+
+def create_app(settings: Settings, inbox: Inbox) -> web.Application:
+    """The receiver's aiohttp application."""
+    app = web.Application(client_max_size=DEFAULT_MAX_BODY_BYTES)
+    app[_SETTINGS] = settings
+    app[_INBOX] = inbox
+    app[_TASKS] = set()
+    app[_WAKE] = _WakeState()
+    app.on_startup.append(_open_session)
+    app.on_cleanup.append(_close_session)
+    app.router.add_get(WEBHOOK_PATH, _verify)
+    app.router.add_post(WEBHOOK_PATH, _receive)
+    app.router.add_get("/health", _health)
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serves the receiver until interrupted."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--host", help="override MESSENGER_INGRESS_HOST")
+    parser.add_argument("--port", type=int, help="override MESSENGER_INGRESS_PORT")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-8s %(name)s - "
+                                                   "%(message)s")
+    settings = get_settings()
+    engine = create_db_engine(settings.database_url)
+    ensure_schema(engine)
+    messenger = settings.messenger
+    if not messenger.configured:
+        logger.warning("Messenger is not configured: every webhook POST gets 503")
+    web.run_app(
+        create_app(settings, Inbox(engine)),
+        host=args.host or messenger.ingress_host,
+        port=args.port or messenger.ingress_port,
+        access_log=None,
+        print=None,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""What the Messenger webhook answers, whichever server receives it.
+
+The same checks run in the dedicated receiver (`bot.messenger.ingress`, the URL Meta calls)
+and in the Rasa channel's own route: the verification handshake, then for a POST the size
+limit (413), the ``X-Hub-Signature-256`` signature compared in constant time (403), JSON and
+page-object checks (400), and the store into the inbox. Nothing is stored unless every check
+passed; the answer never waits for the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bot.messenger.events import WebhookFormatError, parse_webhook
+from bot.messenger.inbox import Inbox
+from bot.messenger.signature import SIGNATURE_HEADER, verify_signature
+from bot.settings import MessengerSettings
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_BODY_BYTES = 256 * 1024
+"""Page webhooks are a few KB; anything much larger is refused with 413."""
+
+NOT_CONFIGURED = (
+    "Messenger is not configured: set PAGE_ACCESS_TOKEN, APP_SECRET and VERIFY_TOKEN in .env"
+)
+
+
+@dataclass(frozen=True)
+class WebhookAnswer:
+    """An HTTP answer: status and a JSON body (or the handshake's plain-text challenge).
+
+    Attributes:
+        status: the HTTP status.
+        body: a JSON-ready dict, or the challenge text for the handshake.
+        new_event_ids: ids of events stored for the first time (empty on errors).
+    """
+
+    status: int
+    body: dict[str, Any] | str
+    new_event_ids: tuple[str, ...] = ()
+
+
+def _error(status: int, message: str) -> WebhookAnswer:
+    return WebhookAnswer(status, {"error": message})
+
+
+def verify_handshake(
+    messenger: MessengerSettings, mode: str | None, token: str | None, challenge: str | None
+) -> WebhookAnswer:
+    """Meta's GET handshake: the challenge back when mode and verify token are right."""
+    expected = messenger.verify_token
+    if not expected:
+        return _error(503, NOT_CONFIGURED)
+    if mode != "subscribe" or not hmac.compare_digest((token or "").encode(), expected.encode()):
+        logger.warning("messenger: webhook verification refused")
+        return _error(403, "verification failed: wrong hub.mode or hub.verify_token")
+    return WebhookAnswer(200, challenge or "")
+
+
+def too_large(max_body_bytes: int) -> WebhookAnswer:
+    """The 413 answer."""
+    return _error(413, f"body larger than {max_body_bytes} bytes")
+
+
+async def receive(
+    messenger: MessengerSettings,
+    inbox: Inbox | None,
+    raw_body: bytes,
+    signature: str | None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> WebhookAnswer:
+    """Checks one POST and stores its events; the answer to send back."""
+    if not messenger.configured or inbox is None or messenger.app_secret is None:
+        return _error(503, NOT_CONFIGURED)
+    if len(raw_body) > max_body_bytes:
+        return too_large(max_body_bytes)
+    if not verify_signature(messenger.app_secret, raw_body, signature):
+        logger.warning("messenger: webhook with a missing or wrong signature refused")
+        return _error(403, f"missing or invalid {SIGNATURE_HEADER} signature")
+    try:
+        decoded = json.loads(raw_body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        position = getattr(error, "pos", 0)
+        return _error(400, f"the body is not valid JSON ({type(error).__name__} at "
+                           f"position {position})")
+    try:
+        events = parse_webhook(decoded)
+    except WebhookFormatError as error:
+        return _error(400, str(error))
+    new_ids = await asyncio.to_thread(inbox.store, events)
+    return WebhookAnswer(200, {"received": len(events), "new": len(new_ids)}, tuple(new_ids))

@@ -1,0 +1,144 @@
+"""MessengerOutput and agent replies with the real Graph client against the fake Graph API."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.messenger.agent_reply import send_agent_reply
+from bot.messenger.fake_graph import FakeGraphApi, FakeGraphServer
+from bot.messenger.graph_client import GraphClient
+from bot.messenger.outbox import OutboxLog
+from bot.messenger.output import MessengerOutput
+from bot.messenger.threads import ThreadOwner, ThreadStore
+
+TOKEN = "page-token-123"
+PSID = "6543219876543210"
+NOW = datetime(2026, 11, 22, 23, 0, tzinfo=timezone.utc)
+
+
+def run(scenario):
+    """Runs `scenario(client, api)` against the fake on loopback; returns its result."""
+    api = FakeGraphApi(TOKEN)
+
+    async def main():
+        async with FakeGraphServer(api) as base_url:
+            client = GraphClient(base_url, TOKEN, backoff_seconds=0.01, max_attempts=2)
+            try:
+                return await scenario(client, api)
+            finally:
+                await client.close()
+
+    return asyncio.run(main())
+
+
+def output(client, engine, last_message_ago: timedelta | None, sender="bot"):
+    last = None if last_message_ago is None else NOW - last_message_ago
+    return MessengerOutput(client, PSID, last, OutboxLog(engine, lambda: NOW), sender=sender,
+                           clock=lambda: NOW)
+
+
+def test_rasa_messages_become_messenger_messages(engine):
+    async def scenario(client, api):
+        out = output(client, engine, timedelta(minutes=1))
+        await out.send_response(PSID, {"text": "Hello there"})
+        await out.send_response(PSID, {"text": "Pick one", "buttons": [
+            {"title": "Shipping", "payload": "/shipping_info"},
+            {"title": "A title far longer than twenty", "payload": "/returns_info"}]})
+        await out.send_response(PSID, {"text": "Track it", "buttons": [
+            {"title": "Open", "url": "https://track.example/1"}]})
+        await out.send_response(PSID, {"custom": {"order_card": {
+            "title": "Order 10023", "subtitle": "With BRT", "tracking_url": "https://t.example/9",
+            "button_title": "Track order"}}})
+        await out.send_response(PSID, {"custom": {"something": "else"}})
+        await out.send_response(PSID, {"image": "https://img.example/a.png"})
+        return out, api.sent_messages()
+
+    out, sent = run(scenario)
+    assert out.sent == 5 and out.failures == 0
+    assert sent[0]["message"] == {"text": "Hello there"}
+    replies = sent[1]["message"]["quick_replies"]
+    assert [r["payload"] for r in replies] == ["/shipping_info", "/returns_info"]
+    assert len(replies[1]["title"]) <= 20
+    assert sent[2]["message"]["attachment"]["payload"]["template_type"] == "button"
+    card = sent[3]["message"]["attachment"]["payload"]
+    assert card["template_type"] == "generic"
+    assert card["elements"][0]["buttons"][0]["url"] == "https://t.example/9"
+    assert sent[4]["message"]["attachment"] == {
+        "type": "image", "payload": {"url": "https://img.example/a.png"}}
+    assert all(m["messaging_type"] == "RESPONSE" and "tag" not in m for m in sent)
+    statuses = [e.status for e in OutboxLog(engine).for_conversation(PSID)]
+    assert statuses == ["sent"] * 5
+
+
+def test_bot_messages_after_24_hours_are_stored_not_sent(engine):
+    async def scenario(client, api):
+        out = output(client, engine, timedelta(hours=24, seconds=1))
+        await out.send_text_message(PSID, "Your order shipped")
+        return out, api.calls
+
+    out, calls = run(scenario)
+    assert calls == [] and out.sent == 0 and out.held_back == 1
+    [entry] = OutboxLog(engine).for_conversation(PSID)
+    assert entry.status == "undeliverable" and entry.tag is None
+    assert entry.body == {"text": "Your order shipped"} and "24-hour" in entry.reason
+
+
+@pytest.mark.parametrize(
+    ("ago", "sent", "tag"),
+    [
+        (timedelta(hours=2), True, None),
+        (timedelta(days=3), True, "HUMAN_AGENT"),
+        (timedelta(days=6, hours=23), True, "HUMAN_AGENT"),
+        (timedelta(days=7, minutes=1), False, None),
+    ],
+)
+def test_agent_replies_follow_the_24_hour_and_7_day_rules(engine, ago, sent, tag):
+    threads = ThreadStore(engine, lambda: NOW)
+    threads.customer_wrote(PSID, "page-1", NOW - ago)
+
+    async def scenario(client, api):
+        result = await send_agent_reply(
+            client, threads, OutboxLog(engine, lambda: NOW), PSID, "Hi, Marta here",
+            clock=lambda: NOW,
+        )
+        return result, api.sent_messages()
+
+    result, messages = run(scenario)
+    assert result.sent is sent
+    if sent:
+        [message] = messages
+        assert message.get("tag") == tag
+        assert message["messaging_type"] == ("MESSAGE_TAG" if tag else "RESPONSE")
+    else:
+        assert messages == [] and "7 days" in result.reason
+        [entry] = OutboxLog(engine).for_conversation(PSID)
+        assert entry.status == "refused"
+
+
+def test_a_send_that_finally_fails_is_counted_and_recorded_without_raising(engine):
+    async def scenario(client, api):
+        api.fail_next(2, 500)  # both attempts of the first message
+        out = output(client, engine, timedelta(minutes=5))
+        await out.send_text_message(PSID, "Your parcel")
+        await out.send_text_message(PSID, "Second message")
+        return out
+
+    out = run(scenario)
+    assert out.failures == 1 and out.sent == 1
+    entries = OutboxLog(engine).for_conversation(PSID)
+    assert [e.status for e in entries] == ["failed", "sent"]
+    assert "Your parcel" not in (entries[0].reason or "")
+
+
+def test_thread_state(engine):
+    threads = ThreadStore(engine, lambda: NOW)
+    assert threads.get(PSID) is None
+    threads.customer_wrote(PSID, "page-1", NOW)
+    threads.customer_wrote(PSID, "page-1", NOW - timedelta(hours=1))  # an older event
+    assert threads.get(PSID).last_customer_message_at == NOW
+    assert threads.set_owner(PSID, "page-1", ThreadOwner.PERSON, "263902037430900")
+    assert not threads.set_owner(PSID, "page-1", ThreadOwner.PERSON, "263902037430900")
+    assert threads.get(PSID).owner is ThreadOwner.PERSON

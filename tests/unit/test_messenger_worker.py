@@ -1,0 +1,90 @@
+"""The inbox worker: in order per conversation, concurrent across them, failures retried."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from bot.messenger.events import parse_webhook
+from bot.messenger.inbox import Inbox
+from bot.messenger.worker import InboxWorker
+from tests.messenger_payloads import dm, new_psid, now_ms
+
+
+def test_worker_keeps_order_per_conversation_runs_conversations_together_and_retries(engine):
+    inbox = Inbox(engine)
+    conversations = [new_psid() for _ in range(4)]
+    start = now_ms()
+    events = []
+    for number in range(5):
+        for index, psid in enumerate(conversations):
+            # stored newest first: the worker must still go by timestamp
+            events.extend(parse_webhook(dm(f"m{4 - number}", psid, start + (4 - number) * 10
+                                           + index)))
+    inbox.store(events)
+
+    seen: dict[str, list[str]] = {psid: [] for psid in conversations}
+    running: set[str] = set()
+    overlap = {"max": 0}
+    failed_once: set[str] = set()
+
+    async def process(event) -> None:
+        psid = event.conversation_id
+        assert psid not in running, "two events of one conversation at once"
+        running.add(psid)
+        overlap["max"] = max(overlap["max"], len(running))
+        try:
+            await asyncio.sleep(0.02)
+            if event.text == "m2" and psid not in failed_once:
+                failed_once.add(psid)
+                raise RuntimeError("Graph was down")
+            seen[psid].append(event.text)
+        finally:
+            running.discard(psid)
+
+    async def main() -> InboxWorker:
+        worker = InboxWorker(inbox, process, concurrency=4, recover_after=timedelta(0),
+                             poll_seconds=0.05)
+        await worker.start()
+        for _ in range(400):
+            if all(len(texts) == 5 for texts in seen.values()):
+                break
+            await asyncio.sleep(0.05)
+        await worker.stop()
+        return worker
+
+    worker = asyncio.run(main())
+    assert all(texts == ["m0", "m1", "m2", "m3", "m4"] for texts in seen.values()), seen
+    assert overlap["max"] > 1
+    assert worker.failed == len(conversations) and worker.processed == 20
+    with engine.connect() as connection:
+        statuses = connection.execute(text("select status, count(*) from messenger_inbox "
+                                           "group by status")).all()
+    assert dict(statuses) == {"done": 20}
+
+
+def test_worker_takes_over_events_a_crashed_process_left(engine):
+    inbox = Inbox(engine)
+    psid = new_psid()
+    inbox.store(parse_webhook(dm("first", psid)) + parse_webhook(dm("second", psid,
+                                                                    now_ms() + 5)))
+    assert inbox.claim_next(worker_id="crashed:1") is not None  # never completed
+    handled: list[str] = []
+
+    async def process(event) -> None:
+        handled.append(event.text)
+
+    async def main() -> int:
+        worker = InboxWorker(inbox, process, recover_after=timedelta(0), poll_seconds=0.05)
+        recovered = await worker.start()
+        for _ in range(100):
+            if len(handled) == 2:
+                break
+            await asyncio.sleep(0.05)
+        await worker.stop()
+        return recovered
+
+    assert asyncio.run(main()) == 1
+    assert handled == ["first", "second"]
