@@ -7,12 +7,14 @@ nightdesk shell [--name N]   talk to the running bot in the terminal
 nightdesk orders [NUMBER]    list the demo shop's orders, or show one
 nightdesk tickets            list open handoff tickets
 nightdesk tickets handback N --by NAME   give a conversation back to the bot
+nightdesk messenger setup [--dry-run]    set the page's Messenger Profile from brand.yml
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import sys
 from datetime import datetime, timedelta, timezone
@@ -73,12 +75,21 @@ def cmd_up(args: argparse.Namespace) -> int:
                 f"\n{brand.bot_name} of {brand.name} is ready.\n"
                 f"  Rasa server:   {settings.rasa_url} "
                 f"(REST channel: POST {settings.rasa_url}/webhooks/rest/webhook)\n"
+                f"  Web chat:      {settings.rasa_url}/webhooks/webchat/ (open it in a browser)\n"
                 f"  Action server: {settings.action_server_url}\n"
                 f"  Logs:          {settings.project_dir / 'var' / 'logs'}\n\n"
-                "Talk to the bot in another terminal:\n"
+                "Or talk to the bot in another terminal:\n"
                 "  .venv/bin/nightdesk shell --name Anna\n"
                 "Try: where is my order 10023?  (proof: postcode 20121 or anna.rossi@example.com)\n"
                 "Stop everything with Ctrl-C.\n",
+                flush=True,
+            )
+            messenger = settings.messenger
+            print(
+                f"Messenger webhook (point the Meta app here, through HTTPS): "
+                f"{messenger.ingress_url}/webhooks/messenger/webhook"
+                if messenger.configured else
+                "Messenger is off: set PAGE_ACCESS_TOKEN, APP_SECRET and VERIFY_TOKEN in .env.",
                 flush=True,
             )
             _wait_forever()
@@ -163,10 +174,12 @@ def cmd_tickets(args: argparse.Namespace) -> int:
     from bot.handoff.rasa_handback import RasaUnavailableError, resume_bot
     from bot.handoff.tickets import TicketError, TicketService
     from bot.hours import OfficeCalendar
+    from bot.messenger.thread_control import ThreadControlError, take_back_thread
 
     settings, brand = get_settings(), get_brand()
+    engine = _engine()
     tickets = TicketService(
-        _engine(),
+        engine,
         OfficeCalendar.from_brand(brand),
         timedelta(minutes=brand.answer_within_minutes_when_open),
     )
@@ -175,11 +188,13 @@ def cmd_tickets(args: argparse.Namespace) -> int:
             ticket = tickets.get(args.case)
             if ticket.status != "open":
                 raise TicketError(f"case #{args.case} is {ticket.status}, not open")
+            if ticket.channel == "messenger":
+                asyncio.run(take_back_thread(settings, engine, ticket.conversation_id))
             asyncio.run(
                 resume_bot(settings.rasa_url, settings.rasa_auth_token, ticket.conversation_id)
             )
             tickets.hand_back(args.case, by=args.by)
-        except (TicketError, RasaUnavailableError) as error:
+        except (TicketError, RasaUnavailableError, ThreadControlError) as error:
             print(f"nightdesk: {error}", file=sys.stderr)
             return 1
         print(f"Case #{args.case} handed back to the bot by {args.by}.")
@@ -191,6 +206,38 @@ def cmd_tickets(args: argparse.Namespace) -> int:
         print(f"#{ticket.case_number:<5}{ticket.priority.value:<8}{ticket.reason.value:<19}"
               f"{ticket.customer_name or '-':<12}{ticket.created_at:%Y-%m-%d %H:%M} "
               f"{ticket.summary}")
+    return 0
+
+
+def cmd_messenger_setup(args: argparse.Namespace) -> int:
+    """Sets the page's Messenger Profile from brand.yml, or prints it with --dry-run."""
+    from bot.messenger.graph_client import GraphSendError
+    from bot.messenger.profile import MissingTokenError, messenger_profile_body, set_up_profile
+
+    profile = get_brand().messenger
+    if args.dry_run:
+        print(json.dumps(messenger_profile_body(profile), indent=2, ensure_ascii=False))
+        return 0
+    messenger = get_settings().messenger
+    try:
+        body = asyncio.run(set_up_profile(profile, messenger))
+    except MissingTokenError as error:
+        print(f"nightdesk: {error}", file=sys.stderr)
+        return 2
+    except GraphSendError as error:
+        message = str(error)
+        if messenger.page_access_token:
+            message = message.replace(messenger.page_access_token, "<token>")
+        print(f"nightdesk: the Messenger Profile was not set: {message}", file=sys.stderr)
+        return 1
+    menu = body["persistent_menu"][0]["call_to_actions"]
+    breakers = body["ice_breakers"][0]["call_to_actions"]
+    print(
+        f"Messenger Profile set through {messenger.graph_api_url}: Get Started button, "
+        f"greeting, {len(breakers)} ice breaker{'s' if len(breakers) != 1 else ''} and a "
+        f"menu of {len(menu)} item{'s' if len(menu) != 1 else ''} "
+        f"({', '.join(item['title'] for item in menu)})."
+    )
     return 0
 
 
@@ -215,6 +262,18 @@ def build_parser() -> argparse.ArgumentParser:
     tickets.add_argument("case", nargs="?", type=int)
     tickets.add_argument("--by", default="agent", help="who hands it back")
     tickets.set_defaults(func=cmd_tickets)
+    messenger = sub.add_parser("messenger", help="the Facebook Page's Messenger set-up")
+    messenger_sub = messenger.add_subparsers(
+        dest="messenger_command", required=True, metavar="setup"
+    )
+    setup = messenger_sub.add_parser(
+        "setup",
+        help="set the Get Started button, greeting, ice breakers and menu from brand.yml",
+    )
+    setup.add_argument(
+        "--dry-run", action="store_true", help="print the profile as JSON; send nothing"
+    )
+    setup.set_defaults(func=cmd_messenger_setup)
     return parser
 
 

@@ -1,0 +1,110 @@
+"""Our Rasa input channel for the local web chat, which looks and behaves like Messenger.
+
+Configured in `credentials.yml` as ``bot.webchat.channel.WebChatInput:``; Rasa mounts it at
+``/webhooks/webchat/``:
+
+* ``GET /webhooks/webchat/``: the chat page, with the brand's bot name, avatar, welcome
+  text, ice breakers and menu from `brand.yml`.
+* ``GET /webhooks/webchat/static/<file>``: its stylesheet and script.
+* ``POST /webhooks/webchat/webhook``: one message (see `bot.webchat.chat_request`); the answer
+  is the list of the bot's messages, in Rasa's REST shape (``text``, ``buttons``, ``image``,
+  ``custom``). A bad request gets 400, a body over the limit 413, each with ``{"error": ...}``.
+
+Nothing about the customer is logged here; the message goes to Rasa, whose logs are redacted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.settings import get_brand
+from bot.webchat.chat_request import ChatRequestError, parse_chat_request
+from bot.webchat.page import load_static_files, render_page
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_BODY_BYTES = 16384
+MOUNT_PATH = "/webhooks/webchat"
+
+
+def _error(status: int, message: str) -> HTTPResponse:
+    return response.json({"error": message}, status=status)
+
+
+class WebChatInput(InputChannel):
+    """The web chat channel.
+
+    Args:
+        max_body_bytes: the largest request accepted (credentials key ``max_body_bytes``).
+    """
+
+    @classmethod
+    def name(cls) -> str:
+        """Rasa's name for the channel (and its URL prefix)."""
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> WebChatInput:
+        """Built from its `credentials.yml` entry."""
+        credentials = credentials or {}
+        return cls(max_body_bytes=int(credentials.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)))
+
+    def __init__(self, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+        if max_body_bytes < 1024:
+            raise ValueError("max_body_bytes must be at least 1024")
+        self.max_body_bytes = max_body_bytes
+        self.page = render_page(get_brand(), base_path=MOUNT_PATH)
+        self.static_files = load_static_files()
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        """The page, its files and the message route."""
+        webchat = Blueprint("webchat", __name__)
+
+        @webchat.route("/", methods=["GET"])
+        async def page(_: Request) -> HTTPResponse:
+            return response.html(self.page, headers={"Cache-Control": "no-cache"})
+
+        @webchat.route("/static/<file_name>", methods=["GET"])
+        async def static_file(_: Request, file_name: str) -> HTTPResponse:
+            found = self.static_files.get(file_name)
+            if found is None:
+                return _error(404, f"no static file {file_name!r}")
+            return response.raw(found.body, content_type=found.content_type)
+
+        @webchat.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self._receive(request, on_new_message)
+
+        return webchat
+
+    async def _receive(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
+        raw = request.body or b""
+        if len(raw) > self.max_body_bytes:
+            return _error(413, f"the request is larger than {self.max_body_bytes} bytes")
+        try:
+            chat = parse_chat_request(raw)
+        except ChatRequestError as error:
+            return _error(400, str(error))
+        collector = CollectingOutputChannel()
+        try:
+            await on_new_message(
+                UserMessage(
+                    chat.message, collector, chat.sender,
+                    input_channel=self.name(), metadata=chat.metadata(),
+                )
+            )
+        except Exception as error:  # the page shows an error bubble; details stay in the log
+            logger.error("web chat: the bot failed on a message (%s)", type(error).__name__)
+            return _error(500, "the bot could not answer this message; please try again")
+        return response.json(collector.messages)

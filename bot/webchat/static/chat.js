@@ -1,0 +1,339 @@
+// The web chat: sends what the customer types or taps to the bot and draws the answers the
+// way Messenger does (bubbles, quick-reply chips, link buttons, order cards, typing dots).
+// Every text goes in with textContent, never as HTML; only http(s) links become links.
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("nightdesk-config").textContent);
+  const KEY = "nightdesk.webchat.";
+  const MAX_QUICK_REPLIES = 13;
+  const QUICK_REPLY_TITLE_CHARS = 20;
+  const URL_PATTERN = /https?:\/\/[^\s<>"]+/g;
+
+  const $ = (role) => document.querySelector(`[data-role="${role}"]`);
+  const $$ = (role) => Array.from(document.querySelectorAll(`[data-role="${role}"]`));
+  const messages = $("messages");
+  const welcome = $("welcome");
+  const quickReplies = $("quick-replies");
+  const input = $("input");
+  const firstNameInput = $("first-name");
+  const menu = $("menu");
+
+  // ------------------------------------------------------------------ storage
+
+  function load(name, fallback) {
+    try {
+      const value = localStorage.getItem(KEY + name);
+      return value === null ? fallback : JSON.parse(value);
+    } catch (error) {
+      return fallback;
+    }
+  }
+
+  function save(name, value) {
+    try {
+      localStorage.setItem(KEY + name, JSON.stringify(value));
+    } catch (error) {
+      // private mode or full storage: the chat works, it just is not kept
+    }
+  }
+
+  function newSenderId() {
+    const bytes = new Uint8Array(12);
+    crypto.getRandomValues(bytes);
+    return "wc-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  let sender = load("sender", null) || newSenderId();
+  save("sender", sender);
+  let history = load("history", []);
+
+  // ------------------------------------------------------------------ drawing
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function safeUrl(url) {
+    return typeof url === "string" && /^https?:\/\//i.test(url) ? url : null;
+  }
+
+  function link(url, text, className) {
+    const anchor = element("a", className, text);
+    anchor.href = url;
+    anchor.target = "_blank";
+    anchor.rel = "noopener noreferrer";
+    return anchor;
+  }
+
+  function withLinks(text) {
+    const fragment = document.createDocumentFragment();
+    let last = 0;
+    for (const match of text.matchAll(URL_PATTERN)) {
+      let url = match[0].replace(/[.,;:!?)]+$/, "");
+      fragment.append(text.slice(last, match.index));
+      fragment.append(link(url, url));
+      last = match.index + url.length;
+    }
+    fragment.append(text.slice(last));
+    return fragment;
+  }
+
+  function avatar(size) {
+    const box = element("div", "avatar" + (size ? " " + size : ""));
+    const showInitials = () => {
+      box.replaceChildren(config.initials);
+    };
+    const url = safeUrl(config.avatarUrl);
+    if (url) {
+      const image = element("img");
+      image.alt = "";
+      image.addEventListener("error", showInitials);
+      image.src = url;
+      box.append(image);
+    } else {
+      showInitials();
+    }
+    return box;
+  }
+
+  function scrollDown() {
+    messages.scrollTop = messages.scrollHeight;
+  }
+
+  function row(who, content) {
+    const line = element("div", "row " + who);
+    line.dataset.who = who;
+    if (who === "bot") line.append(avatar("small"));
+    line.append(content);
+    messages.append(line);
+    scrollDown();
+    return line;
+  }
+
+  function drawItem(item) {
+    if (item.kind === "text") {
+      const bubble = element("div", "bubble");
+      bubble.append(withLinks(item.text));
+      let content = bubble;
+      if (item.links && item.links.length) {
+        content = element("div", "stack");
+        const buttons = element("div", "buttons");
+        for (const button of item.links) buttons.append(link(button.url, button.title, "button-link"));
+        bubble.classList.add("with-buttons");
+        content.append(bubble, buttons);
+      }
+      row(item.who, content).classList.add("msg");
+    } else if (item.kind === "image") {
+      const bubble = element("div", "bubble");
+      const image = element("img");
+      image.src = item.url;
+      image.alt = "image";
+      bubble.append(image);
+      row(item.who, bubble).classList.add("msg");
+    } else if (item.kind === "card") {
+      const card = element("div", "card");
+      const body = element("div", "card-body");
+      body.append(element("div", "card-title", item.title));
+      if (item.subtitle) body.append(element("div", "card-subtitle", item.subtitle));
+      card.append(body);
+      if (item.url) card.append(link(item.url, item.buttonTitle || "Open", "card-button"));
+      row("bot", card).classList.add("msg", "order-card");
+    }
+  }
+
+  function remember(item) {
+    history.push(item);
+    save("history", history.slice(-200));
+    drawItem(item);
+  }
+
+  function showQuickReplies(buttons) {
+    quickReplies.replaceChildren();
+    for (const button of buttons.slice(0, MAX_QUICK_REPLIES)) {
+      const title = String(button.title || "");
+      const short = title.length > QUICK_REPLY_TITLE_CHARS
+        ? title.slice(0, QUICK_REPLY_TITLE_CHARS - 1) + "\u2026" : title;
+      const chip = element("button", "chip", short);
+      chip.type = "button";
+      chip.title = title;
+      chip.addEventListener("click", () => send(String(button.payload), title));
+      quickReplies.append(chip);
+    }
+  }
+
+  let typingRow = null;
+
+  function typing(on) {
+    if (on && !typingRow) {
+      const bubble = element("div", "bubble");
+      bubble.append(element("span", "dot"), element("span", "dot"), element("span", "dot"));
+      typingRow = row("bot", bubble);
+      typingRow.classList.add("typing");
+      typingRow.setAttribute("aria-label", `${config.botName} is typing`);
+    } else if (!on && typingRow) {
+      typingRow.remove();
+      typingRow = null;
+    }
+  }
+
+  function showError(message, retry) {
+    const note = element("div", "error", message);
+    const again = element("button", "", "Retry");
+    again.type = "button";
+    again.addEventListener("click", () => {
+      note.remove();
+      retry();
+    });
+    note.append(again);
+    messages.append(note);
+    scrollDown();
+  }
+
+  // ------------------------------------------------------------------ the bot's answers
+
+  function drawAnswer(answer) {
+    let chips = [];
+    for (const message of answer) {
+      const buttons = Array.isArray(message.buttons) ? message.buttons : [];
+      const links = buttons
+        .filter((b) => safeUrl(b.url))
+        .map((b) => ({ title: String(b.title || b.url), url: b.url }));
+      const payloads = buttons.filter((b) => !safeUrl(b.url) && b.payload !== undefined);
+      if (typeof message.text === "string" && message.text) {
+        remember({ who: "bot", kind: "text", text: message.text, links });
+      }
+      if (safeUrl(message.image)) remember({ who: "bot", kind: "image", url: message.image });
+      const card = message.custom && message.custom.order_card;
+      if (card && typeof card === "object") {
+        remember({
+          who: "bot", kind: "card", title: String(card.title || ""),
+          subtitle: String(card.subtitle || ""), url: safeUrl(card.tracking_url),
+          buttonTitle: String(card.button_title || ""),
+        });
+      }
+      if (payloads.length) chips = payloads;
+    }
+    showQuickReplies(chips);
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  let queue = Promise.resolve();
+
+  function firstName() {
+    return firstNameInput.value.trim();
+  }
+
+  async function deliver(message, displayText) {
+    typing(true);
+    let answer;
+    try {
+      const response = await fetch(config.webhook, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          sender, message, display_text: displayText || null, first_name: firstName() || null,
+        }),
+      });
+      const body = await response.json().catch(() => null);
+      if (!response.ok) {
+        const reason = body && body.error ? body.error : `the server answered ${response.status}`;
+        throw new Error(reason);
+      }
+      answer = Array.isArray(body) ? body : [];
+    } catch (error) {
+      typing(false);
+      const reason = error instanceof TypeError ? "the bot cannot be reached" : error.message;
+      showError(`Not delivered: ${reason}.`, () => {
+        queue = queue.then(() => deliver(message, displayText));
+      });
+      return;
+    }
+    typing(false);
+    drawAnswer(answer);
+  }
+
+  function send(message, displayText) {
+    message = message.trim();
+    if (!message) return;
+    welcome.hidden = true;
+    menu.hidden = true;
+    quickReplies.replaceChildren();
+    remember({ who: "user", kind: "text", text: displayText || message });
+    queue = queue.then(() => deliver(message, displayText));
+  }
+
+  // ------------------------------------------------------------------ the page
+
+  function fillGreeting() {
+    const name = firstName();
+    const text = config.greeting
+      .replace(/\{\{user_(first|last|full)_name\}\}/g, name)
+      .replace(/\s+([!,.?])/g, "$1");
+    $("greeting").textContent = text;
+  }
+
+  function start() {
+    for (const box of $$("avatar")) box.replaceWith(avatar(box.classList.contains("big") ? "big" : ""));
+    for (const node of $$("bot-name")) node.textContent = config.botName;
+    $("brand-name").textContent = config.brandName;
+    firstNameInput.value = load("firstName", "");
+    firstNameInput.addEventListener("input", () => {
+      save("firstName", firstName());
+      fillGreeting();
+    });
+    fillGreeting();
+
+    const iceBreakers = $("ice-breakers");
+    for (const question of config.iceBreakers) {
+      const button = element("button", "ice-breaker", question.title);
+      button.type = "button";
+      button.addEventListener("click", () => send(question.payload, question.title));
+      iceBreakers.append(button);
+    }
+
+    for (const item of config.menu) {
+      if (item.payload) {
+        const button = element("button", "menu-item", item.title);
+        button.type = "button";
+        button.addEventListener("click", () => send(item.payload, item.title));
+        menu.append(button);
+      } else if (safeUrl(item.url)) {
+        menu.append(link(item.url, item.title, "menu-item"));
+      }
+    }
+    $("menu-button").addEventListener("click", () => {
+      menu.hidden = !menu.hidden;
+    });
+
+    $("composer").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = input.value;
+      input.value = "";
+      send(text);
+      input.focus();
+    });
+
+    $("new-chat").addEventListener("click", () => {
+      sender = newSenderId();
+      history = [];
+      save("sender", sender);
+      save("history", history);
+      for (const node of messages.querySelectorAll(".row, .error")) node.remove();
+      quickReplies.replaceChildren();
+      welcome.hidden = false;
+    });
+
+    if (history.length) {
+      welcome.hidden = true;
+      for (const item of history) drawItem(item);
+    }
+    input.focus();
+  }
+
+  start();
+})();
