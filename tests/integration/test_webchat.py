@@ -215,7 +215,6 @@ def test_the_web_chat_in_chromium(page):
 
     # the bot cannot be reached: an error bubble; Retry delivers the message
     page.route("**/webhooks/webchat/webhook", lambda route: route.abort())
-    count = page.locator(".row.bot.msg").count()
     page.fill("[data-role=input]", "how much is shipping to Germany?")
     page.press("[data-role=input]", "Enter")
     error = page.locator(".error")
