@@ -19,3 +19,4 @@ lint: setup
 
 bench: setup
 	.venv/bin/python bench/run_all.py
+	.venv/bin/python bench/messenger_load.py

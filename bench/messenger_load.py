@@ -109,8 +109,17 @@ class Replies:
     api: FakeGraphApi
     calls: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     _seen: int = 0
+    _changed: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    def _event(self, psid: str) -> asyncio.Event:
+        return self._changed.setdefault(psid, asyncio.Event())
 
     async def watch(self) -> None:
+        """The one poller of the fake's call list; wakes the waiters of customers it saw.
+
+        Waiters sleep on an event instead of polling, so the load generator itself does not
+        burn the CPU (and delay its own timings) while 20 conversations wait.
+        """
         while True:
             calls = self.api.calls
             while self._seen < len(calls):
@@ -125,7 +134,10 @@ class Replies:
                     self.calls.setdefault(psid, []).append(("message", call.at))
                 elif body.get("sender_action") == "mark_seen":
                     self.calls.setdefault(psid, []).append(("seen", call.at))
-            await asyncio.sleep(0.002)
+                else:
+                    continue
+                self._event(psid).set()
+            await asyncio.sleep(0.005)
 
     def _answer_after(self, psid: str, posted_at: float) -> float | None:
         opened = None
@@ -139,12 +151,19 @@ class Replies:
     async def first_answer(self, psid: str, posted_at: float) -> float | None:
         """Waits for the first message of the answer to a message POSTed at `posted_at`."""
         deadline = time.monotonic() + REPLY_TIMEOUT
-        while time.monotonic() < deadline:
+        changed = self._event(psid)
+        while True:
+            changed.clear()
             answered = self._answer_after(psid, posted_at)
             if answered is not None:
                 return answered
-            await asyncio.sleep(0.002)
-        return None
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            try:
+                await asyncio.wait_for(changed.wait(), timeout=left)
+            except asyncio.TimeoutError:
+                return None
 
     def answered(self, psid: str) -> int:
         """How many of the customer's messages have been answered so far."""

@@ -30,6 +30,7 @@ from sanic.response import HTTPResponse
 from bot.handoff.tickets import TicketService
 from bot.hours import OfficeCalendar
 from bot.messenger.graph_client import GraphClient
+from bot.messenger.group_commit import GroupCommit
 from bot.messenger.inbox import Inbox
 from bot.messenger.outbox import OutboxLog
 from bot.messenger.processor import EventProcessor, MessengerContext
@@ -79,6 +80,7 @@ class MessengerInput(InputChannel):
         self.max_body_bytes = max_body_bytes
         self.settings = get_settings()
         self.inbox: Inbox | None = None
+        self.intake: GroupCommit | None = None
         self.worker: InboxWorker | None = None
         self.graph: GraphClient | None = None
 
@@ -134,7 +136,7 @@ class MessengerInput(InputChannel):
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             return _as_response(too_large(self.max_body_bytes))
         answer = await receive(
-            self.settings.messenger, self.inbox, request.body or b"",
+            self.settings.messenger, self.intake, request.body or b"",
             request.headers.get(SIGNATURE_HEADER), self.max_body_bytes,
         )
         if answer.new_event_ids and self.worker is not None:
@@ -157,6 +159,7 @@ class MessengerInput(InputChannel):
         engine = create_db_engine(settings.database_url)
         await asyncio.to_thread(ensure_schema, engine)
         self.inbox = Inbox(engine)
+        self.intake = GroupCommit(self.inbox)
         self.graph = GraphClient(
             messenger.graph_api_url, messenger.page_access_token, messenger.graph_api_version,
             app_secret=messenger.app_secret,

@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from bot.messenger.events import (
     CommentEvent,
@@ -52,6 +54,7 @@ from bot.messenger.events import (
     canonical_json,
     restore_event,
 )
+from bot.store.database import SQLITE_BUSY_TIMEOUT_MS
 from bot.store.tables import InboxEventRow
 
 MAX_ATTEMPTS = 5
@@ -59,6 +62,9 @@ MAX_ATTEMPTS = 5
 
 IGNORED_KINDS = frozenset({EventKind.ECHO, EventKind.DELIVERY, EventKind.READ, EventKind.UNKNOWN})
 """Kinds stored as 'ignored' straight away: recorded, never answered."""
+
+WEBHOOK_LOCK_WAIT_SECONDS = 30.0
+"""How long the webhook's write waits for SQLite's write lock before Meta gets a 500."""
 
 _ADVISORY_NAMESPACE = 0x6E640001
 """First key of the two-key advisory lock, so our locks cannot meet other users' locks."""
@@ -200,6 +206,43 @@ class Inbox:
                 connection.rollback()
                 raise
 
+    @contextmanager
+    def _webhook_transaction(self) -> Iterator[Connection]:
+        """The webhook's write, which Meta's 200 waits for: as short as the database allows.
+
+        On SQLite it asks for the write lock every millisecond itself rather than through
+        SQLite's busy handler, which sleeps up to 100 ms between tries (measured: ack p99
+        near 200 ms while the bot wrote its trackers), and it leaves WAL checkpoints to the
+        bot's connections so no acknowledgement pays for one.
+        """
+        if self._postgres:
+            with self._transaction() as connection:
+                yield connection
+            return
+        with self._engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA busy_timeout=0")
+            connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+            deadline = time.monotonic() + WEBHOOK_LOCK_WAIT_SECONDS
+            try:
+                while True:
+                    try:
+                        connection.exec_driver_sql("BEGIN IMMEDIATE")
+                        break
+                    except OperationalError as error:
+                        if "locked" not in str(error) or time.monotonic() > deadline:
+                            raise
+                        connection.rollback()
+                        time.sleep(0.001)
+                try:
+                    yield connection
+                    connection.commit()
+                except BaseException:
+                    connection.rollback()
+                    raise
+            finally:
+                connection.exec_driver_sql("PRAGMA wal_autocheckpoint=1000")
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
     def store(self, events: Iterable[InboundEvent]) -> list[str]:
         """Stores events in one transaction; ids already stored are left as they are.
 
@@ -211,7 +254,7 @@ class Inbox:
         """
         now = self._clock()
         new_ids: list[str] = []
-        with self._transaction() as connection:
+        with self._webhook_transaction() as connection:
             for event in events:
                 status = InboxStatus.IGNORED if is_ignored(event) else InboxStatus.PENDING
                 statement = (

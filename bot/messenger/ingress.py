@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
+from bot.messenger.group_commit import GroupCommit
 from bot.messenger.inbox import Inbox
 from bot.messenger.signature import SIGNATURE_HEADER
 from bot.messenger.webhook import (
@@ -38,7 +39,7 @@ logger = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhooks/messenger/webhook"
 
 _SETTINGS = web.AppKey("settings", Settings)
-_INBOX = web.AppKey("inbox", Inbox)
+_INTAKE = web.AppKey("intake", GroupCommit)
 _SESSION = web.AppKey("session", aiohttp.ClientSession)
 _TASKS = web.AppKey("tasks", set)
 _WAKE = web.AppKey("wake", object)
@@ -68,7 +69,7 @@ async def _receive(request: web.Request) -> web.Response:
     except web.HTTPRequestEntityTooLarge:
         return _as_response(too_large(limit))
     answer = await receive(
-        app[_SETTINGS].messenger, app[_INBOX], raw, request.headers.get(SIGNATURE_HEADER), limit
+        app[_SETTINGS].messenger, app[_INTAKE], raw, request.headers.get(SIGNATURE_HEADER), limit
     )
     if answer.new_event_ids:
         wake = app[_WAKE]
@@ -128,7 +129,7 @@ def create_app(settings: Settings, inbox: Inbox) -> web.Application:
     """The receiver's aiohttp application."""
     app = web.Application(client_max_size=DEFAULT_MAX_BODY_BYTES)
     app[_SETTINGS] = settings
-    app[_INBOX] = inbox
+    app[_INTAKE] = GroupCommit(inbox)
     app[_TASKS] = set()
     app[_WAKE] = _WakeState()
     app.on_startup.append(_open_session)

@@ -9,7 +9,6 @@ passed; the answer never waits for the bot.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.messenger.events import WebhookFormatError, parse_webhook
-from bot.messenger.inbox import Inbox
+from bot.messenger.group_commit import GroupCommit
 from bot.messenger.signature import SIGNATURE_HEADER, verify_signature
 from bot.settings import MessengerSettings
 
@@ -70,13 +69,13 @@ def too_large(max_body_bytes: int) -> WebhookAnswer:
 
 async def receive(
     messenger: MessengerSettings,
-    inbox: Inbox | None,
+    intake: GroupCommit | None,
     raw_body: bytes,
     signature: str | None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> WebhookAnswer:
     """Checks one POST and stores its events; the answer to send back."""
-    if not messenger.configured or inbox is None or messenger.app_secret is None:
+    if not messenger.configured or intake is None or messenger.app_secret is None:
         return _error(503, NOT_CONFIGURED)
     if len(raw_body) > max_body_bytes:
         return too_large(max_body_bytes)
@@ -93,5 +92,5 @@ async def receive(
         events = parse_webhook(decoded)
     except WebhookFormatError as error:
         return _error(400, str(error))
-    new_ids = await asyncio.to_thread(inbox.store, events)
+    new_ids = await intake.store(events)
     return WebhookAnswer(200, {"received": len(events), "new": len(new_ids)}, tuple(new_ids))

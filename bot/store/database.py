@@ -14,13 +14,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.tables import Base
 
+SQLITE_BUSY_TIMEOUT_MS = 30000
+"""How long an SQLite connection waits for another one's write lock before giving up."""
+
 
 def _enable_sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 

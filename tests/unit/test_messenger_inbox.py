@@ -566,3 +566,56 @@ def test_postgres_claim_sees_a_claim_committed_while_it_waited(engine: Engine) -
         assert winners == [f"m_{i}" for i in range(20)]
     finally:
         other.dispose()
+
+
+# --- the webhook's write on SQLite ---------------------------------------------------------
+
+
+def _hold_sqlite_write_lock(engine: Engine, seconds: float, taken: threading.Event) -> None:
+    with engine.connect() as connection:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        taken.set()
+        time.sleep(seconds)
+        connection.rollback()
+
+
+def test_sqlite_webhook_write_gets_the_lock_as_soon_as_it_is_free(tmp_path: Path) -> None:
+    from bot.store import create_db_engine, ensure_schema
+
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'inbox.db'}")
+    ensure_schema(engine)
+    inbox = Inbox(engine)
+    taken = threading.Event()
+    holder = threading.Thread(target=_hold_sqlite_write_lock, args=(engine, 0.3, taken))
+    holder.start()
+    taken.wait(5)
+    started = time.monotonic()
+    assert inbox.store([text_event("p1", 1, "m.lock")]) == ["m.lock"]
+    waited = time.monotonic() - started
+    holder.join()
+    assert waited >= 0.25  # it did wait for the other writer, and stored once it could
+    assert status_of(engine, "m.lock") == "pending"
+    # the connection settings it changed for the write are back for whoever uses it next
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_sqlite_webhook_write_gives_up_with_an_error_when_the_lock_never_frees(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from bot.messenger import inbox as inbox_module
+    from bot.store import create_db_engine, ensure_schema
+
+    monkeypatch.setattr(inbox_module, "WEBHOOK_LOCK_WAIT_SECONDS", 0.2)
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'inbox.db'}")
+    ensure_schema(engine)
+    taken = threading.Event()
+    holder = threading.Thread(target=_hold_sqlite_write_lock, args=(engine, 1.0, taken))
+    holder.start()
+    taken.wait(5)
+    with pytest.raises(OperationalError, match="locked"):
+        Inbox(engine).store([text_event("p1", 1, "m.never")])
+    holder.join()
+    assert "m.never" not in rows(engine)
