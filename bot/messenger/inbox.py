@@ -158,6 +158,17 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@contextmanager
+def _committed(connection: Connection) -> Iterator[Connection]:
+    """Commits when the block ends normally, rolls back when it raises."""
+    try:
+        yield connection
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+
+
 class Inbox:
     """The durable inbox on the product database (SQLite or PostgreSQL).
 
@@ -199,12 +210,8 @@ class Inbox:
                 # Take SQLite's write lock now rather than on the first write, so a claim's
                 # reads and its update see the same database and no claim interleaves.
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
-            try:
+            with _committed(connection):
                 yield connection
-                connection.commit()
-            except BaseException:
-                connection.rollback()
-                raise
 
     @contextmanager
     def _webhook_transaction(self) -> Iterator[Connection]:
@@ -233,12 +240,8 @@ class Inbox:
                             raise
                         connection.rollback()
                         time.sleep(0.001)
-                try:
+                with _committed(connection):
                     yield connection
-                    connection.commit()
-                except BaseException:
-                    connection.rollback()
-                    raise
             finally:
                 connection.exec_driver_sql("PRAGMA wal_autocheckpoint=1000")
                 connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
