@@ -62,6 +62,12 @@ def refund_days(brand: Brand, payment_method: str) -> str:
     return days.get(payment_method) or days.get("card") or max(days.values(), default="5-10")
 
 
+def _card_sku(order: Order) -> str | None:
+    """The product the order's card shows: the first item on its way, else the first item."""
+    items = order.shipped_items or order.items
+    return items[0].sku if items else None
+
+
 def status_response(order: Order, brand: Brand, now: datetime) -> tuple[str, dict[str, str]]:
     """The response name for the order's status and every value its variations use.
 
@@ -90,5 +96,6 @@ def status_response(order: Order, brand: Brand, now: datetime) -> tuple[str, dic
         "refund_amount": format_money(float(Decimal(money)), order.currency),
         "refund_days": refund_days(brand, order.payment_method),
         "payment_method": PAYMENT_METHOD_NAMES.get(order.payment_method, order.payment_method),
+        "card_image_url": brand.messenger.order_card_image_for(_card_sku(order)),
     }
     return f"utter_order_{order.status.value}", values

@@ -20,6 +20,7 @@ from datetime import date, time
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -310,11 +311,21 @@ class MessengerProfile:
             talking to an automated assistant and may use ``{{user_first_name}}``.
         ice_breakers: One to four questions for a first conversation.
         persistent_menu: One to twenty items, one of them ``"/human_request"``.
+        order_card_image: The picture on an order's card (Messenger's generic template and
+            the web chat): an https address where ``{sku}`` stands for the product code of
+            the order's first item on its way.
     """
 
     greeting: str
     ice_breakers: tuple[IceBreaker, ...]
     persistent_menu: tuple[MenuItem, ...]
+    order_card_image: str = ""
+
+    def order_card_image_for(self, sku: str | None) -> str:
+        """The card picture for a product code; empty when there is no product to show."""
+        if not sku or not self.order_card_image:
+            return ""
+        return self.order_card_image.replace("{sku}", quote(sku, safe=""))
 
 
 @dataclass(frozen=True)
@@ -1057,14 +1068,30 @@ def _messenger(value: object, path: str) -> MessengerProfile:
             "is not configurable: the Get Started button always sends the payload the "
             "Messenger channel answers with a greeting; remove this key",
         )
-    fields = _fields(mapping, path, ("greeting", "ice_breakers", "persistent_menu"))
+    fields = _fields(
+        mapping, path, ("greeting", "ice_breakers", "persistent_menu", "order_card_image")
+    )
     return MessengerProfile(
         greeting=_greeting(fields["greeting"], _key(path, "greeting")),
         ice_breakers=_ice_breakers(fields["ice_breakers"], _key(path, "ice_breakers")),
         persistent_menu=_persistent_menu(
             fields["persistent_menu"], _key(path, "persistent_menu")
         ),
+        order_card_image=_card_image(
+            fields["order_card_image"], _key(path, "order_card_image")
+        ),
     )
+
+
+def _card_image(value: object, path: str) -> str:
+    """An https picture address whose only placeholder is ``{sku}``."""
+    text = _url(value, path)
+    if not text.startswith("https://"):
+        raise _Problem(path, f"Messenger only shows https pictures, got {_show(value)}")
+    unknown = [name for name in re.findall(r"\{([^}]*)\}", text) if name != "sku"]
+    if unknown:
+        raise _Problem(path, f"the only placeholder is {{sku}}, not {{{unknown[0]}}}")
+    return text
 
 
 _TOP_LEVEL = (

@@ -101,3 +101,7 @@ def test_messenger_conversation_on_postgres(pg_stack, fake_graph):
     cards = [m for m in fake_graph.sent_messages() if m["recipient"].get("id") == psid
              and "attachment" in m["message"]]
     assert cards and cards[0]["message"]["attachment"]["payload"]["template_type"] == "generic"
+    (element,) = cards[0]["message"]["attachment"]["payload"]["elements"]
+    assert element["title"] == "Order 10023"
+    assert re.fullmatch(r"https://example\.com/static/products/[\w-]+\.jpg", element["image_url"])
+    assert element["buttons"][0]["type"] == "web_url"

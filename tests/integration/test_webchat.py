@@ -211,6 +211,8 @@ def test_the_web_chat_in_chromium(page):
     card.wait_for()
     assert "Order 10023" in card.inner_text()
     assert card.locator("a.card-button").get_attribute("href").startswith("https://")
+    # the product picture is on the internet, out of reach here: no broken image is left
+    page.wait_for_function("!document.querySelector('.order-card img')")
     page.screenshot(path=str(ARTIFACTS / "webchat.png"), full_page=True)
 
     # the bot cannot be reached: an error bubble; Retry delivers the message

@@ -114,6 +114,7 @@ def test_section_at_the_limits_loads(tmp_path: Path) -> None:
         "persistent_menu": [menu_item(f"Item {n:02d}".ljust(30, "."), f"/intent_{n}")
                             for n in range(19)]
         + [menu_item("Talk to a person", "/human_request")],
+        "order_card_image": "https://cdn.example.com/p/{sku}/main.jpg",
     }
     data = real_data()
     data["messenger"] = section
@@ -422,3 +423,27 @@ def test_fake_accepts_a_menu_when_get_started_was_set_before() -> None:
     assert post_profile({"get_started": body.pop("get_started")}, api) is None
     assert post_profile({"persistent_menu": body["persistent_menu"]}, api) is None
     assert set(api.messenger_profile) == {"get_started", "persistent_menu"}
+
+
+# --------------------------------------------------------------------- the order card's picture
+
+
+def test_order_card_picture_is_filled_with_the_product_code(tmp_path: Path) -> None:
+    path = changed(tmp_path, "messenger.order_card_image", "https://cdn.example.com/{sku}.jpg")
+    profile = load_brand(path).messenger
+    assert profile.order_card_image_for("NW-RUN-42") == "https://cdn.example.com/NW-RUN-42.jpg"
+    assert profile.order_card_image_for("a b/c") == "https://cdn.example.com/a%20b%2Fc.jpg"
+    assert profile.order_card_image_for(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [
+        ("http://cdn.example.com/{sku}.jpg", "https"),
+        ("https://cdn.example.com/{product}.jpg", "{product}"),
+        ("not a url", "https://"),
+    ],
+)
+def test_order_card_picture_mistakes_are_named(tmp_path: Path, value: str, complaint: str) -> None:
+    error = error_for(changed(tmp_path, "messenger.order_card_image", value))
+    assert "messenger.order_card_image" in str(error) and complaint in str(error)

@@ -47,6 +47,17 @@ def test_items_in_words(engine, now):
     assert describe_items(()) == "nothing"
 
 
+def test_the_order_card_shows_the_first_item_on_its_way(engine, brand, now):
+    seed_demo_shop(engine, now)
+    order = asyncio.run(SqlOrderBackend(engine).get_order("10042"))
+    on_its_way = [item for item in order.items if item.shipped]
+    assert on_its_way and len(on_its_way) < len(order.items)  # partially shipped
+    _, values = status_response(order, brand, now)
+    assert values["card_image_url"] == brand.messenger.order_card_image.replace(
+        "{sku}", on_its_way[0].sku
+    )
+
+
 def test_status_sentences_read_well_for_every_order(engine, brand, now):
     import re
     from pathlib import Path

@@ -136,6 +136,13 @@
       row(item.who, bubble).classList.add("msg");
     } else if (item.kind === "card") {
       const card = element("div", "card");
+      if (item.image) {
+        const picture = element("img", "card-image");
+        picture.alt = "";
+        picture.addEventListener("error", () => picture.remove());  // no broken picture
+        picture.src = item.image;
+        card.append(picture);
+      }
       const body = element("div", "card-body");
       body.append(element("div", "card-title", item.title));
       if (item.subtitle) body.append(element("div", "card-subtitle", item.subtitle));
@@ -212,6 +219,7 @@
         remember({
           who: "bot", kind: "card", title: String(card.title || ""),
           subtitle: String(card.subtitle || ""), url: safeUrl(card.tracking_url),
+          image: safeUrl(card.image_url),
           buttonTitle: String(card.button_title || ""),
         });
       }
