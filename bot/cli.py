@@ -8,6 +8,7 @@ nightdesk orders [NUMBER]    list the demo shop's orders, or show one
 nightdesk tickets            list open handoff tickets
 nightdesk tickets handback N --by NAME   give a conversation back to the bot
 nightdesk messenger setup [--dry-run]    set the page's Messenger Profile from brand.yml
+nightdesk agents add|list|password|deactivate   the desk's people (see bot/desk/agents_cli.py)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import signal
 import sys
 from datetime import datetime, timedelta, timezone
 
+from bot.desk.agents_cli import add_agents_parser
 from bot.settings import (
     DEFAULT_RASA_AUTH_TOKEN,
     BrandError,
@@ -274,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="print the profile as JSON; send nothing"
     )
     setup.set_defaults(func=cmd_messenger_setup)
+    add_agents_parser(sub)
     return parser
 
 

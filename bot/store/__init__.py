@@ -5,6 +5,8 @@ One SQLite file (WAL mode) by default, PostgreSQL through `DATABASE_URL`.
 
 from bot.store.database import create_db_engine, ensure_schema, session_scope
 from bot.store.tables import (
+    AgentRow,
+    AuditRow,
     Base,
     InboxEventRow,
     MessengerOutboxRow,
@@ -17,6 +19,8 @@ from bot.store.tables import (
 )
 
 __all__ = [
+    "AgentRow",
+    "AuditRow",
     "Base",
     "InboxEventRow",
     "MessengerOutboxRow",

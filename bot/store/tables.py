@@ -1,7 +1,8 @@
 """SQLAlchemy table definitions for the product's own data (not Rasa's tracker store).
 
 The `shop_*` tables are the demo shop behind the SQL order back end; the others belong to
-handoff (tickets) and order proof (attempt log).
+handoff (tickets), order proof (attempt log), Messenger (inbox, threads, outbox) and the
+agents' desk (agents, audit log).
 """
 
 from __future__ import annotations
@@ -225,3 +226,39 @@ class MessengerOutboxRow(Base):
     reason = Column(String(300))
     message_ids = Column(Text)
     created_at = Column(UTCDateTime, nullable=False)
+
+
+class AgentRow(Base):
+    """A person who works the desk: an agent, a trainer or an admin.
+
+    `password_hash` is an argon2id hash (`bot.desk.passwords`); the password itself is never
+    stored. An agent who leaves is deactivated, not deleted, so the audit log keeps its name.
+    """
+
+    __tablename__ = "desk_agents"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    login = Column(String(64), nullable=False, unique=True)
+    name = Column(String(120), nullable=False)
+    role = Column(String(16), nullable=False)
+    password_hash = Column(String(255), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(UTCDateTime, nullable=False)
+    password_changed_at = Column(UTCDateTime, nullable=False)
+
+
+class AuditRow(Base):
+    """One state change made by a person (or the CLI on someone's behalf): who, what, when.
+
+    `target` names what changed (``agent:anna``, ``ticket:17``); `detail` is JSON with the
+    facts of the change, never a password or a customer's personal data.
+    """
+
+    __tablename__ = "desk_audit"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    at = Column(UTCDateTime, nullable=False, index=True)
+    actor = Column(String(64), nullable=False)
+    action = Column(String(64), nullable=False)
+    target = Column(String(120), nullable=False)
+    detail = Column(Text, nullable=False, default="{}")
