@@ -10,19 +10,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.desk.audit import AuditLog
 from bot.desk.passwords import hash_password, needs_rehash, verify_password
 from bot.desk.roles import Role
-from bot.store.tables import AgentRow
+from bot.store.tables import AgentRow, DeskSessionRow
 
 LOGIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 MAX_NAME_LENGTH = 120
 
 _TABLE = AgentRow.__table__
+_SESSIONS = DeskSessionRow.__table__
 
 
 def _utc_now() -> datetime:
@@ -50,7 +51,8 @@ class Agent:
         return self.name.split()[0]
 
 
-def _agent(row: object) -> Agent:
+def agent_from_row(row: object) -> Agent:
+    """An `Agent` from a row of `desk_agents` (or a join holding its columns)."""
     return Agent(row.id, row.login, row.name, Role(row.role), bool(row.active), row.created_at)
 
 
@@ -114,12 +116,13 @@ class AgentDirectory:
             row = connection.execute(
                 select(_TABLE).where(_TABLE.c.login == login.strip().lower())
             ).first()
-        return _agent(row) if row is not None else None
+        return agent_from_row(row) if row is not None else None
 
     def all(self) -> list[Agent]:
         """Everyone, by login."""
         with self._engine.connect() as connection:
-            return [_agent(r) for r in connection.execute(select(_TABLE).order_by(_TABLE.c.login))]
+            rows = connection.execute(select(_TABLE).order_by(_TABLE.c.login))
+            return [agent_from_row(row) for row in rows]
 
     def any_admin(self) -> bool:
         """Whether an active admin exists."""
@@ -142,7 +145,7 @@ class AgentDirectory:
             with self._engine.begin() as connection:
                 connection.execute(update(_TABLE).where(_TABLE.c.id == row.id)
                                    .values(password_hash=hash_password(password)))
-        return _agent(row)
+        return agent_from_row(row)
 
     def set_password(self, login: str, password: str, *, by: str) -> None:
         """Gives a person a new password; `AgentError` for an unknown login or weak password."""
@@ -152,13 +155,16 @@ class AgentDirectory:
             raise AgentError(str(error)) from None
         self._change(login, {"password_hash": password_hash,
                              "password_changed_at": self._clock()},
-                     "agent.password", {}, by)
+                     "agent.password", {}, by, end_sessions=True)
 
     def deactivate(self, login: str, *, by: str) -> None:
         """Stops a person from logging in; their past actions stay in the audit log."""
-        self._change(login, {"active": False}, "agent.deactivate", {}, by)
+        self._change(login, {"active": False}, "agent.deactivate", {}, by, end_sessions=True)
 
-    def _change(self, login: str, values: dict, action: str, detail: dict, by: str) -> None:
+    def _change(
+        self, login: str, values: dict, action: str, detail: dict, by: str,
+        *, end_sessions: bool = False,
+    ) -> None:
         login = login.strip().lower()
         with self._engine.begin() as connection:
             changed = connection.execute(
@@ -166,4 +172,7 @@ class AgentDirectory:
             ).rowcount
             if changed != 1:
                 raise AgentError(f"no one has the login {login!r}")
+            if end_sessions:  # a new password or a departure logs every browser out
+                agent_id = select(_TABLE.c.id).where(_TABLE.c.login == login).scalar_subquery()
+                connection.execute(delete(_SESSIONS).where(_SESSIONS.c.agent_id == agent_id))
             self.audit.record(by, action, f"agent:{login}", detail, connection=connection)

@@ -262,3 +262,30 @@ class AuditRow(Base):
     action = Column(String(64), nullable=False)
     target = Column(String(120), nullable=False)
     detail = Column(Text, nullable=False, default="{}")
+
+
+class DeskSessionRow(Base):
+    """A logged-in browser.
+
+    Only the SHA-256 of the session token is stored, so a copy of the database cannot be used
+    to log in; `csrf_token` guards the session's form posts.
+    """
+
+    __tablename__ = "desk_sessions"
+
+    token_hash = Column(String(64), primary_key=True)
+    agent_id = Column(Integer, ForeignKey("desk_agents.id"), nullable=False, index=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(UTCDateTime, nullable=False)
+    last_seen_at = Column(UTCDateTime, nullable=False)
+
+
+class LoginFailureRow(Base):
+    """A failed desk login, kept for the login rate limit (by login and by address)."""
+
+    __tablename__ = "desk_login_failures"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    login = Column(String(64), nullable=False, index=True)
+    address = Column(String(64), nullable=False, index=True)
+    at = Column(UTCDateTime, nullable=False)
