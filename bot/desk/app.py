@@ -1,0 +1,273 @@
+"""The agents' desk web app (aiohttp): log in, the open tickets, log out; JSON under /api/.
+
+Run with `python -m bot.desk.app` (port DESK_PORT, default 8080). Pages are rendered on the
+server with every customer text escaped; the gate (`bot.desk.web_auth`) checks the session,
+the role and CSRF on every route.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+
+from aiohttp import web
+
+from bot.desk.agents import AgentDirectory
+from bot.desk.login_limit import LoginLimit
+from bot.desk.roles import Permission
+from bot.desk.sessions import SessionStore
+from bot.desk.web_auth import (
+    COOKIE,
+    CSRF_FIELD,
+    SESSIONS,
+    clear_session_cookie,
+    desk_gate,
+    public,
+    require,
+    session_of,
+    set_session_cookie,
+)
+from bot.handoff.tickets import Ticket, TicketService
+
+LOGIN_CSRF_COOKIE = "nightdesk_login_csrf"
+AGENTS = web.AppKey("agents", AgentDirectory)
+LIMIT = web.AppKey("login_limit", LoginLimit)
+TICKETS = web.AppKey("tickets", TicketService)
+SECURE_COOKIES = web.AppKey("secure_cookies", bool)
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title} · nightdesk</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body {{ font: 15px/1.4 system-ui, sans-serif; margin: 0; background: #f0f2f5; color: #1c1e21; }}
+header {{ background: #fff; padding: 10px 20px; display: flex; gap: 16px; align-items: center;
+  border-bottom: 1px solid #ddd; }}
+header .who {{ margin-left: auto; color: #65676b; }}
+main {{ padding: 20px; max-width: 1100px; margin: 0 auto; }}
+table {{ border-collapse: collapse; width: 100%; background: #fff; }}
+th, td {{ text-align: left; padding: 8px 10px; border-bottom: 1px solid #eee; }}
+.urgent {{ color: #b00020; font-weight: 600; }} .high {{ color: #c25e00; font-weight: 600; }}
+form.inline {{ display: inline; }} .error {{ color: #b00020; }}
+.login {{ max-width: 340px; margin: 80px auto; background: #fff; padding: 24px;
+  border-radius: 8px; }}
+.login input {{ display: block; width: 100%; margin: 6px 0 14px; padding: 8px;
+  box-sizing: border-box; }}
+</style></head><body>{body}</body></html>"""
+
+
+def _page(title: str, body: str, status: int = 200) -> web.Response:
+    return web.Response(text=_PAGE.format(title=html.escape(title), body=body),
+                        content_type="text/html", status=status)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this desk, so the login cannot send anyone elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+# ------------------------------------------------------------------ logging in and out
+
+
+def _login_form(error: str, next_path: str, csrf: str, login: str = "") -> str:
+    message = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+    return (
+        '<form class="login" method="post" action="/login">'
+        "<h1>nightdesk</h1>" + message
+        + f'<input type="hidden" name="{CSRF_FIELD}" value="{html.escape(csrf)}">'
+        + f'<input type="hidden" name="next" value="{html.escape(next_path)}">'
+        + '<label>Login<input name="login" autocomplete="username" required '
+        + f'value="{html.escape(login)}"></label>'
+        + '<label>Password<input type="password" name="password" '
+        + 'autocomplete="current-password" required></label>'
+        + '<button type="submit">Log in</button></form>'
+    )
+
+
+def _with_login_csrf(response: web.Response, csrf: str, secure: bool) -> web.Response:
+    response.set_cookie(LOGIN_CSRF_COOKIE, csrf, httponly=True, samesite="Strict",
+                        secure=secure, path="/login")
+    return response
+
+
+@public
+async def login_page(request: web.Request) -> web.Response:
+    """The login form, with a fresh login CSRF token (cookie and hidden field)."""
+    csrf = secrets.token_urlsafe(24)
+    form = _login_form("", _safe_next(request.query.get("next")), csrf)
+    return _with_login_csrf(_page("Log in", form), csrf, request.app[SECURE_COOKIES])
+
+
+@public
+async def login(request: web.Request) -> web.Response:
+    """Checks the rate limit, the login CSRF token and the password; opens a session."""
+    form = await request.post()
+    login_name = str(form.get("login") or "").strip()
+    password = str(form.get("password") or "")
+    next_path = _safe_next(str(form.get("next") or ""))
+    secure = request.app[SECURE_COOKIES]
+    fresh = secrets.token_urlsafe(24)
+
+    def again(error: str, status: int) -> web.Response:
+        body = _login_form(error, next_path, fresh, login_name)
+        return _with_login_csrf(_page("Log in", body, status), fresh, secure)
+
+    cookie_csrf = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    submitted = str(form.get(CSRF_FIELD) or "")
+    if not cookie_csrf or not secrets.compare_digest(cookie_csrf, submitted):
+        return again("The form expired: please log in again.", 403)
+    limit = request.app[LIMIT]
+    if limit.blocked(login_name, _address(request)):
+        minutes = int(limit.window.total_seconds() // 60)
+        return again(f"Too many failed attempts: try again in {minutes} minutes.", 429)
+    agents = request.app[AGENTS]
+    agent = agents.authenticate(login_name, password)
+    if agent is None:
+        limit.failed(login_name, _address(request))
+        return again("Wrong login or password.", 401)
+    limit.succeeded(login_name)
+    token = request.app[SESSIONS].open(agent)
+    agents.audit.record(agent.login, "session.login", f"agent:{agent.login}",
+                        {"address": _address(request)})
+    response = web.HTTPFound(next_path)
+    set_session_cookie(response, token, secure)
+    response.del_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    raise response
+
+
+async def logout(request: web.Request) -> web.Response:
+    """Ends the session (the gate has checked its CSRF token)."""
+    session = session_of(request)
+    request.app[SESSIONS].close(request.cookies.get(COOKIE))
+    request.app[AGENTS].audit.record(session.agent.login, "session.logout",
+                                     f"agent:{session.agent.login}")
+    response = web.HTTPFound("/login")
+    clear_session_cookie(response)
+    raise response
+
+
+# ------------------------------------------------------------------ the open tickets
+
+
+def _waiting(since: datetime, now: datetime) -> str:
+    minutes = max(int((now - since).total_seconds() // 60), 0)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours < 48 else f"{hours // 24} days"
+
+
+def _ticket_json(ticket: Ticket, now: datetime) -> dict[str, object]:
+    return {
+        "case_number": ticket.case_number,
+        "customer_name": ticket.customer_name,
+        "channel": ticket.channel,
+        "reason": ticket.reason.value,
+        "priority": ticket.priority.value,
+        "order_number": ticket.order_number,
+        "created_at": ticket.created_at.isoformat(),
+        "waiting_minutes": max(int((now - ticket.created_at).total_seconds() // 60), 0),
+    }
+
+
+@require(Permission.READ_TICKETS)
+async def home(request: web.Request) -> web.Response:
+    """The open tickets, most urgent first, then oldest."""
+    session = session_of(request)
+    now = datetime.now(timezone.utc)
+    rows = "".join(
+        f'<tr><td>#{t.case_number}</td><td>{html.escape(t.customer_name or "—")}</td>'
+        f"<td>{html.escape(t.channel)}</td><td>{html.escape(t.reason.value)}</td>"
+        f'<td class="{t.priority.value}">{t.priority.value}</td>'
+        f'<td>{html.escape(t.order_number or "")}</td><td>{_waiting(t.created_at, now)}</td></tr>'
+        for t in request.app[TICKETS].list_open()
+    ) or '<tr><td colspan="7">No open tickets.</td></tr>'
+    body = (
+        "<header><strong>nightdesk</strong>"
+        f'<span class="who">{html.escape(session.agent.name)} ({session.agent.role.value})</span>'
+        '<form class="inline" method="post" action="/logout">'
+        f'<input type="hidden" name="{CSRF_FIELD}" value="{html.escape(session.csrf_token)}">'
+        '<button type="submit">Log out</button></form></header>'
+        "<main><h1>Open tickets</h1><table><thead><tr><th>Case</th><th>Customer</th>"
+        "<th>Channel</th><th>Reason</th><th>Priority</th><th>Order</th><th>Waiting</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table></main>"
+    )
+    return _page("Open tickets", body)
+
+
+@require(Permission.READ_TICKETS)
+async def api_tickets(request: web.Request) -> web.Response:
+    """The open tickets as JSON, in the same order as the page."""
+    now = datetime.now(timezone.utc)
+    tickets = [_ticket_json(t, now) for t in request.app[TICKETS].list_open()]
+    return web.json_response({"tickets": tickets})
+
+
+async def api_me(request: web.Request) -> web.Response:
+    """Who is logged in, and the CSRF token for the API's POSTs."""
+    session = session_of(request)
+    agent = session.agent
+    return web.json_response({"login": agent.login, "name": agent.name,
+                              "role": agent.role.value, "csrf_token": session.csrf_token})
+
+
+@public
+async def health(_: web.Request) -> web.Response:
+    """For `nightdesk up` and load balancers."""
+    return web.json_response({"status": "ok"})
+
+
+def create_app(
+    agents: AgentDirectory,
+    sessions: SessionStore,
+    limit: LoginLimit,
+    tickets: TicketService,
+    *,
+    secure_cookies: bool = False,
+) -> web.Application:
+    """The desk application; `secure_cookies` when it is served through HTTPS."""
+    app = web.Application(middlewares=[desk_gate], client_max_size=64 * 1024)
+    app[AGENTS] = agents
+    app[SESSIONS] = sessions
+    app[LIMIT] = limit
+    app[TICKETS] = tickets
+    app[SECURE_COOKIES] = secure_cookies
+    app.router.add_get("/login", login_page)
+    app.router.add_post("/login", login)
+    app.router.add_post("/logout", logout)
+    app.router.add_get("/", home)
+    app.router.add_get("/api/tickets", api_tickets)
+    app.router.add_get("/api/me", api_me)
+    app.router.add_get("/health", health)
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serves the desk on loopback (put it behind HTTPS to reach it from elsewhere)."""
+    from bot.hours import OfficeCalendar
+    from bot.settings import get_brand, get_settings
+    from bot.store import create_db_engine, ensure_schema
+
+    parser = argparse.ArgumentParser(prog="python -m bot.desk.app", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    args = parser.parse_args(argv)
+    settings, brand = get_settings(), get_brand()
+    engine = create_db_engine(settings.database_url)
+    ensure_schema(engine)
+    tickets = TicketService(engine, OfficeCalendar.from_brand(brand),
+                            timedelta(minutes=brand.answer_within_minutes_when_open))
+    app = create_app(AgentDirectory(engine), SessionStore(engine), LoginLimit(engine), tickets)
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""The desk web app over HTTP: login (CSRF, rate limit), sessions, roles, the open tickets."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiohttp import ClientSession, CookieJar
+from aiohttp.test_utils import TestServer
+
+from bot.desk.agents import AgentDirectory
+from bot.desk.app import create_app
+from bot.desk.audit import AuditLog
+from bot.desk.login_limit import LoginLimit
+from bot.desk.sessions import SessionStore
+from bot.handoff.reasons import HandoffReason
+from bot.handoff.tickets import HandoffRequest, TicketService
+from bot.hours import OfficeCalendar
+from bot.settings import get_brand
+
+PASSWORD = "a long enough password"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture()
+def desk(engine):
+    brand = get_brand()
+    tickets = TicketService(engine, OfficeCalendar.from_brand(brand), timedelta(minutes=30))
+    directory = AgentDirectory(engine)
+    directory.add("anna", "Anna Rossi", "agent", PASSWORD, by="test")
+    directory.add("tina", "Tina Bruni", "trainer", PASSWORD, by="test")
+    app = create_app(directory, SessionStore(engine), LoginLimit(engine), tickets)
+    return app, tickets, engine
+
+
+def run(app, scenario) -> Any:
+    async def main():
+        server = TestServer(app)
+        await server.start_server()
+        try:
+            async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as browser:
+                return await scenario(browser, str(server.make_url("")).rstrip("/"))
+        finally:
+            await server.close()
+
+    return asyncio.run(main())
+
+
+async def log_in(browser, base, login="anna", password=PASSWORD):
+    async with browser.get(f"{base}/login?next=/") as page:
+        csrf = CSRF.search(await page.text()).group(1)
+    async with browser.post(f"{base}/login", allow_redirects=False, data={
+        "login": login, "password": password, "csrf_token": csrf, "next": "/",
+    }) as answer:
+        return answer.status, answer.headers.get("Location"), await answer.text()
+
+
+def test_without_a_session_pages_redirect_and_the_api_says_401(desk):
+    app, _, _ = desk
+
+    async def scenario(browser, base):
+        async with browser.get(f"{base}/", allow_redirects=False) as page:
+            assert page.status == 302 and page.headers["Location"].startswith("/login?next=")
+            assert page.headers["X-Frame-Options"] == "DENY"
+        async with browser.get(f"{base}/api/tickets") as api:
+            assert api.status == 401 and (await api.json())["error"] == "log in first"
+        async with browser.post(f"{base}/logout", allow_redirects=False) as out:
+            assert out.status == 302
+        async with browser.get(f"{base}/health") as health:
+            assert health.status == 200
+
+    run(app, scenario)
+
+
+def test_logging_in_shows_the_open_tickets_most_urgent_first(desk):
+    app, tickets, engine = desk
+    for name, reason in (("Piera", HandoffReason.HUMAN_REQUEST), ("Ugo", HandoffReason.ABUSE)):
+        tickets.open_ticket(HandoffRequest(
+            conversation_id=f"c-{name}", channel="messenger", customer_name=name,
+            reason=reason, transcript=[],
+        ))
+
+    async def scenario(browser, base):
+        status, location, _ = await log_in(browser, base)
+        assert (status, location) == (302, "/")
+        async with browser.get(f"{base}/") as page:
+            text = await page.text()
+        assert text.index("Ugo") < text.index("Piera")
+        assert "Anna Rossi (agent)" in text
+        async with browser.get(f"{base}/api/tickets") as api:
+            names = [t["customer_name"] for t in (await api.json())["tickets"]]
+        assert names == ["Ugo", "Piera"]
+        cookie = next(c for c in browser.cookie_jar if c.key == "nightdesk_session")
+        assert cookie["httponly"] and cookie["samesite"] == "Strict"
+
+    run(app, scenario)
+    actions = [e.action for e in AuditLog(engine).recent()]
+    assert actions[0] == "session.login"
+
+
+def test_wrong_passwords_are_refused_then_rate_limited(desk):
+    app, _, engine = desk
+
+    async def scenario(browser, base):
+        statuses = [(await log_in(browser, base, password="wrong password!"))[0]
+                    for _ in range(5)]
+        assert statuses == [401] * 5
+        status, _, text = await log_in(browser, base)  # even the right one, for a while
+        assert status == 429 and "Too many failed attempts" in text
+        status, _, text = await log_in(browser, base, login="nobody")
+        assert status == 401 and "Wrong login or password." in text
+
+    run(app, scenario)
+
+
+def test_a_login_without_its_form_token_is_refused(desk):
+    app, _, _ = desk
+
+    async def scenario(browser, base):
+        async with browser.post(f"{base}/login", allow_redirects=False, data={
+            "login": "anna", "password": PASSWORD, "csrf_token": "forged"}) as answer:
+            assert answer.status == 403
+
+    run(app, scenario)
+
+
+def test_posts_need_the_sessions_csrf_token_and_logout_ends_the_session(desk):
+    app, _, engine = desk
+
+    async def scenario(browser, base):
+        await log_in(browser, base)
+        async with browser.post(f"{base}/logout", allow_redirects=False,
+                                data={"csrf_token": "forged"}) as forged:
+            assert forged.status == 403
+        async with browser.get(f"{base}/api/me") as me:
+            token = (await me.json())["csrf_token"]
+        async with browser.post(f"{base}/logout", allow_redirects=False,
+                                headers={"X-CSRF-Token": token}) as out:
+            assert out.status == 302 and out.headers["Location"] == "/login"
+        async with browser.get(f"{base}/api/me") as me:
+            assert me.status == 401
+
+    run(app, scenario)
+    assert [e.action for e in AuditLog(engine).recent()][:2] == ["session.logout",
+                                                                 "session.login"]
+
+
+def test_next_never_leaves_the_desk(desk):
+    app, _, _ = desk
+
+    async def scenario(browser, base):
+        async with browser.get(f"{base}/login?next=//evil.example/x") as page:
+            text = await page.text()
+        assert 'name="next" value="/"' in text
+
+    run(app, scenario)
+
+
+def test_a_trainer_may_read_the_tickets(desk):
+    app, _, _ = desk
+
+    async def scenario(browser, base):
+        await log_in(browser, base, login="tina")
+        async with browser.get(f"{base}/api/tickets") as api:
+            assert api.status == 200
+        async with browser.get(f"{base}/api/me") as me:
+            assert (await me.json())["role"] == "trainer"
+
+    run(app, scenario)
+
+
+def test_a_role_without_the_permission_gets_403(desk):
+    from aiohttp import web
+
+    from bot.desk.roles import Permission
+    from bot.desk.web_auth import require
+
+    app, _, _ = desk
+
+    @require(Permission.MANAGE_AGENTS)
+    async def admin_only(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    app.router.add_get("/api/admin-only", admin_only)
+
+    async def scenario(browser, base):
+        await log_in(browser, base, login="anna")
+        async with browser.get(f"{base}/api/admin-only") as api:
+            assert api.status == 403
+            assert (await api.json())["error"] == "the agent role may not do this"
+
+    run(app, scenario)
