@@ -57,9 +57,26 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_admin_line() -> str:
+    """Creates the desk's first admin when there is none, and says how to log in."""
+    from bot.desk.agents import AgentDirectory
+    from bot.desk.passwords import one_time_password
+
+    directory = AgentDirectory(_engine())
+    if directory.any_admin():
+        return "(log in with your desk account; nightdesk agents add ... for more people)"
+    password = one_time_password()
+    login = "admin"
+    if directory.get(login) is not None:  # a deactivated "admin": pick a free login
+        login = f"admin-{one_time_password()[:6].lower()}"
+    directory.add(login, "Desk Admin", "admin", password, by="nightdesk up")
+    return (f"\n  First admin created: login {login}, one-time password {password}\n"
+            f"  (change it: nightdesk agents password {login})")
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     """Seeds, trains if needed, runs both servers until Ctrl-C."""
-    from bot.runtime.processes import StartupError, running_servers
+    from bot.runtime.processes import StartupError, running_desk, running_servers
     from bot.runtime.training import train_if_needed
 
     settings = get_settings()
@@ -71,8 +88,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     # `kill` (SIGTERM) stops the servers as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
     print("Starting the action server and the Rasa server (loading the model takes a while)...")
+    log_dir = settings.project_dir / "var" / "logs"
     try:
-        with running_servers(settings, model, log_dir=settings.project_dir / "var" / "logs"):
+        with running_servers(settings, model, log_dir=log_dir), running_desk(settings, log_dir):
             print(
                 f"\n{brand.bot_name} of {brand.name} is ready.\n"
                 f"  Rasa server:   {settings.rasa_url} "
@@ -86,6 +104,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                 "Stop everything with Ctrl-C.\n",
                 flush=True,
             )
+            print(f"Agents' desk:  {settings.desk_url}/  {_demo_admin_line()}", flush=True)
             messenger = settings.messenger
             print(
                 f"Messenger webhook (point the Meta app here, through HTTPS): "

@@ -95,6 +95,14 @@ def start_messenger_ingress(settings: Settings, log_file: Path | None = None) ->
     )
 
 
+def start_desk(settings: Settings, log_file: Path | None = None) -> ManagedProcess:
+    """The agents' desk (`bot.desk.app`) on the host and port of DESK_URL."""
+    url = settings.desk_url
+    command = [sys.executable, "-m", "bot.desk.app", "--host", _host(url), "--port", _port(url)]
+    process = _spawn(command, settings, log_file)
+    return ManagedProcess("agents' desk", process, f"{url}/health")
+
+
 def start_rasa_server(
     settings: Settings, model: Path, log_file: Path | None = None, debug: bool = False
 ) -> ManagedProcess:
@@ -174,6 +182,19 @@ def running_servers(
     finally:
         for managed in reversed(started):
             managed.stop()
+
+
+@contextlib.contextmanager
+def running_desk(
+    settings: Settings, log_dir: Path | None = None, timeout: float = 60
+) -> Iterator[ManagedProcess]:
+    """Starts the agents' desk, yields once it answers, then stops it."""
+    desk = start_desk(settings, log_dir / "desk.log" if log_dir else None)
+    try:
+        wait_until_ready(desk, timeout)
+        yield desk
+    finally:
+        desk.stop()
 
 
 @contextlib.contextmanager

@@ -90,6 +90,7 @@ class Settings:
     action_server_url: str
     proof_max_failures: int
     messenger: MessengerSettings = field(default_factory=lambda: MessengerSettings())
+    desk_url: str = "http://127.0.0.1:8080"
 
     def as_environment(self) -> dict[str, str]:
         """The settings as environment variables, for child processes we start."""
@@ -102,6 +103,7 @@ class Settings:
             "RASA_AUTH_TOKEN": self.rasa_auth_token,
             "ACTION_SERVER_URL": self.action_server_url,
             "PROOF_MAX_FAILURES": str(self.proof_max_failures),
+            "DESK_URL": self.desk_url,
         }
         if self.shop_api_url:
             env["SHOP_API_URL"] = self.shop_api_url
@@ -185,6 +187,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             "PROOF_MAX_FAILURES", environ.get("PROOF_MAX_FAILURES", "3")
         ),
         messenger=_messenger_settings(environ),
+        desk_url=environ.get("DESK_URL", "http://127.0.0.1:8080").strip().rstrip("/"),
     )
 
 
