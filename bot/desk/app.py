@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from aiohttp import web
 
 from bot.desk.agents import AgentDirectory
+from bot.desk.claims import Claim, ClaimBook, ClaimError
 from bot.desk.login_limit import LoginLimit
 from bot.desk.roles import Permission
 from bot.desk.sessions import SessionStore
@@ -36,6 +37,7 @@ LOGIN_CSRF_COOKIE = "nightdesk_login_csrf"
 AGENTS = web.AppKey("agents", AgentDirectory)
 LIMIT = web.AppKey("login_limit", LoginLimit)
 TICKETS = web.AppKey("tickets", TicketService)
+CLAIMS = web.AppKey("claims", ClaimBook)
 SECURE_COOKIES = web.AppKey("secure_cookies", bool)
 
 _PAGE = """<!doctype html>
@@ -165,8 +167,9 @@ def _waiting(since: datetime, now: datetime) -> str:
     return f"{hours} h {minutes:02d} min" if hours < 48 else f"{hours // 24} days"
 
 
-def _ticket_json(ticket: Ticket, now: datetime) -> dict[str, object]:
+def _ticket_json(ticket: Ticket, claim: Claim | None, now: datetime) -> dict[str, object]:
     return {
+        "claimed_by": claim.login if claim else None,
         "case_number": ticket.case_number,
         "customer_name": ticket.customer_name,
         "channel": ticket.channel,
@@ -183,13 +186,32 @@ async def home(request: web.Request) -> web.Response:
     """The open tickets, most urgent first, then oldest."""
     session = session_of(request)
     now = datetime.now(timezone.utc)
+    claims = request.app[CLAIMS].holders()
+    csrf = f'<input type="hidden" name="{CSRF_FIELD}" value="{html.escape(session.csrf_token)}">'
+    may_work = session.agent.role.may(Permission.WORK_TICKETS)
+
+    def claim_cell(ticket: Ticket) -> str:
+        claim = claims.get(ticket.case_number)
+        holder = html.escape(claim.name) if claim else "—"
+        if not may_work:
+            return holder
+        mine = claim is not None and claim.login == session.agent.login
+        if claim is not None and not mine and not session.agent.role.may(
+                Permission.MANAGE_AGENTS):
+            return holder
+        action = "unclaim" if claim else "claim"
+        return (f'{holder} <form class="inline" method="post" '
+                f'action="/tickets/{ticket.case_number}/{action}">{csrf}'
+                f'<button type="submit">{action.capitalize()}</button></form>')
+
     rows = "".join(
         f'<tr><td>#{t.case_number}</td><td>{html.escape(t.customer_name or "—")}</td>'
         f"<td>{html.escape(t.channel)}</td><td>{html.escape(t.reason.value)}</td>"
         f'<td class="{t.priority.value}">{t.priority.value}</td>'
-        f'<td>{html.escape(t.order_number or "")}</td><td>{_waiting(t.created_at, now)}</td></tr>'
+        f'<td>{html.escape(t.order_number or "")}</td><td>{_waiting(t.created_at, now)}</td>'
+        f"<td>{claim_cell(t)}</td></tr>"
         for t in request.app[TICKETS].list_open()
-    ) or '<tr><td colspan="7">No open tickets.</td></tr>'
+    ) or '<tr><td colspan="8">No open tickets.</td></tr>'
     body = (
         "<header><strong>nightdesk</strong>"
         f'<span class="who">{html.escape(session.agent.name)} ({session.agent.role.value})</span>'
@@ -198,7 +220,7 @@ async def home(request: web.Request) -> web.Response:
         '<button type="submit">Log out</button></form></header>'
         "<main><h1>Open tickets</h1><table><thead><tr><th>Case</th><th>Customer</th>"
         "<th>Channel</th><th>Reason</th><th>Priority</th><th>Order</th><th>Waiting</th>"
-        f"</tr></thead><tbody>{rows}</tbody></table></main>"
+        f"<th>Claimed by</th></tr></thead><tbody>{rows}</tbody></table></main>"
     )
     return _page("Open tickets", body)
 
@@ -207,8 +229,55 @@ async def home(request: web.Request) -> web.Response:
 async def api_tickets(request: web.Request) -> web.Response:
     """The open tickets as JSON, in the same order as the page."""
     now = datetime.now(timezone.utc)
-    tickets = [_ticket_json(t, now) for t in request.app[TICKETS].list_open()]
+    claims = request.app[CLAIMS].holders()
+    tickets = [_ticket_json(t, claims.get(t.case_number), now)
+               for t in request.app[TICKETS].list_open()]
     return web.json_response({"tickets": tickets})
+
+
+def _case(request: web.Request) -> int:
+    try:
+        return int(request.match_info["case"])
+    except ValueError:
+        raise web.HTTPNotFound(text="no such case") from None
+
+
+def _change_claim(request: web.Request, action: str) -> str | None:
+    """Claims or unclaims the request's case for its agent; the refusal, if any."""
+    agent = session_of(request).agent
+    book = request.app[CLAIMS]
+    try:
+        if action == "claim":
+            book.claim(_case(request), agent)
+        else:
+            book.unclaim(_case(request), agent,
+                         force=agent.role.may(Permission.MANAGE_AGENTS))
+    except ClaimError as error:
+        return str(error)
+    return None
+
+
+@require(Permission.WORK_TICKETS)
+async def api_claim(request: web.Request) -> web.Response:
+    """POST /api/tickets/{case}/claim or /unclaim: 200, or 409 with the reason."""
+    action = request.match_info["action"]
+    refusal = _change_claim(request, action)
+    if refusal is not None:
+        return web.json_response({"error": refusal}, status=409)
+    holder = request.app[CLAIMS].holder(_case(request))
+    return web.json_response({"case_number": _case(request),
+                              "claimed_by": holder.login if holder else None})
+
+
+@require(Permission.WORK_TICKETS)
+async def page_claim(request: web.Request) -> web.Response:
+    """The queue's Claim / Unclaim buttons: back to the queue, or the reason it was refused."""
+    refusal = _change_claim(request, request.match_info["action"])
+    if refusal is not None:
+        body = (f'<main><p class="error" role="alert">{html.escape(refusal)}.</p>'
+                '<p><a href="/">Back to the open tickets</a></p></main>')
+        return _page("Not done", body, status=409)
+    raise web.HTTPFound("/")
 
 
 async def api_me(request: web.Request) -> web.Response:
@@ -230,6 +299,7 @@ def create_app(
     sessions: SessionStore,
     limit: LoginLimit,
     tickets: TicketService,
+    claims: ClaimBook,
     *,
     secure_cookies: bool = False,
 ) -> web.Application:
@@ -239,6 +309,7 @@ def create_app(
     app[SESSIONS] = sessions
     app[LIMIT] = limit
     app[TICKETS] = tickets
+    app[CLAIMS] = claims
     app[SECURE_COOKIES] = secure_cookies
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login)
@@ -246,6 +317,8 @@ def create_app(
     app.router.add_get("/", home)
     app.router.add_get("/api/tickets", api_tickets)
     app.router.add_get("/api/me", api_me)
+    app.router.add_post(r"/api/tickets/{case}/{action:claim|unclaim}", api_claim)
+    app.router.add_post(r"/tickets/{case}/{action:claim|unclaim}", page_claim)
     app.router.add_get("/health", health)
     return app
 
@@ -265,7 +338,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     ensure_schema(engine)
     tickets = TicketService(engine, OfficeCalendar.from_brand(brand),
                             timedelta(minutes=brand.answer_within_minutes_when_open))
-    app = create_app(AgentDirectory(engine), SessionStore(engine), LoginLimit(engine), tickets)
+    app = create_app(AgentDirectory(engine), SessionStore(engine), LoginLimit(engine), tickets,
+                     ClaimBook(engine))
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 
 

@@ -17,6 +17,7 @@ from bot.store.tables import (
     ShopCustomerRow,
     ShopOrderItemRow,
     ShopOrderRow,
+    TicketClaimRow,
     TicketRow,
 )
 
@@ -33,6 +34,7 @@ __all__ = [
     "ShopCustomerRow",
     "ShopOrderItemRow",
     "ShopOrderRow",
+    "TicketClaimRow",
     "TicketRow",
     "create_db_engine",
     "ensure_schema",

@@ -289,3 +289,17 @@ class LoginFailureRow(Base):
     login = Column(String(64), nullable=False, index=True)
     address = Column(String(64), nullable=False, index=True)
     at = Column(UTCDateTime, nullable=False)
+
+
+class TicketClaimRow(Base):
+    """Who is working on an open ticket.
+
+    One row per ticket: the key makes a second claim fail, so two agents can never both hold
+    one ticket.
+    """
+
+    __tablename__ = "desk_claims"
+
+    ticket_id = Column(Integer, ForeignKey("handoff_tickets.id"), primary_key=True)
+    agent_id = Column(Integer, ForeignKey("desk_agents.id"), nullable=False, index=True)
+    claimed_at = Column(UTCDateTime, nullable=False)

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestServer
 from bot.desk.agents import AgentDirectory
 from bot.desk.app import create_app
 from bot.desk.audit import AuditLog
+from bot.desk.claims import ClaimBook
 from bot.desk.login_limit import LoginLimit
 from bot.desk.sessions import SessionStore
 from bot.handoff.reasons import HandoffReason
@@ -32,7 +33,8 @@ def desk(engine):
     directory = AgentDirectory(engine)
     directory.add("anna", "Anna Rossi", "agent", PASSWORD, by="test")
     directory.add("tina", "Tina Bruni", "trainer", PASSWORD, by="test")
-    app = create_app(directory, SessionStore(engine), LoginLimit(engine), tickets)
+    app = create_app(directory, SessionStore(engine), LoginLimit(engine), tickets,
+                     ClaimBook(engine))
     return app, tickets, engine
 
 
@@ -193,3 +195,52 @@ def test_a_role_without_the_permission_gets_403(desk):
             assert (await api.json())["error"] == "the agent role may not do this"
 
     run(app, scenario)
+
+
+def test_claiming_through_the_api_and_the_queues_buttons(desk):
+    app, tickets, engine = desk
+    case = tickets.open_ticket(HandoffRequest(
+        conversation_id="c-claim", channel="messenger", customer_name="Piera",
+        reason=HandoffReason.COMPLAINT, transcript=[],
+    )).case_number
+    AgentDirectory(engine).add("marco", "Marco Bianchi", "agent", PASSWORD, by="test")
+
+    async def as_anna(browser, base):
+        await log_in(browser, base)
+        async with browser.get(f"{base}/api/me") as me:
+            token = (await me.json())["csrf_token"]
+        async with browser.post(f"{base}/api/tickets/{case}/claim",
+                                headers={"X-CSRF-Token": token}) as claimed:
+            assert claimed.status == 200 and (await claimed.json())["claimed_by"] == "anna"
+        async with browser.get(f"{base}/") as page:
+            assert f'action="/tickets/{case}/unclaim"' in await page.text()
+
+    async def as_marco(browser, base):
+        await log_in(browser, base, login="marco")
+        async with browser.get(f"{base}/") as page:
+            text = await page.text()
+            assert "Anna Rossi" in text and f"/tickets/{case}/" not in text  # no button
+            token = CSRF.search(text).group(1)
+        async with browser.post(f"{base}/tickets/{case}/claim", allow_redirects=False,
+                                data={"csrf_token": token}) as refused:
+            assert refused.status == 409
+            assert "already claimed by Anna Rossi" in await refused.text()
+        async with browser.post(f"{base}/api/tickets/{case}/claim",
+                                headers={"X-CSRF-Token": token}) as refused:
+            assert refused.status == 409
+
+    async def as_tina(browser, base):  # a trainer reads but does not work tickets
+        await log_in(browser, base, login="tina")
+        async with browser.get(f"{base}/api/me") as me:
+            token = (await me.json())["csrf_token"]
+        async with browser.post(f"{base}/api/tickets/{case}/unclaim",
+                                headers={"X-CSRF-Token": token}) as forbidden:
+            assert forbidden.status == 403
+
+    async def three_browsers(browser, base):
+        await as_anna(browser, base)
+        for person in (as_marco, as_tina):
+            async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as other:
+                await person(other, base)
+
+    run(app, three_browsers)
