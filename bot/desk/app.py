@@ -12,12 +12,15 @@ import html
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from bot.desk import ticket_page
 from bot.desk.agents import AgentDirectory
 from bot.desk.claims import Claim, ClaimBook, ClaimError
 from bot.desk.login_limit import LoginLimit
+from bot.desk.notes import NoteBook, NoteError
 from bot.desk.roles import Permission
 from bot.desk.sessions import SessionStore
 from bot.desk.web_auth import (
@@ -31,13 +34,17 @@ from bot.desk.web_auth import (
     session_of,
     set_session_cookie,
 )
-from bot.handoff.tickets import Ticket, TicketService
+from bot.handoff.tickets import Ticket, TicketError, TicketService
+from bot.orders import Order, OrderBackend, OrderLookupError
 
 LOGIN_CSRF_COOKIE = "nightdesk_login_csrf"
 AGENTS = web.AppKey("agents", AgentDirectory)
 LIMIT = web.AppKey("login_limit", LoginLimit)
 TICKETS = web.AppKey("tickets", TicketService)
 CLAIMS = web.AppKey("claims", ClaimBook)
+NOTES = web.AppKey("notes", NoteBook)
+ORDERS = web.AppKey("orders", OrderBackend)
+ZONE = web.AppKey("zone", ZoneInfo)
 SECURE_COOKIES = web.AppKey("secure_cookies", bool)
 
 _PAGE = """<!doctype html>
@@ -53,6 +60,11 @@ table {{ border-collapse: collapse; width: 100%; background: #fff; }}
 th, td {{ text-align: left; padding: 8px 10px; border-bottom: 1px solid #eee; }}
 .urgent {{ color: #b00020; font-weight: 600; }} .high {{ color: #c25e00; font-weight: 600; }}
 form.inline {{ display: inline; }} .error {{ color: #b00020; }}
+.columns {{ display: grid; grid-template-columns: 3fr 2fr; gap: 20px; }}
+.transcript {{ list-style: none; padding: 0; background: #fff; }}
+.transcript li {{ padding: 6px 10px; border-bottom: 1px solid #eee; }}
+.transcript .customer {{ background: #eef6ff; }} .when {{ color: #65676b; font-size: 12px; }}
+textarea {{ width: 100%; box-sizing: border-box; }}
 .login {{ max-width: 340px; margin: 80px auto; background: #fff; padding: 24px;
   border-radius: 8px; }}
 .login input {{ display: block; width: 100%; margin: 6px 0 14px; padding: 8px;
@@ -205,7 +217,8 @@ async def home(request: web.Request) -> web.Response:
                 f'<button type="submit">{action.capitalize()}</button></form>')
 
     rows = "".join(
-        f'<tr><td>#{t.case_number}</td><td>{html.escape(t.customer_name or "—")}</td>'
+        f'<tr><td><a href="/tickets/{t.case_number}">#{t.case_number}</a></td>'
+        f'<td>{html.escape(t.customer_name or "—")}</td>'
         f"<td>{html.escape(t.channel)}</td><td>{html.escape(t.reason.value)}</td>"
         f'<td class="{t.priority.value}">{t.priority.value}</td>'
         f'<td>{html.escape(t.order_number or "")}</td><td>{_waiting(t.created_at, now)}</td>'
@@ -223,6 +236,59 @@ async def home(request: web.Request) -> web.Response:
         f"<th>Claimed by</th></tr></thead><tbody>{rows}</tbody></table></main>"
     )
     return _page("Open tickets", body)
+
+
+def _ticket_or_404(request: web.Request) -> Ticket:
+    try:
+        return request.app[TICKETS].get(_case(request))
+    except TicketError:
+        raise web.HTTPNotFound(text=f"no case #{request.match_info['case']}") from None
+
+
+async def _order_for(request: web.Request, ticket: Ticket) -> tuple[Order | None, bool]:
+    """The ticket's order from the shop, and whether the shop answered."""
+    if not ticket.order_number:
+        return None, True
+    try:
+        return await request.app[ORDERS].get_order(ticket.order_number), True
+    except OrderLookupError:
+        return None, False
+
+
+@require(Permission.READ_TICKETS)
+async def ticket_view(request: web.Request) -> web.Response:
+    """One ticket: the packet, the transcript, the order, the private notes."""
+    session = session_of(request)
+    ticket = _ticket_or_404(request)
+    zone = request.app[ZONE]
+    order, looked_up = await _order_for(request, ticket)
+    body = (
+        '<header><a href="/">← Open tickets</a>'
+        f'<span class="who">{html.escape(session.agent.name)}</span></header><main>'
+        + ticket_page.packet(ticket, request.app[CLAIMS].holder(ticket.case_number), zone)
+        + '<div class="columns"><section>' + ticket_page.transcript(ticket, zone)
+        + "</section><section>" + ticket_page.order_details(ticket, order, looked_up)
+        + ticket_page.notes(ticket.case_number, request.app[NOTES].for_ticket(
+            ticket.case_number), zone, session.csrf_token,
+            session.agent.role.may(Permission.WORK_TICKETS))
+        + "</section></div></main>"
+    )
+    return _page(f"Case #{ticket.case_number}", body)
+
+
+@require(Permission.WORK_TICKETS)
+async def add_note(request: web.Request) -> web.Response:
+    """The note form: back to the ticket, or the reason the note was refused."""
+    ticket = _ticket_or_404(request)
+    form = await request.post()
+    try:
+        request.app[NOTES].add(ticket.case_number, session_of(request).agent,
+                               str(form.get("text") or ""))
+    except NoteError as error:
+        body = (f'<main><p class="error" role="alert">{html.escape(str(error))}.</p>'
+                f'<p><a href="/tickets/{ticket.case_number}">Back to the case</a></p></main>')
+        return _page("Not added", body, status=400)
+    raise web.HTTPFound(f"/tickets/{ticket.case_number}")
 
 
 @require(Permission.READ_TICKETS)
@@ -300,6 +366,9 @@ def create_app(
     limit: LoginLimit,
     tickets: TicketService,
     claims: ClaimBook,
+    notes: NoteBook,
+    orders: OrderBackend,
+    zone: ZoneInfo,
     *,
     secure_cookies: bool = False,
 ) -> web.Application:
@@ -310,6 +379,9 @@ def create_app(
     app[LIMIT] = limit
     app[TICKETS] = tickets
     app[CLAIMS] = claims
+    app[NOTES] = notes
+    app[ORDERS] = orders
+    app[ZONE] = zone
     app[SECURE_COOKIES] = secure_cookies
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login)
@@ -319,6 +391,8 @@ def create_app(
     app.router.add_get("/api/me", api_me)
     app.router.add_post(r"/api/tickets/{case}/{action:claim|unclaim}", api_claim)
     app.router.add_post(r"/tickets/{case}/{action:claim|unclaim}", page_claim)
+    app.router.add_get(r"/tickets/{case}", ticket_view)
+    app.router.add_post(r"/tickets/{case}/notes", add_note)
     app.router.add_get("/health", health)
     return app
 
@@ -339,7 +413,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     tickets = TicketService(engine, OfficeCalendar.from_brand(brand),
                             timedelta(minutes=brand.answer_within_minutes_when_open))
     app = create_app(AgentDirectory(engine), SessionStore(engine), LoginLimit(engine), tickets,
-                     ClaimBook(engine))
+                     ClaimBook(engine), NoteBook(engine), OrderBackend.create(settings),
+                     brand.timezone)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 
 

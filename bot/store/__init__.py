@@ -18,6 +18,7 @@ from bot.store.tables import (
     ShopOrderItemRow,
     ShopOrderRow,
     TicketClaimRow,
+    TicketNoteRow,
     TicketRow,
 )
 
@@ -35,6 +36,7 @@ __all__ = [
     "ShopOrderItemRow",
     "ShopOrderRow",
     "TicketClaimRow",
+    "TicketNoteRow",
     "TicketRow",
     "create_db_engine",
     "ensure_schema",

@@ -303,3 +303,15 @@ class TicketClaimRow(Base):
     ticket_id = Column(Integer, ForeignKey("handoff_tickets.id"), primary_key=True)
     agent_id = Column(Integer, ForeignKey("desk_agents.id"), nullable=False, index=True)
     claimed_at = Column(UTCDateTime, nullable=False)
+
+
+class TicketNoteRow(Base):
+    """A private note on a ticket, for the team only; never sent to the customer."""
+
+    __tablename__ = "desk_notes"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_id = Column(Integer, ForeignKey("handoff_tickets.id"), nullable=False, index=True)
+    agent_id = Column(Integer, ForeignKey("desk_agents.id"), nullable=False)
+    text = Column(Text, nullable=False)
+    at = Column(UTCDateTime, nullable=False)

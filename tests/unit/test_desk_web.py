@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -16,10 +16,13 @@ from bot.desk.app import create_app
 from bot.desk.audit import AuditLog
 from bot.desk.claims import ClaimBook
 from bot.desk.login_limit import LoginLimit
+from bot.desk.notes import NoteBook
 from bot.desk.sessions import SessionStore
 from bot.handoff.reasons import HandoffReason
 from bot.handoff.tickets import HandoffRequest, TicketService
 from bot.hours import OfficeCalendar
+from bot.orders.seed import seed_demo_shop
+from bot.orders.sql_backend import SqlOrderBackend
 from bot.settings import get_brand
 
 PASSWORD = "a long enough password"
@@ -34,7 +37,7 @@ def desk(engine):
     directory.add("anna", "Anna Rossi", "agent", PASSWORD, by="test")
     directory.add("tina", "Tina Bruni", "trainer", PASSWORD, by="test")
     app = create_app(directory, SessionStore(engine), LoginLimit(engine), tickets,
-                     ClaimBook(engine))
+                     ClaimBook(engine), NoteBook(engine), SqlOrderBackend(engine), brand.timezone)
     return app, tickets, engine
 
 
@@ -244,3 +247,42 @@ def test_claiming_through_the_api_and_the_queues_buttons(desk):
                 await person(other, base)
 
     run(app, three_browsers)
+
+
+def test_the_ticket_page_shows_packet_transcript_order_and_private_notes(desk):
+    from bot.handoff.tickets import TranscriptLine
+
+    app, tickets, engine = desk
+    now = datetime.now(timezone.utc)
+    seed_demo_shop(engine, now)
+    case = tickets.open_ticket(HandoffRequest(
+        conversation_id="c-page", channel="messenger", customer_name="Anna",
+        reason=HandoffReason.COMPLAINT, order_number="10023",
+        transcript=[TranscriptLine("customer", "My boots <b>arrived</b> broken!", now),
+                    TranscriptLine("bot", "I'm sorry to hear that.", now)],
+        intents_seen=[("complaint", 0.93)],
+    )).case_number
+
+    async def scenario(browser, base):
+        await log_in(browser, base)
+        async with browser.get(f"{base}/tickets/{case}") as page:
+            text = await page.text()
+        assert f"Case #{case}" in text and "complaint (0.93)" in text
+        assert "My boots &lt;b&gt;arrived&lt;/b&gt; broken!" in text  # escaped
+        assert "I&#x27;m sorry to hear that." in text
+        assert "Order 10023" in text and "anna.rossi@example.com" in text
+        token = CSRF.search(text).group(1)
+        async with browser.post(f"{base}/tickets/{case}/notes", allow_redirects=False,
+                                data={"csrf_token": token, "text": "Called the carrier."}) as add:
+            assert add.status == 302
+        async with browser.post(f"{base}/tickets/{case}/notes",
+                                data={"csrf_token": token, "text": "   "}) as empty:
+            assert empty.status == 400 and "the note is empty" in await empty.text()
+        async with browser.get(f"{base}/tickets/{case}") as page:
+            assert "Anna Rossi</strong>: Called the carrier." in await page.text()
+        async with browser.get(f"{base}/tickets/424242") as missing:
+            assert missing.status == 404
+
+    run(app, scenario)
+    entry = AuditLog(engine).recent(target=f"ticket:{case}")[0]
+    assert entry.action == "ticket.note" and entry.detail == {"characters": 19}

@@ -1,0 +1,101 @@
+"""The ticket page: the handoff packet first, then the transcript, the order and the notes.
+
+Everything the customer or the bot wrote is escaped; personal data is shown in full, since
+only logged-in agents reach this page.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.desk.claims import Claim
+from bot.desk.notes import MAX_NOTE_LENGTH, Note
+from bot.handoff.tickets import Ticket
+from bot.orders import Order
+
+
+def _time(moment: datetime | None, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%a %d %b %H:%M") if moment else "—"
+
+
+def _row(label: str, value: str) -> str:
+    return f"<tr><th>{html.escape(label)}</th><td>{value}</td></tr>"
+
+
+def packet(ticket: Ticket, claim: Claim | None, zone: ZoneInfo) -> str:
+    """What the bot handed over, at the top of the page."""
+    return (
+        f"<h1>Case #{ticket.case_number}</h1><table class=\"packet\">"
+        + _row("Reason", html.escape(ticket.reason.value.replace("_", " ")))
+        + _row("Priority", f'<span class="{ticket.priority.value}">{ticket.priority.value}</span>')
+        + _row("Customer", html.escape(ticket.customer_name or "name unknown"))
+        + _row("Channel", html.escape(ticket.channel))
+        + _row("Order", html.escape(ticket.order_number or "—"))
+        + _row("Opened", _time(ticket.created_at, zone))
+        + _row("Status", html.escape(ticket.status))
+        + _row("Claimed by", html.escape(claim.name) if claim else "nobody yet")
+        + _row("What the bot saw", html.escape(ticket.summary))
+        + "</table>"
+    )
+
+
+def transcript(ticket: Ticket, zone: ZoneInfo) -> str:
+    """Every message of the bot and the customer, with its time."""
+    if not ticket.transcript:
+        return "<h2>Transcript</h2><p>No messages.</p>"
+    lines = "".join(
+        f'<li class="line {html.escape(line.sender)}"><span class="when">'
+        f"{_time(line.at, zone)}</span> <strong>{html.escape(line.sender)}</strong>: "
+        f"{html.escape(line.text)}</li>"
+        for line in ticket.transcript
+    )
+    return f'<h2>Transcript</h2><ol class="transcript">{lines}</ol>'
+
+
+def order_details(ticket: Ticket, order: Order | None, looked_up: bool) -> str:
+    """The order from the shop, beside the transcript."""
+    if not ticket.order_number:
+        return "<h2>Order</h2><p>The customer named no order.</p>"
+    if not looked_up:
+        return "<h2>Order</h2><p>The shop could not be reached; try again later.</p>"
+    if order is None:
+        number = html.escape(ticket.order_number)
+        return f"<h2>Order</h2><p>The shop has no order {number}.</p>"
+    items = "".join(
+        f"<li>{item.quantity} × {html.escape(item.name)} {html.escape(item.size or '')}"
+        f"{' (shipped)' if item.shipped else ''}</li>"
+        for item in order.items
+    )
+    tracking = (f'<a href="{html.escape(order.tracking_url)}" rel="noopener noreferrer" '
+                f'target="_blank">{html.escape(order.tracking_number or "tracking")}</a>'
+                if order.tracking_url else "—")
+    return (
+        f"<h2>Order {html.escape(order.number)}</h2><table class=\"order\">"
+        + _row("Status", html.escape(order.status.value.replace("_", " ")))
+        + _row("Customer", html.escape(f"{order.customer_first_name}, {order.email}, "
+                                       f"{order.postcode}, {order.country}"))
+        + _row("Total", html.escape(f"{order.currency} {order.total}"))
+        + _row("Carrier", html.escape(order.carrier or "—"))
+        + _row("Tracking", tracking)
+        + _row("Expected", html.escape(str(order.expected_delivery or "—")))
+        + f"</table><ul>{items}</ul>"
+    )
+
+
+def notes(case_number: int, found: list[Note], zone: ZoneInfo, csrf: str, may_add: bool) -> str:
+    """The private notes and, for those who work tickets, the form to add one."""
+    listed = "".join(
+        f"<li><span class=\"when\">{_time(note.at, zone)}</span> "
+        f"<strong>{html.escape(note.author)}</strong>: {html.escape(note.text)}</li>"
+        for note in found
+    ) or "<li>No notes yet.</li>"
+    form = (
+        f'<form method="post" action="/tickets/{case_number}/notes">'
+        f'<input type="hidden" name="csrf_token" value="{html.escape(csrf)}">'
+        f'<textarea name="text" rows="3" maxlength="{MAX_NOTE_LENGTH}" required '
+        'aria-label="Private note"></textarea><button type="submit">Add note</button></form>'
+        if may_add else ""
+    )
+    return f'<h2>Private notes</h2><ul class="notes">{listed}</ul>{form}'
