@@ -192,10 +192,9 @@ def cmd_orders(args: argparse.Namespace) -> int:
 
 def cmd_tickets(args: argparse.Namespace) -> int:
     """Lists open tickets, or hands one back to the bot."""
-    from bot.handoff.rasa_handback import RasaUnavailableError, resume_bot
-    from bot.handoff.tickets import TicketError, TicketService
+    from bot.handoff.hand_back import HandBackError, hand_back
+    from bot.handoff.tickets import TicketService
     from bot.hours import OfficeCalendar
-    from bot.messenger.thread_control import ThreadControlError, take_back_thread
 
     settings, brand = get_settings(), get_brand()
     engine = _engine()
@@ -206,16 +205,8 @@ def cmd_tickets(args: argparse.Namespace) -> int:
     )
     if args.action == "handback":
         try:
-            ticket = tickets.get(args.case)
-            if ticket.status != "open":
-                raise TicketError(f"case #{args.case} is {ticket.status}, not open")
-            if ticket.channel == "messenger":
-                asyncio.run(take_back_thread(settings, engine, ticket.conversation_id))
-            asyncio.run(
-                resume_bot(settings.rasa_url, settings.rasa_auth_token, ticket.conversation_id)
-            )
-            tickets.hand_back(args.case, by=args.by)
-        except (TicketError, RasaUnavailableError, ThreadControlError) as error:
+            asyncio.run(hand_back(settings, engine, tickets, args.case, args.by))
+        except HandBackError as error:
             print(f"nightdesk: {error}", file=sys.stderr)
             return 1
         print(f"Case #{args.case} handed back to the bot by {args.by}.")

@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import html
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -45,6 +46,10 @@ CLAIMS = web.AppKey("claims", ClaimBook)
 NOTES = web.AppKey("notes", NoteBook)
 ORDERS = web.AppKey("orders", OrderBackend)
 ZONE = web.AppKey("zone", ZoneInfo)
+HAND_BACK = web.AppKey("hand_back", object)
+
+HandBack = Callable[[int, str], Awaitable[Ticket]]
+"""Gives a case back to the bot on behalf of a login (`bot.handoff.hand_back.hand_back`)."""
 SECURE_COOKIES = web.AppKey("secure_cookies", bool)
 
 _PAGE = """<!doctype html>
@@ -291,6 +296,25 @@ async def add_note(request: web.Request) -> web.Response:
     raise web.HTTPFound(f"/tickets/{ticket.case_number}")
 
 
+@require(Permission.WORK_TICKETS)
+async def hand_back_case(request: web.Request) -> web.Response:
+    """Gives the case back to the bot (thread control taken back on Messenger)."""
+    from bot.handoff.hand_back import HandBackError
+
+    agent = session_of(request).agent
+    case = _case(request)
+    try:
+        await request.app[HAND_BACK](case, agent.login)
+    except HandBackError as error:
+        body = (f'<main><p class="error" role="alert">Not handed back: '
+                f"{html.escape(str(error))}.</p>"
+                f'<p><a href="/tickets/{case}">Back to the case</a></p></main>')
+        return _page("Not handed back", body, status=409)
+    request.app[CLAIMS].release(case)
+    request.app[AGENTS].audit.record(agent.login, "ticket.handback", f"ticket:{case}")
+    raise web.HTTPFound("/")
+
+
 @require(Permission.READ_TICKETS)
 async def api_tickets(request: web.Request) -> web.Response:
     """The open tickets as JSON, in the same order as the page."""
@@ -369,6 +393,7 @@ def create_app(
     notes: NoteBook,
     orders: OrderBackend,
     zone: ZoneInfo,
+    hand_back: HandBack,
     *,
     secure_cookies: bool = False,
 ) -> web.Application:
@@ -382,6 +407,7 @@ def create_app(
     app[NOTES] = notes
     app[ORDERS] = orders
     app[ZONE] = zone
+    app[HAND_BACK] = hand_back
     app[SECURE_COOKIES] = secure_cookies
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login)
@@ -393,12 +419,14 @@ def create_app(
     app.router.add_post(r"/tickets/{case}/{action:claim|unclaim}", page_claim)
     app.router.add_get(r"/tickets/{case}", ticket_view)
     app.router.add_post(r"/tickets/{case}/notes", add_note)
+    app.router.add_post(r"/tickets/{case}/handback", hand_back_case)
     app.router.add_get("/health", health)
     return app
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Serves the desk on loopback (put it behind HTTPS to reach it from elsewhere)."""
+    from bot.handoff.hand_back import hand_back
     from bot.hours import OfficeCalendar
     from bot.settings import get_brand, get_settings
     from bot.store import create_db_engine, ensure_schema
@@ -414,7 +442,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                             timedelta(minutes=brand.answer_within_minutes_when_open))
     app = create_app(AgentDirectory(engine), SessionStore(engine), LoginLimit(engine), tickets,
                      ClaimBook(engine), NoteBook(engine), OrderBackend.create(settings),
-                     brand.timezone)
+                     brand.timezone, partial(hand_back, settings, engine, tickets))
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 
 

@@ -89,6 +89,11 @@ class ClaimBook:
             self._audit.record(agent.login, "ticket.unclaim", f"ticket:{case_number}",
                                {"held_by": holder.login}, connection=connection)
 
+    def release(self, case_number: int) -> None:
+        """Drops the claim of a ticket that was closed (handed back or resolved)."""
+        with self._engine.begin() as connection:
+            connection.execute(delete(_CLAIMS).where(_CLAIMS.c.ticket_id == case_number))
+
     def holder(self, case_number: int) -> Claim | None:
         """Who holds the ticket, if anyone."""
         found = self._claims(_CLAIMS.c.ticket_id == case_number)

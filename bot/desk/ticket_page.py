@@ -98,4 +98,10 @@ def notes(case_number: int, found: list[Note], zone: ZoneInfo, csrf: str, may_ad
         'aria-label="Private note"></textarea><button type="submit">Add note</button></form>'
         if may_add else ""
     )
-    return f'<h2>Private notes</h2><ul class="notes">{listed}</ul>{form}'
+    hand_back = (
+        f'<h2>Hand back</h2><form method="post" action="/tickets/{case_number}/handback">'
+        f'<input type="hidden" name="csrf_token" value="{html.escape(csrf)}">'
+        "<button type=\"submit\">Give this conversation back to the bot</button></form>"
+        if may_add else ""
+    )
+    return f'<h2>Private notes</h2><ul class="notes">{listed}</ul>{form}{hand_back}'

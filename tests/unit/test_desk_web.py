@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from aiohttp import ClientSession, CookieJar
+from aiohttp import ClientSession, CookieJar, web
 from aiohttp.test_utils import TestServer
 
 from bot.desk.agents import AgentDirectory
@@ -18,6 +18,7 @@ from bot.desk.claims import ClaimBook
 from bot.desk.login_limit import LoginLimit
 from bot.desk.notes import NoteBook
 from bot.desk.sessions import SessionStore
+from bot.handoff.hand_back import HandBackError
 from bot.handoff.reasons import HandoffReason
 from bot.handoff.tickets import HandoffRequest, TicketService
 from bot.hours import OfficeCalendar
@@ -26,6 +27,7 @@ from bot.orders.sql_backend import SqlOrderBackend
 from bot.settings import get_brand
 
 PASSWORD = "a long enough password"
+HANDED_BACK = web.AppKey("handed_back_for_test", list)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -36,8 +38,18 @@ def desk(engine):
     directory = AgentDirectory(engine)
     directory.add("anna", "Anna Rossi", "agent", PASSWORD, by="test")
     directory.add("tina", "Tina Bruni", "trainer", PASSWORD, by="test")
+    handed_back: list[tuple[int, str]] = []
+
+    async def hand_back(case: int, by: str):
+        if case == 404:
+            raise HandBackError("Rasa answered HTTP 500")
+        handed_back.append((case, by))
+        return tickets.hand_back(case, by=by)
+
     app = create_app(directory, SessionStore(engine), LoginLimit(engine), tickets,
-                     ClaimBook(engine), NoteBook(engine), SqlOrderBackend(engine), brand.timezone)
+                     ClaimBook(engine), NoteBook(engine), SqlOrderBackend(engine), brand.timezone,
+                     hand_back)
+    app[HANDED_BACK] = handed_back
     return app, tickets, engine
 
 
@@ -178,7 +190,6 @@ def test_a_trainer_may_read_the_tickets(desk):
 
 
 def test_a_role_without_the_permission_gets_403(desk):
-    from aiohttp import web
 
     from bot.desk.roles import Permission
     from bot.desk.web_auth import require
@@ -286,3 +297,32 @@ def test_the_ticket_page_shows_packet_transcript_order_and_private_notes(desk):
     run(app, scenario)
     entry = AuditLog(engine).recent(target=f"ticket:{case}")[0]
     assert entry.action == "ticket.note" and entry.detail == {"characters": 19}
+
+
+def test_handing_back_from_the_ticket_page_closes_it_and_drops_the_claim(desk):
+    app, tickets, engine = desk
+    case = tickets.open_ticket(HandoffRequest(
+        conversation_id="c-back", channel="webchat", customer_name="Ugo",
+        reason=HandoffReason.HUMAN_REQUEST, transcript=[],
+    )).case_number
+
+    async def scenario(browser, base):
+        await log_in(browser, base)
+        async with browser.get(f"{base}/tickets/{case}") as page:
+            token = CSRF.search(await page.text()).group(1)
+        async with browser.post(f"{base}/api/tickets/{case}/claim",
+                                headers={"X-CSRF-Token": token}) as claimed:
+            assert claimed.status == 200
+        async with browser.post(f"{base}/tickets/{case}/handback", allow_redirects=False,
+                                data={"csrf_token": token}) as back:
+            assert back.status == 302 and back.headers["Location"] == "/"
+        async with browser.post(f"{base}/tickets/404/handback",
+                                data={"csrf_token": token}) as refused:
+            assert refused.status == 409
+            assert "Not handed back: Rasa answered HTTP 500" in await refused.text()
+
+    run(app, scenario)
+    assert app[HANDED_BACK] == [(case, "anna")]
+    assert tickets.get(case).status != "open"
+    assert ClaimBook(engine).holder(case) is None
+    assert AuditLog(engine).recent(target=f"ticket:{case}")[0].action == "ticket.handback"
