@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot.desk import ticket_page
-from bot.desk.agents import AgentDirectory
+from bot.desk.agents import Agent, AgentDirectory
 from bot.desk.claims import Claim, ClaimBook, ClaimError
 from bot.desk.login_limit import LoginLimit
 from bot.desk.notes import NoteBook, NoteError
@@ -47,9 +47,12 @@ NOTES = web.AppKey("notes", NoteBook)
 ORDERS = web.AppKey("orders", OrderBackend)
 ZONE = web.AppKey("zone", ZoneInfo)
 HAND_BACK = web.AppKey("hand_back", object)
+REPLY = web.AppKey("reply", object)
 
 HandBack = Callable[[int, str], Awaitable[Ticket]]
 """Gives a case back to the bot on behalf of a login (`bot.handoff.hand_back.hand_back`)."""
+Reply = Callable[[Ticket, Agent, str], Awaitable[None]]
+"""Sends an agent's reply to the ticket's customer (`bot.desk.replies.reply_to_customer`)."""
 SECURE_COOKIES = web.AppKey("secure_cookies", bool)
 
 _PAGE = """<!doctype html>
@@ -273,7 +276,7 @@ async def ticket_view(request: web.Request) -> web.Response:
         + ticket_page.packet(ticket, request.app[CLAIMS].holder(ticket.case_number), zone)
         + '<div class="columns"><section>' + ticket_page.transcript(ticket, zone)
         + "</section><section>" + ticket_page.order_details(ticket, order, looked_up)
-        + ticket_page.notes(ticket.case_number, request.app[NOTES].for_ticket(
+        + ticket_page.work_panel(ticket.case_number, request.app[NOTES].for_ticket(
             ticket.case_number), zone, session.csrf_token,
             session.agent.role.may(Permission.WORK_TICKETS))
         + "</section></div></main>"
@@ -293,6 +296,25 @@ async def add_note(request: web.Request) -> web.Response:
         body = (f'<main><p class="error" role="alert">{html.escape(str(error))}.</p>'
                 f'<p><a href="/tickets/{ticket.case_number}">Back to the case</a></p></main>')
         return _page("Not added", body, status=400)
+    raise web.HTTPFound(f"/tickets/{ticket.case_number}")
+
+
+@require(Permission.WORK_TICKETS)
+async def reply(request: web.Request) -> web.Response:
+    """Sends the agent's reply to the customer; back to the ticket, or why it was not sent."""
+    from bot.desk.replies import ReplyRefused
+
+    agent = session_of(request).agent
+    ticket = _ticket_or_404(request)
+    text = str((await request.post()).get("text") or "")
+    try:
+        await request.app[REPLY](ticket, agent, text)
+    except ReplyRefused as error:
+        body = (f'<main><p class="error" role="alert">Not sent: {html.escape(str(error))}.</p>'
+                f'<p><a href="/tickets/{ticket.case_number}">Back to the case</a></p></main>')
+        return _page("Not sent", body, status=409)
+    request.app[AGENTS].audit.record(agent.login, "ticket.reply", f"ticket:{ticket.case_number}",
+                                     {"characters": len(text.strip())})
     raise web.HTTPFound(f"/tickets/{ticket.case_number}")
 
 
@@ -394,6 +416,7 @@ def create_app(
     orders: OrderBackend,
     zone: ZoneInfo,
     hand_back: HandBack,
+    send_reply: Reply,
     *,
     secure_cookies: bool = False,
 ) -> web.Application:
@@ -408,6 +431,7 @@ def create_app(
     app[ORDERS] = orders
     app[ZONE] = zone
     app[HAND_BACK] = hand_back
+    app[REPLY] = send_reply
     app[SECURE_COOKIES] = secure_cookies
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login)
@@ -420,12 +444,14 @@ def create_app(
     app.router.add_get(r"/tickets/{case}", ticket_view)
     app.router.add_post(r"/tickets/{case}/notes", add_note)
     app.router.add_post(r"/tickets/{case}/handback", hand_back_case)
+    app.router.add_post(r"/tickets/{case}/reply", reply)
     app.router.add_get("/health", health)
     return app
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Serves the desk on loopback (put it behind HTTPS to reach it from elsewhere)."""
+    from bot.desk.replies import reply_to_customer
     from bot.handoff.hand_back import hand_back
     from bot.hours import OfficeCalendar
     from bot.settings import get_brand, get_settings
@@ -442,7 +468,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                             timedelta(minutes=brand.answer_within_minutes_when_open))
     app = create_app(AgentDirectory(engine), SessionStore(engine), LoginLimit(engine), tickets,
                      ClaimBook(engine), NoteBook(engine), OrderBackend.create(settings),
-                     brand.timezone, partial(hand_back, settings, engine, tickets))
+                     brand.timezone, partial(hand_back, settings, engine, tickets),
+                     partial(reply_to_customer, settings, engine, tickets))
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 
 

@@ -84,8 +84,10 @@ def order_details(ticket: Ticket, order: Order | None, looked_up: bool) -> str:
     )
 
 
-def notes(case_number: int, found: list[Note], zone: ZoneInfo, csrf: str, may_add: bool) -> str:
-    """The private notes and, for those who work tickets, the form to add one."""
+def work_panel(
+    case_number: int, found: list[Note], zone: ZoneInfo, csrf: str, may_work: bool
+) -> str:
+    """The notes; for those who work tickets also the reply, note and hand-back forms."""
     listed = "".join(
         f"<li><span class=\"when\">{_time(note.at, zone)}</span> "
         f"<strong>{html.escape(note.author)}</strong>: {html.escape(note.text)}</li>"
@@ -96,12 +98,19 @@ def notes(case_number: int, found: list[Note], zone: ZoneInfo, csrf: str, may_ad
         f'<input type="hidden" name="csrf_token" value="{html.escape(csrf)}">'
         f'<textarea name="text" rows="3" maxlength="{MAX_NOTE_LENGTH}" required '
         'aria-label="Private note"></textarea><button type="submit">Add note</button></form>'
-        if may_add else ""
+        if may_work else ""
+    )
+    reply_form = (
+        f'<h2>Reply to the customer</h2><form method="post" action="/tickets/{case_number}/reply">'
+        f'<input type="hidden" name="csrf_token" value="{html.escape(csrf)}">'
+        '<textarea name="text" rows="4" maxlength="2000" required aria-label="Reply">'
+        "</textarea><button type=\"submit\">Send reply</button></form>"
+        if may_work else ""
     )
     hand_back = (
         f'<h2>Hand back</h2><form method="post" action="/tickets/{case_number}/handback">'
         f'<input type="hidden" name="csrf_token" value="{html.escape(csrf)}">'
         "<button type=\"submit\">Give this conversation back to the bot</button></form>"
-        if may_add else ""
+        if may_work else ""
     )
-    return f'<h2>Private notes</h2><ul class="notes">{listed}</ul>{form}{hand_back}'
+    return f'{reply_form}<h2>Private notes</h2><ul class="notes">{listed}</ul>{form}{hand_back}'

@@ -17,6 +17,7 @@ from bot.desk.audit import AuditLog
 from bot.desk.claims import ClaimBook
 from bot.desk.login_limit import LoginLimit
 from bot.desk.notes import NoteBook
+from bot.desk.replies import ReplyRefused
 from bot.desk.sessions import SessionStore
 from bot.handoff.hand_back import HandBackError
 from bot.handoff.reasons import HandoffReason
@@ -28,6 +29,7 @@ from bot.settings import get_brand
 
 PASSWORD = "a long enough password"
 HANDED_BACK = web.AppKey("handed_back_for_test", list)
+REPLIES = web.AppKey("replies_for_test", list)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -46,9 +48,17 @@ def desk(engine):
         handed_back.append((case, by))
         return tickets.hand_back(case, by=by)
 
+    replies: list[tuple[int, str, str]] = []
+
+    async def send_reply(ticket, agent, text: str):
+        if ticket.channel != "messenger":
+            raise ReplyRefused(f"replies to the {ticket.channel} channel cannot be delivered yet")
+        replies.append((ticket.case_number, agent.login, text))
+
     app = create_app(directory, SessionStore(engine), LoginLimit(engine), tickets,
                      ClaimBook(engine), NoteBook(engine), SqlOrderBackend(engine), brand.timezone,
-                     hand_back)
+                     hand_back, send_reply)
+    app[REPLIES] = replies
     app[HANDED_BACK] = handed_back
     return app, tickets, engine
 
@@ -326,3 +336,35 @@ def test_handing_back_from_the_ticket_page_closes_it_and_drops_the_claim(desk):
     assert tickets.get(case).status != "open"
     assert ClaimBook(engine).holder(case) is None
     assert AuditLog(engine).recent(target=f"ticket:{case}")[0].action == "ticket.handback"
+
+
+def test_replying_from_the_ticket_page(desk):
+    app, tickets, engine = desk
+    dm = tickets.open_ticket(HandoffRequest(
+        conversation_id="psid-77", channel="messenger", customer_name="Ugo",
+        reason=HandoffReason.HUMAN_REQUEST, transcript=[],
+    )).case_number
+    web_case = tickets.open_ticket(HandoffRequest(
+        conversation_id="wc-77", channel="webchat", customer_name="Ugo",
+        reason=HandoffReason.HUMAN_REQUEST, transcript=[],
+    )).case_number
+
+    async def scenario(browser, base):
+        await log_in(browser, base)
+        async with browser.get(f"{base}/tickets/{dm}") as page:
+            text = await page.text()
+        assert f'action="/tickets/{dm}/reply"' in text
+        token = CSRF.search(text).group(1)
+        async with browser.post(f"{base}/tickets/{dm}/reply", allow_redirects=False,
+                                data={"csrf_token": token, "text": "Your refund is on its way"}
+                                ) as sent:
+            assert sent.status == 302
+        async with browser.post(f"{base}/tickets/{web_case}/reply",
+                                data={"csrf_token": token, "text": "Hello"}) as refused:
+            assert refused.status == 409
+            assert "Not sent: replies to the webchat channel" in await refused.text()
+
+    run(app, scenario)
+    assert app[REPLIES] == [(dm, "anna", "Your refund is on its way")]
+    entry = AuditLog(engine).recent(target=f"ticket:{dm}")[0]
+    assert entry.action == "ticket.reply" and entry.detail == {"characters": 25}

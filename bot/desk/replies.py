@@ -1,0 +1,71 @@
+"""An agent's reply from the desk, sent to the customer in the conversation's own channel.
+
+On Messenger the reply goes through `bot.messenger.agent_reply` (normal response within 24 h
+of the customer's last message, HUMAN_AGENT tag up to 7 days, refused after), signed with
+the agent's first name, and lands on the ticket's transcript. Other channels have no way to
+reach the customer later yet, and say so rather than pretend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from sqlalchemy.engine import Engine
+
+from bot.desk.agents import Agent
+from bot.handoff.tickets import Ticket, TicketService, TranscriptLine
+from bot.messenger.agent_reply import send_agent_reply
+from bot.messenger.graph_client import GraphClient
+from bot.messenger.outbox import OutboxLog
+from bot.messenger.threads import ThreadStore
+from bot.settings import Settings
+
+MAX_REPLY_LENGTH = 2000
+
+
+class ReplyRefused(RuntimeError):
+    """The reply was not sent; the message says why (never with personal data)."""
+
+
+def signed(text: str, agent: Agent) -> str:
+    """The customer sees who answered: the text, then the agent's first name."""
+    return f"{text.strip()}\n— {agent.first_name}"
+
+
+async def reply_to_customer(
+    settings: Settings,
+    engine: Engine,
+    tickets: TicketService,
+    ticket: Ticket,
+    agent: Agent,
+    text: str,
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+) -> None:
+    """Sends an agent's reply for an open ticket; `ReplyRefused` when it was not sent."""
+    text = text.strip()
+    if not text:
+        raise ReplyRefused("the reply is empty")
+    if len(text) > MAX_REPLY_LENGTH:
+        raise ReplyRefused(f"a reply is at most {MAX_REPLY_LENGTH} characters")
+    if ticket.status != "open":
+        raise ReplyRefused(f"case #{ticket.case_number} is {ticket.status}, not open")
+    if ticket.channel != "messenger":
+        raise ReplyRefused(
+            f"replies to the {ticket.channel} channel cannot be delivered yet: "
+            "only Messenger conversations can be answered from the desk"
+        )
+    messenger = settings.messenger
+    if not messenger.configured or not messenger.page_access_token:
+        raise ReplyRefused("Messenger is not configured (PAGE_ACCESS_TOKEN, APP_SECRET, "
+                           "VERIFY_TOKEN in .env)")
+    message = signed(text, agent)
+    async with GraphClient(
+        messenger.graph_api_url, messenger.page_access_token, messenger.graph_api_version,
+        app_secret=messenger.app_secret,
+    ) as graph:
+        result = await send_agent_reply(graph, ThreadStore(engine), OutboxLog(engine),
+                                        ticket.conversation_id, message, clock=clock)
+    if not result.sent:
+        raise ReplyRefused(result.reason or "Messenger did not accept the reply")
+    tickets.add_customer_message(ticket.conversation_id, TranscriptLine("agent", message, clock()))
