@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import html
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -18,11 +18,13 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot.desk import ticket_page
-from bot.desk.agents import Agent, AgentDirectory
-from bot.desk.claims import Claim, ClaimBook, ClaimError
+from bot.desk.agents import AgentDirectory
+from bot.desk.claims import ClaimBook, ClaimError
 from bot.desk.login_limit import LoginLimit
 from bot.desk.notes import NoteBook, NoteError
+from bot.desk.queue import QueueFilter, QueueRow, build_queue
 from bot.desk.roles import Permission
+from bot.desk.services import DeskServices
 from bot.desk.sessions import SessionStore
 from bot.desk.web_auth import (
     COOKIE,
@@ -35,24 +37,14 @@ from bot.desk.web_auth import (
     session_of,
     set_session_cookie,
 )
+from bot.handoff.reasons import HandoffReason, Priority
 from bot.handoff.tickets import Ticket, TicketError, TicketService
+from bot.messenger.channel_names import CHANNEL_NAME, COMMENT_CHANNEL
+from bot.messenger.threads import ThreadStore
 from bot.orders import Order, OrderBackend, OrderLookupError
 
 LOGIN_CSRF_COOKIE = "nightdesk_login_csrf"
-AGENTS = web.AppKey("agents", AgentDirectory)
-LIMIT = web.AppKey("login_limit", LoginLimit)
-TICKETS = web.AppKey("tickets", TicketService)
-CLAIMS = web.AppKey("claims", ClaimBook)
-NOTES = web.AppKey("notes", NoteBook)
-ORDERS = web.AppKey("orders", OrderBackend)
-ZONE = web.AppKey("zone", ZoneInfo)
-HAND_BACK = web.AppKey("hand_back", object)
-REPLY = web.AppKey("reply", object)
-
-HandBack = Callable[[int, str], Awaitable[Ticket]]
-"""Gives a case back to the bot on behalf of a login (`bot.handoff.hand_back.hand_back`)."""
-Reply = Callable[[Ticket, Agent, str], Awaitable[None]]
-"""Sends an agent's reply to the ticket's customer (`bot.desk.replies.reply_to_customer`)."""
+SERVICES = web.AppKey("services", DeskServices)
 SECURE_COOKIES = web.AppKey("secure_cookies", bool)
 
 _PAGE = """<!doctype html>
@@ -78,6 +70,10 @@ textarea {{ width: 100%; box-sizing: border-box; }}
 .login input {{ display: block; width: 100%; margin: 6px 0 14px; padding: 8px;
   box-sizing: border-box; }}
 </style></head><body>{body}</body></html>"""
+
+
+def _services(request: web.Request) -> DeskServices:
+    return request.app[SERVICES]
 
 
 def _page(title: str, body: str, status: int = 200) -> web.Response:
@@ -146,17 +142,17 @@ async def login(request: web.Request) -> web.Response:
     submitted = str(form.get(CSRF_FIELD) or "")
     if not cookie_csrf or not secrets.compare_digest(cookie_csrf, submitted):
         return again("The form expired: please log in again.", 403)
-    limit = request.app[LIMIT]
+    limit = _services(request).login_limit
     if limit.blocked(login_name, _address(request)):
         minutes = int(limit.window.total_seconds() // 60)
         return again(f"Too many failed attempts: try again in {minutes} minutes.", 429)
-    agents = request.app[AGENTS]
+    agents = _services(request).agents
     agent = agents.authenticate(login_name, password)
     if agent is None:
         limit.failed(login_name, _address(request))
         return again("Wrong login or password.", 401)
     limit.succeeded(login_name)
-    token = request.app[SESSIONS].open(agent)
+    token = _services(request).sessions.open(agent)
     agents.audit.record(agent.login, "session.login", f"agent:{agent.login}",
                         {"address": _address(request)})
     response = web.HTTPFound(next_path)
@@ -168,8 +164,8 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     """Ends the session (the gate has checked its CSRF token)."""
     session = session_of(request)
-    request.app[SESSIONS].close(request.cookies.get(COOKIE))
-    request.app[AGENTS].audit.record(session.agent.login, "session.logout",
+    _services(request).sessions.close(request.cookies.get(COOKIE))
+    _services(request).agents.audit.record(session.agent.login, "session.logout",
                                      f"agent:{session.agent.login}")
     response = web.HTTPFound("/login")
     clear_session_cookie(response)
@@ -187,9 +183,13 @@ def _waiting(since: datetime, now: datetime) -> str:
     return f"{hours} h {minutes:02d} min" if hours < 48 else f"{hours // 24} days"
 
 
-def _ticket_json(ticket: Ticket, claim: Claim | None, now: datetime) -> dict[str, object]:
+def _ticket_json(row: QueueRow, now: datetime) -> dict[str, object]:
+    ticket, claim = row.ticket, row.claim
     return {
         "claimed_by": claim.login if claim else None,
+        "channel_label": _channel_label(ticket),
+        "reply_deadline": row.deadline.isoformat() if row.deadline else None,
+        "lapses_today": row.lapses_today,
         "case_number": ticket.case_number,
         "customer_name": ticket.customer_name,
         "channel": ticket.channel,
@@ -206,7 +206,7 @@ async def home(request: web.Request) -> web.Response:
     """The open tickets, most urgent first, then oldest."""
     session = session_of(request)
     now = datetime.now(timezone.utc)
-    claims = request.app[CLAIMS].holders()
+    claims = _services(request).claims.holders()
     csrf = f'<input type="hidden" name="{CSRF_FIELD}" value="{html.escape(session.csrf_token)}">'
     may_work = session.agent.role.may(Permission.WORK_TICKETS)
 
@@ -224,31 +224,92 @@ async def home(request: web.Request) -> web.Response:
                 f'action="/tickets/{ticket.case_number}/{action}">{csrf}'
                 f'<button type="submit">{action.capitalize()}</button></form>')
 
+    only = QueueFilter.from_query(dict(request.query))
+    zone = _services(request).zone
+
+    def deadline_cell(row: QueueRow) -> str:
+        if row.deadline is None:
+            return "—"
+        text = _time_in(row.deadline, zone)
+        return f'<strong class="urgent">{text}</strong>' if row.lapses_today else text
+
     rows = "".join(
-        f'<tr><td><a href="/tickets/{t.case_number}">#{t.case_number}</a></td>'
-        f'<td>{html.escape(t.customer_name or "—")}</td>'
-        f"<td>{html.escape(t.channel)}</td><td>{html.escape(t.reason.value)}</td>"
-        f'<td class="{t.priority.value}">{t.priority.value}</td>'
-        f'<td>{html.escape(t.order_number or "")}</td><td>{_waiting(t.created_at, now)}</td>'
-        f"<td>{claim_cell(t)}</td></tr>"
-        for t in request.app[TICKETS].list_open()
-    ) or '<tr><td colspan="8">No open tickets.</td></tr>'
+        f'<tr class="{"lapses" if r.lapses_today else ""}">'
+        f'<td><a href="/tickets/{r.ticket.case_number}">#{r.ticket.case_number}</a></td>'
+        f'<td>{html.escape(r.ticket.customer_name or "—")}</td>'
+        f"<td>{html.escape(_channel_label(r.ticket))}</td>"
+        f"<td>{html.escape(r.ticket.reason.value)}</td>"
+        f'<td class="{r.ticket.priority.value}">{r.ticket.priority.value}</td>'
+        f'<td>{html.escape(r.ticket.order_number or "")}</td>'
+        f"<td>{_waiting(r.ticket.created_at, now)}</td><td>{deadline_cell(r)}</td>"
+        f"<td>{claim_cell(r.ticket)}</td></tr>"
+        for r in _queue(request, now, only)
+    ) or '<tr><td colspan="9">No open tickets.</td></tr>'
     body = (
         "<header><strong>nightdesk</strong>"
         f'<span class="who">{html.escape(session.agent.name)} ({session.agent.role.value})</span>'
         '<form class="inline" method="post" action="/logout">'
         f'<input type="hidden" name="{CSRF_FIELD}" value="{html.escape(session.csrf_token)}">'
         '<button type="submit">Log out</button></form></header>'
-        "<main><h1>Open tickets</h1><table><thead><tr><th>Case</th><th>Customer</th>"
+        "<main><h1>Open tickets</h1>" + _filter_form(only)
+        + "<table><thead><tr><th>Case</th><th>Customer</th>"
         "<th>Channel</th><th>Reason</th><th>Priority</th><th>Order</th><th>Waiting</th>"
+        "<th>Reply by</th>"
         f"<th>Claimed by</th></tr></thead><tbody>{rows}</tbody></table></main>"
     )
     return _page("Open tickets", body)
 
 
+def _time_in(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%a %d %b %H:%M")
+
+
+def _channel_label(ticket: Ticket) -> str:
+    """DM or comment for the Facebook Page, else the channel's name."""
+    return {CHANNEL_NAME: "DM", COMMENT_CHANNEL: "comment"}.get(ticket.channel, ticket.channel)
+
+
+def _last_customer_message(request: web.Request) -> Callable[[Ticket], datetime | None]:
+    threads = _services(request).threads
+
+    def last(ticket: Ticket) -> datetime | None:
+        if ticket.channel != "messenger":
+            return None
+        state = threads.get(ticket.conversation_id)
+        return state.last_customer_message_at if state else None
+
+    return last
+
+
+def _queue(request: web.Request, now: datetime, only: QueueFilter) -> list[QueueRow]:
+    services = _services(request)
+    return build_queue(services.tickets.list_open(), services.claims.holders(),
+                       _last_customer_message(request), now, services.zone, only)
+
+
+def _filter_form(only: QueueFilter) -> str:
+    def options(name: str, values: list[str], chosen: str | None) -> str:
+        items = "".join(
+            f'<option value="{v}"{" selected" if v == chosen else ""}>{v or "any"}</option>'
+            for v in ["", *values]
+        )
+        return f'<label>{name} <select name="{name}">{items}</select></label> '
+
+    claimed = {True: "yes", False: "no"}.get(only.claimed)  # type: ignore[arg-type]
+    return (
+        '<form class="filters" method="get" action="/">'
+        + options("reason", [r.value for r in HandoffReason],
+                  only.reason.value if only.reason else None)
+        + options("priority", [p.value for p in Priority],
+                  only.priority.value if only.priority else None)
+        + options("claimed", ["yes", "no"], claimed)
+        + '<button type="submit">Filter</button></form>'
+    )
+
+
 def _ticket_or_404(request: web.Request) -> Ticket:
     try:
-        return request.app[TICKETS].get(_case(request))
+        return _services(request).tickets.get(_case(request))
     except TicketError:
         raise web.HTTPNotFound(text=f"no case #{request.match_info['case']}") from None
 
@@ -258,7 +319,7 @@ async def _order_for(request: web.Request, ticket: Ticket) -> tuple[Order | None
     if not ticket.order_number:
         return None, True
     try:
-        return await request.app[ORDERS].get_order(ticket.order_number), True
+        return await _services(request).orders.get_order(ticket.order_number), True
     except OrderLookupError:
         return None, False
 
@@ -268,15 +329,15 @@ async def ticket_view(request: web.Request) -> web.Response:
     """One ticket: the packet, the transcript, the order, the private notes."""
     session = session_of(request)
     ticket = _ticket_or_404(request)
-    zone = request.app[ZONE]
+    zone = _services(request).zone
     order, looked_up = await _order_for(request, ticket)
     body = (
         '<header><a href="/">← Open tickets</a>'
         f'<span class="who">{html.escape(session.agent.name)}</span></header><main>'
-        + ticket_page.packet(ticket, request.app[CLAIMS].holder(ticket.case_number), zone)
+        + ticket_page.packet(ticket, _services(request).claims.holder(ticket.case_number), zone)
         + '<div class="columns"><section>' + ticket_page.transcript(ticket, zone)
         + "</section><section>" + ticket_page.order_details(ticket, order, looked_up)
-        + ticket_page.work_panel(ticket.case_number, request.app[NOTES].for_ticket(
+        + ticket_page.work_panel(ticket.case_number, _services(request).notes.for_ticket(
             ticket.case_number), zone, session.csrf_token,
             session.agent.role.may(Permission.WORK_TICKETS))
         + "</section></div></main>"
@@ -290,7 +351,7 @@ async def add_note(request: web.Request) -> web.Response:
     ticket = _ticket_or_404(request)
     form = await request.post()
     try:
-        request.app[NOTES].add(ticket.case_number, session_of(request).agent,
+        _services(request).notes.add(ticket.case_number, session_of(request).agent,
                                str(form.get("text") or ""))
     except NoteError as error:
         body = (f'<main><p class="error" role="alert">{html.escape(str(error))}.</p>'
@@ -308,13 +369,15 @@ async def reply(request: web.Request) -> web.Response:
     ticket = _ticket_or_404(request)
     text = str((await request.post()).get("text") or "")
     try:
-        await request.app[REPLY](ticket, agent, text)
+        await _services(request).send_reply(ticket, agent, text)
     except ReplyRefused as error:
         body = (f'<main><p class="error" role="alert">Not sent: {html.escape(str(error))}.</p>'
                 f'<p><a href="/tickets/{ticket.case_number}">Back to the case</a></p></main>')
         return _page("Not sent", body, status=409)
-    request.app[AGENTS].audit.record(agent.login, "ticket.reply", f"ticket:{ticket.case_number}",
-                                     {"characters": len(text.strip())})
+    _services(request).agents.audit.record(
+        agent.login, "ticket.reply", f"ticket:{ticket.case_number}",
+        {"characters": len(text.strip())},
+    )
     raise web.HTTPFound(f"/tickets/{ticket.case_number}")
 
 
@@ -326,14 +389,14 @@ async def hand_back_case(request: web.Request) -> web.Response:
     agent = session_of(request).agent
     case = _case(request)
     try:
-        await request.app[HAND_BACK](case, agent.login)
+        await _services(request).hand_back(case, agent.login)
     except HandBackError as error:
         body = (f'<main><p class="error" role="alert">Not handed back: '
                 f"{html.escape(str(error))}.</p>"
                 f'<p><a href="/tickets/{case}">Back to the case</a></p></main>')
         return _page("Not handed back", body, status=409)
-    request.app[CLAIMS].release(case)
-    request.app[AGENTS].audit.record(agent.login, "ticket.handback", f"ticket:{case}")
+    _services(request).claims.release(case)
+    _services(request).agents.audit.record(agent.login, "ticket.handback", f"ticket:{case}")
     raise web.HTTPFound("/")
 
 
@@ -341,10 +404,8 @@ async def hand_back_case(request: web.Request) -> web.Response:
 async def api_tickets(request: web.Request) -> web.Response:
     """The open tickets as JSON, in the same order as the page."""
     now = datetime.now(timezone.utc)
-    claims = request.app[CLAIMS].holders()
-    tickets = [_ticket_json(t, claims.get(t.case_number), now)
-               for t in request.app[TICKETS].list_open()]
-    return web.json_response({"tickets": tickets})
+    rows = _queue(request, now, QueueFilter.from_query(dict(request.query)))
+    return web.json_response({"tickets": [_ticket_json(row, now) for row in rows]})
 
 
 def _case(request: web.Request) -> int:
@@ -357,7 +418,7 @@ def _case(request: web.Request) -> int:
 def _change_claim(request: web.Request, action: str) -> str | None:
     """Claims or unclaims the request's case for its agent; the refusal, if any."""
     agent = session_of(request).agent
-    book = request.app[CLAIMS]
+    book = _services(request).claims
     try:
         if action == "claim":
             book.claim(_case(request), agent)
@@ -376,7 +437,7 @@ async def api_claim(request: web.Request) -> web.Response:
     refusal = _change_claim(request, action)
     if refusal is not None:
         return web.json_response({"error": refusal}, status=409)
-    holder = request.app[CLAIMS].holder(_case(request))
+    holder = _services(request).claims.holder(_case(request))
     return web.json_response({"case_number": _case(request),
                               "claimed_by": holder.login if holder else None})
 
@@ -406,32 +467,11 @@ async def health(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def create_app(
-    agents: AgentDirectory,
-    sessions: SessionStore,
-    limit: LoginLimit,
-    tickets: TicketService,
-    claims: ClaimBook,
-    notes: NoteBook,
-    orders: OrderBackend,
-    zone: ZoneInfo,
-    hand_back: HandBack,
-    send_reply: Reply,
-    *,
-    secure_cookies: bool = False,
-) -> web.Application:
+def create_app(services: DeskServices, *, secure_cookies: bool = False) -> web.Application:
     """The desk application; `secure_cookies` when it is served through HTTPS."""
     app = web.Application(middlewares=[desk_gate], client_max_size=64 * 1024)
-    app[AGENTS] = agents
-    app[SESSIONS] = sessions
-    app[LIMIT] = limit
-    app[TICKETS] = tickets
-    app[CLAIMS] = claims
-    app[NOTES] = notes
-    app[ORDERS] = orders
-    app[ZONE] = zone
-    app[HAND_BACK] = hand_back
-    app[REPLY] = send_reply
+    app[SERVICES] = services
+    app[SESSIONS] = services.sessions
     app[SECURE_COOKIES] = secure_cookies
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login)
@@ -466,10 +506,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     ensure_schema(engine)
     tickets = TicketService(engine, OfficeCalendar.from_brand(brand),
                             timedelta(minutes=brand.answer_within_minutes_when_open))
-    app = create_app(AgentDirectory(engine), SessionStore(engine), LoginLimit(engine), tickets,
-                     ClaimBook(engine), NoteBook(engine), OrderBackend.create(settings),
-                     brand.timezone, partial(hand_back, settings, engine, tickets),
-                     partial(reply_to_customer, settings, engine, tickets))
+    app = create_app(DeskServices(
+        agents=AgentDirectory(engine), sessions=SessionStore(engine),
+        login_limit=LoginLimit(engine), tickets=tickets, claims=ClaimBook(engine),
+        notes=NoteBook(engine), orders=OrderBackend.create(settings),
+        threads=ThreadStore(engine), zone=brand.timezone,
+        hand_back=partial(hand_back, settings, engine, tickets),
+        send_reply=partial(reply_to_customer, settings, engine, tickets),
+    ))
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 
 

@@ -21,13 +21,13 @@ from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
 
+from bot.messenger.channel_names import CHANNEL_NAME
 from bot.messenger.graph_client import MAX_BUTTONS, MEDIA_TYPES, GraphClient, GraphSendError
 from bot.messenger.outbox import OutboxLog
 from bot.messenger.window import MessagingWindow, Sender
 
 logger = logging.getLogger(__name__)
 
-CHANNEL_NAME = "messenger"
 
 
 def _utc_now() -> datetime:

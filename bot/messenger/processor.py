@@ -29,6 +29,7 @@ from bot.handoff.rasa_handback import RasaUnavailableError, pause_bot, resume_bo
 from bot.handoff.reasons import HandoffReason
 from bot.handoff.tickets import HandoffRequest, TicketService, TranscriptLine
 from bot.messenger import comments
+from bot.messenger.channel_names import COMMENT_CHANNEL
 from bot.messenger.events import (
     AttachmentMessageEvent,
     CommentEvent,
@@ -51,8 +52,6 @@ from bot.settings import Brand, Settings
 
 logger = logging.getLogger(__name__)
 
-COMMENT_CHANNEL = "messenger_comment"
-"""The channel name tickets opened from public comments carry."""
 
 OPENS_WINDOW = frozenset({EventKind.TEXT, EventKind.POSTBACK, EventKind.ATTACHMENT,
                           EventKind.REFERRAL})

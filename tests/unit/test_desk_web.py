@@ -18,11 +18,13 @@ from bot.desk.claims import ClaimBook
 from bot.desk.login_limit import LoginLimit
 from bot.desk.notes import NoteBook
 from bot.desk.replies import ReplyRefused
+from bot.desk.services import DeskServices
 from bot.desk.sessions import SessionStore
 from bot.handoff.hand_back import HandBackError
 from bot.handoff.reasons import HandoffReason
 from bot.handoff.tickets import HandoffRequest, TicketService
 from bot.hours import OfficeCalendar
+from bot.messenger.threads import ThreadStore
 from bot.orders.seed import seed_demo_shop
 from bot.orders.sql_backend import SqlOrderBackend
 from bot.settings import get_brand
@@ -55,9 +57,12 @@ def desk(engine):
             raise ReplyRefused(f"replies to the {ticket.channel} channel cannot be delivered yet")
         replies.append((ticket.case_number, agent.login, text))
 
-    app = create_app(directory, SessionStore(engine), LoginLimit(engine), tickets,
-                     ClaimBook(engine), NoteBook(engine), SqlOrderBackend(engine), brand.timezone,
-                     hand_back, send_reply)
+    app = create_app(DeskServices(
+        agents=directory, sessions=SessionStore(engine), login_limit=LoginLimit(engine),
+        tickets=tickets, claims=ClaimBook(engine), notes=NoteBook(engine),
+        orders=SqlOrderBackend(engine), threads=ThreadStore(engine), zone=brand.timezone,
+        hand_back=hand_back, send_reply=send_reply,
+    ))
     app[REPLIES] = replies
     app[HANDED_BACK] = handed_back
     return app, tickets, engine

@@ -1,0 +1,53 @@
+"""Everything the desk web app works with, gathered in one place for `create_app`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from bot.desk.agents import Agent, AgentDirectory
+from bot.desk.claims import ClaimBook
+from bot.desk.login_limit import LoginLimit
+from bot.desk.notes import NoteBook
+from bot.desk.sessions import SessionStore
+from bot.handoff.tickets import Ticket, TicketService
+from bot.messenger.threads import ThreadStore
+from bot.orders import OrderBackend
+
+HandBack = Callable[[int, str], Awaitable[Ticket]]
+"""Gives a case back to the bot on behalf of a login (`bot.handoff.hand_back.hand_back`)."""
+
+Reply = Callable[[Ticket, Agent, str], Awaitable[None]]
+"""Sends an agent's reply to the ticket's customer (`bot.desk.replies.reply_to_customer`)."""
+
+
+@dataclass(frozen=True)
+class DeskServices:
+    """The desk's stores and actions.
+
+    Attributes:
+        agents: the desk's people (and the audit log, `agents.audit`).
+        sessions: login sessions.
+        login_limit: failed-login counting.
+        tickets: handoff tickets.
+        claims: who works which ticket.
+        notes: private notes.
+        orders: the shop's orders, shown beside a ticket.
+        threads: Messenger threads (when the customer last wrote).
+        zone: the brand's time zone, for every time shown.
+        hand_back: gives a conversation back to the bot.
+        send_reply: sends an agent's reply to the customer.
+    """
+
+    agents: AgentDirectory
+    sessions: SessionStore
+    login_limit: LoginLimit
+    tickets: TicketService
+    claims: ClaimBook
+    notes: NoteBook
+    orders: OrderBackend
+    threads: ThreadStore
+    zone: ZoneInfo
+    hand_back: HandBack
+    send_reply: Reply
