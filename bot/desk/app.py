@@ -382,21 +382,46 @@ async def reply(request: web.Request) -> web.Response:
 
 
 @require(Permission.WORK_TICKETS)
+async def change_priority(request: web.Request) -> web.Response:
+    """Moves a ticket up or down the queue."""
+    agent = session_of(request).agent
+    ticket = _ticket_or_404(request)
+    chosen = str((await request.post()).get("priority") or "")
+    try:
+        priority = Priority(chosen)
+        _services(request).tickets.set_priority(ticket.case_number, priority)
+    except (ValueError, TicketError) as error:
+        reason = f"unknown priority {chosen!r}" if not isinstance(error, TicketError) else error
+        body = (f'<main><p class="error" role="alert">{html.escape(str(reason))}.</p>'
+                f'<p><a href="/tickets/{ticket.case_number}">Back to the case</a></p></main>')
+        return _page("Not changed", body, status=400)
+    _services(request).agents.audit.record(
+        agent.login, "ticket.priority", f"ticket:{ticket.case_number}",
+        {"from": ticket.priority.value, "to": priority.value})
+    raise web.HTTPFound(f"/tickets/{ticket.case_number}")
+
+
+@require(Permission.WORK_TICKETS)
 async def hand_back_case(request: web.Request) -> web.Response:
-    """Gives the case back to the bot (thread control taken back on Messenger)."""
+    """Gives the case back to the bot, settled ("resolve") or not ("handback").
+
+    On Messenger thread control is taken back first.
+    """
     from bot.handoff.hand_back import HandBackError
 
     agent = session_of(request).agent
     case = _case(request)
+    resolved = request.match_info["action"] == "resolve"
     try:
-        await _services(request).hand_back(case, agent.login)
+        await _services(request).hand_back(case, agent.login, resolved=resolved)
     except HandBackError as error:
         body = (f'<main><p class="error" role="alert">Not handed back: '
                 f"{html.escape(str(error))}.</p>"
                 f'<p><a href="/tickets/{case}">Back to the case</a></p></main>')
         return _page("Not handed back", body, status=409)
     _services(request).claims.release(case)
-    _services(request).agents.audit.record(agent.login, "ticket.handback", f"ticket:{case}")
+    _services(request).agents.audit.record(
+        agent.login, "ticket.resolve" if resolved else "ticket.handback", f"ticket:{case}")
     raise web.HTTPFound("/")
 
 
@@ -483,7 +508,8 @@ def create_app(services: DeskServices, *, secure_cookies: bool = False) -> web.A
     app.router.add_post(r"/tickets/{case}/{action:claim|unclaim}", page_claim)
     app.router.add_get(r"/tickets/{case}", ticket_view)
     app.router.add_post(r"/tickets/{case}/notes", add_note)
-    app.router.add_post(r"/tickets/{case}/handback", hand_back_case)
+    app.router.add_post(r"/tickets/{case}/{action:handback|resolve}", hand_back_case)
+    app.router.add_post(r"/tickets/{case}/priority", change_priority)
     app.router.add_post(r"/tickets/{case}/reply", reply)
     app.router.add_get("/health", health)
     return app

@@ -15,8 +15,9 @@ from bot.handoff.tickets import Ticket, TicketService
 from bot.messenger.threads import ThreadStore
 from bot.orders import OrderBackend
 
-HandBack = Callable[[int, str], Awaitable[Ticket]]
-"""Gives a case back to the bot on behalf of a login (`bot.handoff.hand_back.hand_back`)."""
+HandBack = Callable[..., Awaitable[Ticket]]
+"""``(case_number, login, resolved=False)``: gives a case back to the bot on behalf of a
+login (`bot.handoff.hand_back.hand_back`); `resolved` when the person settled it."""
 
 Reply = Callable[[Ticket, Agent, str], Awaitable[None]]
 """Sends an agent's reply to the ticket's customer (`bot.desk.replies.reply_to_customer`)."""

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.desk.claims import Claim
 from bot.desk.notes import MAX_NOTE_LENGTH, Note
+from bot.handoff.reasons import Priority
 from bot.handoff.tickets import Ticket
 from bot.orders import Order
 
@@ -107,10 +108,17 @@ def work_panel(
         "</textarea><button type=\"submit\">Send reply</button></form>"
         if may_work else ""
     )
+    hidden = f'<input type="hidden" name="csrf_token" value="{html.escape(csrf)}">'
+    priorities = "".join(f'<option value="{p.value}">{p.value}</option>' for p in Priority)
     hand_back = (
-        f'<h2>Hand back</h2><form method="post" action="/tickets/{case_number}/handback">'
-        f'<input type="hidden" name="csrf_token" value="{html.escape(csrf)}">'
-        "<button type=\"submit\">Give this conversation back to the bot</button></form>"
+        f'<h2>Close</h2><form class="inline" method="post" '
+        f'action="/tickets/{case_number}/resolve">{hidden}'
+        '<button type="submit">Resolve (the bot answers again)</button></form> '
+        f'<form class="inline" method="post" action="/tickets/{case_number}/handback">{hidden}'
+        '<button type="submit">Hand back unresolved</button></form>'
+        f'<h2>Priority</h2><form method="post" action="/tickets/{case_number}/priority">'
+        f'{hidden}<select name="priority" aria-label="Priority">{priorities}</select>'
+        '<button type="submit">Change</button></form>'
         if may_work else ""
     )
     return f'{reply_form}<h2>Private notes</h2><ul class="notes">{listed}</ul>{form}{hand_back}'

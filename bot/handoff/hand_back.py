@@ -20,9 +20,17 @@ class HandBackError(RuntimeError):
 
 
 async def hand_back(
-    settings: Settings, engine: Engine, tickets: TicketService, case_number: int, by: str
+    settings: Settings,
+    engine: Engine,
+    tickets: TicketService,
+    case_number: int,
+    by: str,
+    resolved: bool = False,
 ) -> Ticket:
-    """Gives case `case_number` back to the bot; the closed ticket."""
+    """Gives case `case_number` back to the bot; the closed ticket.
+
+    Its status is 'resolved' when the person settled the case, else 'handed_back'.
+    """
     try:
         ticket = tickets.get(case_number)
         if ticket.status != "open":
@@ -30,6 +38,6 @@ async def hand_back(
         if ticket.channel == "messenger":
             await take_back_thread(settings, engine, ticket.conversation_id)
         await resume_bot(settings.rasa_url, settings.rasa_auth_token, ticket.conversation_id)
-        return tickets.hand_back(case_number, by=by)
+        return tickets.hand_back(case_number, by=by, resolved=resolved)
     except (TicketError, RasaUnavailableError, ThreadControlError) as error:
         raise HandBackError(str(error)) from error

@@ -22,6 +22,7 @@ from bot.store import TicketRow, session_scope
 
 OPEN = "open"
 HANDED_BACK = "handed_back"
+RESOLVED = "resolved"
 
 
 class TicketError(LookupError):
@@ -253,16 +254,8 @@ class TicketService:
             session.flush()
             return _ticket_from_row(row)
 
-    def mark_reminder_sent(self, case_number: int) -> None:
-        """Remembers that the customer got the one "your case is with our team" reminder."""
-        with session_scope(self._engine) as session:
-            row = session.get(TicketRow, case_number)
-            if row is None:
-                raise TicketError(f"no case #{case_number}")
-            row.reminder_sent = True
-
-    def hand_back(self, case_number: int, by: str) -> Ticket:
-        """Closes the person's turn: the bot may answer this conversation again.
+    def set_priority(self, case_number: int, priority: Priority) -> Ticket:
+        """Moves an open ticket up or down the queue.
 
         Raises:
             TicketError: no such case, or it is not open.
@@ -273,7 +266,34 @@ class TicketService:
                 raise TicketError(f"no case #{case_number}")
             if row.status != OPEN:
                 raise TicketError(f"case #{case_number} is {row.status}, not open")
-            row.status = HANDED_BACK
+            row.priority = priority.value
+            session.flush()
+            return _ticket_from_row(row)
+
+    def mark_reminder_sent(self, case_number: int) -> None:
+        """Remembers that the customer got the one "your case is with our team" reminder."""
+        with session_scope(self._engine) as session:
+            row = session.get(TicketRow, case_number)
+            if row is None:
+                raise TicketError(f"no case #{case_number}")
+            row.reminder_sent = True
+
+    def hand_back(self, case_number: int, by: str, resolved: bool = False) -> Ticket:
+        """Closes the person's turn: the bot may answer this conversation again.
+
+        `resolved` when the person settled the case ('resolved'), otherwise it was only
+        given back ('handed_back'). Either way `handed_back_at`/`_by` say when and by whom.
+
+        Raises:
+            TicketError: no such case, or it is not open.
+        """
+        with session_scope(self._engine) as session:
+            row = session.get(TicketRow, case_number, with_for_update=True)
+            if row is None:
+                raise TicketError(f"no case #{case_number}")
+            if row.status != OPEN:
+                raise TicketError(f"case #{case_number} is {row.status}, not open")
+            row.status = RESOLVED if resolved else HANDED_BACK
             row.handed_back_at = self._clock()
             row.handed_back_by = by
             session.flush()

@@ -21,7 +21,7 @@ from bot.desk.replies import ReplyRefused
 from bot.desk.services import DeskServices
 from bot.desk.sessions import SessionStore
 from bot.handoff.hand_back import HandBackError
-from bot.handoff.reasons import HandoffReason
+from bot.handoff.reasons import HandoffReason, Priority
 from bot.handoff.tickets import HandoffRequest, TicketService
 from bot.hours import OfficeCalendar
 from bot.messenger.threads import ThreadStore
@@ -44,11 +44,11 @@ def desk(engine):
     directory.add("tina", "Tina Bruni", "trainer", PASSWORD, by="test")
     handed_back: list[tuple[int, str]] = []
 
-    async def hand_back(case: int, by: str):
+    async def hand_back(case: int, by: str, resolved: bool = False):
         if case == 404:
             raise HandBackError("Rasa answered HTTP 500")
         handed_back.append((case, by))
-        return tickets.hand_back(case, by=by)
+        return tickets.hand_back(case, by=by, resolved=resolved)
 
     replies: list[tuple[int, str, str]] = []
 
@@ -373,3 +373,31 @@ def test_replying_from_the_ticket_page(desk):
     assert app[REPLIES] == [(dm, "anna", "Your refund is on its way")]
     entry = AuditLog(engine).recent(target=f"ticket:{dm}")[0]
     assert entry.action == "ticket.reply" and entry.detail == {"characters": 25}
+
+
+def test_resolving_and_changing_the_priority(desk):
+    app, tickets, engine = desk
+    case = tickets.open_ticket(HandoffRequest(
+        conversation_id="c-res", channel="messenger", customer_name="Ugo",
+        reason=HandoffReason.HUMAN_REQUEST, transcript=[],
+    )).case_number
+
+    async def scenario(browser, base):
+        await log_in(browser, base)
+        async with browser.get(f"{base}/tickets/{case}") as page:
+            token = CSRF.search(await page.text()).group(1)
+        async with browser.post(f"{base}/tickets/{case}/priority", allow_redirects=False,
+                                data={"csrf_token": token, "priority": "urgent"}) as moved:
+            assert moved.status == 302
+        async with browser.post(f"{base}/tickets/{case}/priority",
+                                data={"csrf_token": token, "priority": "asap"}) as bad:
+            assert bad.status == 400 and "unknown priority" in await bad.text()
+        assert tickets.get(case).priority is Priority.URGENT
+        async with browser.post(f"{base}/tickets/{case}/resolve", allow_redirects=False,
+                                data={"csrf_token": token}) as done:
+            assert done.status == 302
+
+    run(app, scenario)
+    assert tickets.get(case).status == "resolved"
+    actions = [e.action for e in AuditLog(engine).recent(target=f"ticket:{case}")]
+    assert actions == ["ticket.resolve", "ticket.priority"]
