@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import html
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from functools import partial
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -50,26 +52,7 @@ SECURE_COOKIES = web.AppKey("secure_cookies", bool)
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title} · nightdesk</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body {{ font: 15px/1.4 system-ui, sans-serif; margin: 0; background: #f0f2f5; color: #1c1e21; }}
-header {{ background: #fff; padding: 10px 20px; display: flex; gap: 16px; align-items: center;
-  border-bottom: 1px solid #ddd; }}
-header .who {{ margin-left: auto; color: #65676b; }}
-main {{ padding: 20px; max-width: 1100px; margin: 0 auto; }}
-table {{ border-collapse: collapse; width: 100%; background: #fff; }}
-th, td {{ text-align: left; padding: 8px 10px; border-bottom: 1px solid #eee; }}
-.urgent {{ color: #b00020; font-weight: 600; }} .high {{ color: #c25e00; font-weight: 600; }}
-form.inline {{ display: inline; }} .error {{ color: #b00020; }}
-.columns {{ display: grid; grid-template-columns: 3fr 2fr; gap: 20px; }}
-.transcript {{ list-style: none; padding: 0; background: #fff; }}
-.transcript li {{ padding: 6px 10px; border-bottom: 1px solid #eee; }}
-.transcript .customer {{ background: #eef6ff; }} .when {{ color: #65676b; font-size: 12px; }}
-textarea {{ width: 100%; box-sizing: border-box; }}
-.login {{ max-width: 340px; margin: 80px auto; background: #fff; padding: 24px;
-  border-radius: 8px; }}
-.login input {{ display: block; width: 100%; margin: 6px 0 14px; padding: 8px;
-  box-sizing: border-box; }}
-</style></head><body>{body}</body></html>"""
+<link rel="stylesheet" href="/static/desk.css"></head><body>{body}</body></html>"""
 
 
 def _services(request: web.Request) -> DeskServices:
@@ -118,8 +101,14 @@ def _with_login_csrf(response: web.Response, csrf: str, secure: bool) -> web.Res
 
 @public
 async def login_page(request: web.Request) -> web.Response:
-    """The login form, with a fresh login CSRF token (cookie and hidden field)."""
-    csrf = secrets.token_urlsafe(24)
+    """The login form, with the login CSRF token (cookie and hidden field).
+
+    A token the browser already holds is kept: a second tab, or the browser fetching
+    something else that lands on this page, must not void the form already shown.
+    """
+    csrf = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{32}", csrf):
+        csrf = secrets.token_urlsafe(24)
     form = _login_form("", _safe_next(request.query.get("next")), csrf)
     return _with_login_csrf(_page("Log in", form), csrf, request.app[SECURE_COOKIES])
 
@@ -486,6 +475,22 @@ async def api_me(request: web.Request) -> web.Response:
                               "role": agent.role.value, "csrf_token": session.csrf_token})
 
 
+_CSS = (Path(__file__).resolve().parent / "desk.css").read_bytes()
+
+
+@public
+async def stylesheet(_: web.Request) -> web.Response:
+    """The desk's stylesheet (a file of its own, so the CSP needs no inline styles)."""
+    return web.Response(body=_CSS, content_type="text/css", charset="utf-8",
+                        headers={"Cache-Control": "max-age=3600"})
+
+
+@public
+async def favicon(_: web.Request) -> web.Response:
+    """No icon: answered here so browsers asking for one are not sent to the login page."""
+    return web.Response(status=204)
+
+
 @public
 async def health(_: web.Request) -> web.Response:
     """For `nightdesk up` and load balancers."""
@@ -512,6 +517,8 @@ def create_app(services: DeskServices, *, secure_cookies: bool = False) -> web.A
     app.router.add_post(r"/tickets/{case}/priority", change_priority)
     app.router.add_post(r"/tickets/{case}/reply", reply)
     app.router.add_get("/health", health)
+    app.router.add_get("/favicon.ico", favicon)
+    app.router.add_get("/static/desk.css", stylesheet)
     return app
 
 
