@@ -52,7 +52,8 @@ SECURE_COOKIES = web.AppKey("secure_cookies", bool)
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title} · nightdesk</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/static/desk.css"></head><body>{body}</body></html>"""
+<link rel="stylesheet" href="/static/desk.css">
+<script src="/static/desk.js" defer></script></head><body>{body}</body></html>"""
 
 
 def _services(request: web.Request) -> DeskServices:
@@ -415,6 +416,26 @@ async def hand_back_case(request: web.Request) -> web.Response:
 
 
 @require(Permission.READ_TICKETS)
+async def api_ticket(request: web.Request) -> web.Response:
+    """One ticket with its whole transcript, times as the desk shows them."""
+    ticket = _ticket_or_404(request)
+    zone = _services(request).zone
+    claim = _services(request).claims.holder(ticket.case_number)
+    return web.json_response({
+        "case_number": ticket.case_number,
+        "status": ticket.status,
+        "priority": ticket.priority.value,
+        "reason": ticket.reason.value,
+        "claimed_by": claim.login if claim else None,
+        "transcript": [
+            {"sender": line.sender, "text": line.text, "at": line.at.isoformat(),
+             "when": ticket_page.time_shown(line.at, zone)}
+            for line in ticket.transcript
+        ],
+    })
+
+
+@require(Permission.READ_TICKETS)
 async def api_tickets(request: web.Request) -> web.Response:
     """The open tickets as JSON, in the same order as the page."""
     now = datetime.now(timezone.utc)
@@ -476,12 +497,20 @@ async def api_me(request: web.Request) -> web.Response:
 
 
 _CSS = (Path(__file__).resolve().parent / "desk.css").read_bytes()
+_JS = (Path(__file__).resolve().parent / "desk.js").read_bytes()
 
 
 @public
 async def stylesheet(_: web.Request) -> web.Response:
     """The desk's stylesheet (a file of its own, so the CSP needs no inline styles)."""
     return web.Response(body=_CSS, content_type="text/css", charset="utf-8",
+                        headers={"Cache-Control": "max-age=3600"})
+
+
+@public
+async def script(_: web.Request) -> web.Response:
+    """The desk's script (live transcript on a ticket page)."""
+    return web.Response(body=_JS, content_type="text/javascript", charset="utf-8",
                         headers={"Cache-Control": "max-age=3600"})
 
 
@@ -519,6 +548,8 @@ def create_app(services: DeskServices, *, secure_cookies: bool = False) -> web.A
     app.router.add_get("/health", health)
     app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/static/desk.css", stylesheet)
+    app.router.add_get("/static/desk.js", script)
+    app.router.add_get(r"/api/tickets/{case:\d+}", api_ticket)
     return app
 
 

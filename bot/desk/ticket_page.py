@@ -17,7 +17,8 @@ from bot.handoff.tickets import Ticket
 from bot.orders import Order
 
 
-def _time(moment: datetime | None, zone: ZoneInfo) -> str:
+def time_shown(moment: datetime | None, zone: ZoneInfo) -> str:
+    """A moment as the desk shows it, in the brand's time zone."""
     return moment.astimezone(zone).strftime("%a %d %b %H:%M") if moment else "—"
 
 
@@ -34,7 +35,7 @@ def packet(ticket: Ticket, claim: Claim | None, zone: ZoneInfo) -> str:
         + _row("Customer", html.escape(ticket.customer_name or "name unknown"))
         + _row("Channel", html.escape(ticket.channel))
         + _row("Order", html.escape(ticket.order_number or "—"))
-        + _row("Opened", _time(ticket.created_at, zone))
+        + _row("Opened", time_shown(ticket.created_at, zone))
         + _row("Status", html.escape(ticket.status))
         + _row("Claimed by", html.escape(claim.name) if claim else "nobody yet")
         + _row("What the bot saw", html.escape(ticket.summary))
@@ -42,17 +43,21 @@ def packet(ticket: Ticket, claim: Claim | None, zone: ZoneInfo) -> str:
     )
 
 
+def transcript_line(sender: str, text: str, when: str) -> str:
+    """One message of the transcript (the same markup as desk.js draws for new ones)."""
+    return (f'<li class="line {html.escape(sender)}"><span class="when">{html.escape(when)}'
+            f"</span> <strong>{html.escape(sender)}</strong>: {html.escape(text)}</li>")
+
+
 def transcript(ticket: Ticket, zone: ZoneInfo) -> str:
-    """Every message of the bot and the customer, with its time."""
-    if not ticket.transcript:
-        return "<h2>Transcript</h2><p>No messages.</p>"
-    lines = "".join(
-        f'<li class="line {html.escape(line.sender)}"><span class="when">'
-        f"{_time(line.at, zone)}</span> <strong>{html.escape(line.sender)}</strong>: "
-        f"{html.escape(line.text)}</li>"
-        for line in ticket.transcript
-    )
-    return f'<h2>Transcript</h2><ol class="transcript">{lines}</ol>'
+    """Every message of the bot and the customer, with its time.
+
+    New ones appear by themselves: desk.js asks /api/tickets/{case} every few seconds.
+    """
+    lines = "".join(transcript_line(line.sender, line.text, time_shown(line.at, zone))
+                    for line in ticket.transcript)
+    return (f'<h2>Transcript</h2><ol class="transcript" data-case="{ticket.case_number}" '
+            f'data-count="{len(ticket.transcript)}">{lines}</ol>')
 
 
 def order_details(ticket: Ticket, order: Order | None, looked_up: bool) -> str:
@@ -90,7 +95,7 @@ def work_panel(
 ) -> str:
     """The notes; for those who work tickets also the reply, note and hand-back forms."""
     listed = "".join(
-        f"<li><span class=\"when\">{_time(note.at, zone)}</span> "
+        f"<li><span class=\"when\">{time_shown(note.at, zone)}</span> "
         f"<strong>{html.escape(note.author)}</strong>: {html.escape(note.text)}</li>"
         for note in found
     ) or "<li>No notes yet.</li>"

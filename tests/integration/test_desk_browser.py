@@ -105,6 +105,10 @@ def test_the_desk_in_chromium(desk):
             page.fill("textarea[name=text] >> nth=1", "Asked for a photo of the sole.")
             page.click("text=Add note")
             page.locator(".notes", has_text="Asked for a photo of the sole.").wait_for()
+            # the customer writes again while the ticket is open: it shows up by itself
+            tickets.add_customer_message("wc-ugo-0001", TranscriptLine(
+                "customer", "Here is the photo of the sole.", datetime.now(timezone.utc)))
+            page.locator(".transcript li", has_text="Here is the photo of the sole.").wait_for()
             page.screenshot(path=str(ARTIFACTS / "desk-ticket.png"), full_page=True)
 
             page.click("text=Resolve (the bot answers again)")

@@ -401,3 +401,28 @@ def test_resolving_and_changing_the_priority(desk):
     assert tickets.get(case).status == "resolved"
     actions = [e.action for e in AuditLog(engine).recent(target=f"ticket:{case}")]
     assert actions == ["ticket.resolve", "ticket.priority"]
+
+
+def test_one_ticket_as_json_for_the_live_transcript(desk):
+    from bot.handoff.tickets import TranscriptLine
+
+    app, tickets, _ = desk
+    now = datetime.now(timezone.utc)
+    case = tickets.open_ticket(HandoffRequest(
+        conversation_id="c-live", channel="webchat", customer_name="Ugo",
+        reason=HandoffReason.COMPLAINT, transcript=[TranscriptLine("customer", "first", now)],
+    )).case_number
+    tickets.add_customer_message("c-live", TranscriptLine("customer", "second", now))
+
+    async def scenario(browser, base):
+        async with browser.get(f"{base}/api/tickets/{case}") as anonymous:
+            assert anonymous.status == 401
+        await log_in(browser, base)
+        async with browser.get(f"{base}/api/tickets/{case}") as api:
+            body = await api.json()
+        assert [line["text"] for line in body["transcript"]] == ["first", "second"]
+        assert body["status"] == "open" and body["claimed_by"] is None
+        async with browser.get(f"{base}/static/desk.js") as script:
+            assert script.status == 200 and "textContent" in await script.text()
+
+    run(app, scenario)
