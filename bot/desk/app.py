@@ -8,6 +8,7 @@ the role and CSRF on every route.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import html
 import re
 import secrets
@@ -556,6 +557,7 @@ def create_app(services: DeskServices, *, secure_cookies: bool = False) -> web.A
 def main(argv: Sequence[str] | None = None) -> None:
     """Serves the desk on loopback (put it behind HTTPS to reach it from elsewhere)."""
     from bot.desk.replies import reply_to_customer
+    from bot.desk.team_channel import TeamChannel
     from bot.handoff.hand_back import hand_back
     from bot.hours import OfficeCalendar
     from bot.settings import get_brand, get_settings
@@ -578,6 +580,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         hand_back=partial(hand_back, settings, engine, tickets),
         send_reply=partial(reply_to_customer, settings, engine, tickets),
     ))
+    team = TeamChannel(engine, tickets, settings.team, settings.desk_url)
+    if team.targets:
+        async def send_transcripts(_: web.Application):  # noqa: ANN202 - aiohttp's cleanup ctx
+            task = asyncio.create_task(team.run_forever())
+            yield
+            task.cancel()
+
+        app.cleanup_ctx.append(send_transcripts)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 
 

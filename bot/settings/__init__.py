@@ -21,6 +21,7 @@ __all__ = [
     "MessengerSettings",
     "Settings",
     "SettingsError",
+    "TeamChannelSettings",
     "get_brand",
     "get_settings",
     "load_settings",
@@ -76,6 +77,36 @@ class MessengerSettings:
 
 
 @dataclass(frozen=True)
+class TeamChannelSettings:
+    """Where new tickets' transcripts go besides the desk (each optional).
+
+    Attributes:
+        webhook_url: a Slack-compatible incoming webhook of a private team channel.
+        support_email: the support address that gets each transcript by e-mail.
+        smtp_host: the mail server; e-mail is off without it.
+        smtp_port: its port.
+        smtp_user: login for the mail server, if it needs one.
+        smtp_password: its password.
+        smtp_from: the sender address of those e-mails.
+        smtp_starttls: whether to switch the connection to TLS first.
+    """
+
+    webhook_url: str | None = None
+    support_email: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "nightdesk@localhost"
+    smtp_starttls: bool = False
+
+    @property
+    def email_configured(self) -> bool:
+        """Whether transcripts can be e-mailed."""
+        return bool(self.support_email and self.smtp_host)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a nightdesk process needs to know about its surroundings."""
 
@@ -91,6 +122,7 @@ class Settings:
     proof_max_failures: int
     messenger: MessengerSettings = field(default_factory=lambda: MessengerSettings())
     desk_url: str = "http://127.0.0.1:8080"
+    team: TeamChannelSettings = field(default_factory=lambda: TeamChannelSettings())
 
     def as_environment(self) -> dict[str, str]:
         """The settings as environment variables, for child processes we start."""
@@ -116,7 +148,16 @@ class Settings:
         env["MESSENGER_INGRESS_PORT"] = str(messenger.ingress_port)
         env["MESSENGER_INBOX_WORKERS"] = str(messenger.inbox_workers)
         env["MESSENGER_RECOVER_AFTER_SECONDS"] = str(messenger.recover_after_seconds)
+        team = self.team
+        env["SMTP_PORT"] = str(team.smtp_port)
+        env["SMTP_FROM"] = team.smtp_from
+        env["SMTP_STARTTLS"] = "true" if team.smtp_starttls else "false"
         for name, value in (
+            ("TEAM_WEBHOOK_URL", team.webhook_url),
+            ("SUPPORT_EMAIL", team.support_email),
+            ("SMTP_HOST", team.smtp_host),
+            ("SMTP_USER", team.smtp_user),
+            ("SMTP_PASSWORD", team.smtp_password),
             ("PAGE_ACCESS_TOKEN", messenger.page_access_token),
             ("APP_SECRET", messenger.app_secret),
             ("VERIFY_TOKEN", messenger.verify_token),
@@ -188,6 +229,31 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ),
         messenger=_messenger_settings(environ),
         desk_url=environ.get("DESK_URL", "http://127.0.0.1:8080").strip().rstrip("/"),
+        team=_team_settings(environ),
+    )
+
+
+def _team_settings(environ: dict[str, str]) -> TeamChannelSettings:
+    """The private team channel part of the settings."""
+
+    def optional(name: str) -> str | None:
+        return environ.get(name, "").strip() or None
+
+    webhook = optional("TEAM_WEBHOOK_URL")
+    if webhook and not webhook.startswith(("http://", "https://")):
+        raise SettingsError(f"TEAM_WEBHOOK_URL: expected an http(s) URL, got {webhook!r}")
+    email = optional("SUPPORT_EMAIL")
+    if email and "@" not in email:
+        raise SettingsError(f"SUPPORT_EMAIL: expected an e-mail address, got {email!r}")
+    return TeamChannelSettings(
+        webhook_url=webhook,
+        support_email=email,
+        smtp_host=optional("SMTP_HOST"),
+        smtp_port=_positive_int("SMTP_PORT", environ.get("SMTP_PORT", "25")),
+        smtp_user=optional("SMTP_USER"),
+        smtp_password=optional("SMTP_PASSWORD"),
+        smtp_from=optional("SMTP_FROM") or TeamChannelSettings.smtp_from,
+        smtp_starttls=(optional("SMTP_STARTTLS") or "false").lower() in {"1", "true", "yes"},
     )
 
 

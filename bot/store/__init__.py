@@ -20,6 +20,7 @@ from bot.store.tables import (
     TicketClaimRow,
     TicketNoteRow,
     TicketRow,
+    TranscriptDeliveryRow,
 )
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "TicketClaimRow",
     "TicketNoteRow",
     "TicketRow",
+    "TranscriptDeliveryRow",
     "create_db_engine",
     "ensure_schema",
     "session_scope",

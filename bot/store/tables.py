@@ -315,3 +315,22 @@ class TicketNoteRow(Base):
     agent_id = Column(Integer, ForeignKey("desk_agents.id"), nullable=False)
     text = Column(Text, nullable=False)
     at = Column(UTCDateTime, nullable=False)
+
+
+class TranscriptDeliveryRow(Base):
+    """A new ticket's transcript on its way to the team's private channel (chat or e-mail).
+
+    `status` is 'pending', 'sent' or 'failed' (gave up after the last attempt); `last_error`
+    never holds personal data.
+    """
+
+    __tablename__ = "desk_deliveries"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_id = Column(Integer, ForeignKey("handoff_tickets.id"), nullable=False, index=True)
+    target = Column(String(20), nullable=False)
+    status = Column(String(20), nullable=False, index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    last_error = Column(String(300))
+    created_at = Column(UTCDateTime, nullable=False)
+    updated_at = Column(UTCDateTime, nullable=False)
