@@ -322,6 +322,13 @@ async def ticket_view(request: web.Request) -> web.Response:
     ticket = _ticket_or_404(request)
     zone = _services(request).zone
     order, looked_up = await _order_for(request, ticket)
+    canned = _services(request).canned
+    chosen = next((c for c in canned if c.key == request.query.get("canned")), None)
+    reply_text = chosen.filled({
+        "first_name": ticket.customer_name, "order_number": ticket.order_number,
+        "tracking_url": order.tracking_url if order else None,
+        "agent_name": session.agent.first_name,
+    }) if chosen else ""
     body = (
         '<header><a href="/">← Open tickets</a>'
         f'<span class="who">{html.escape(session.agent.name)}</span></header><main>'
@@ -330,7 +337,7 @@ async def ticket_view(request: web.Request) -> web.Response:
         + "</section><section>" + ticket_page.order_details(ticket, order, looked_up)
         + ticket_page.work_panel(ticket.case_number, _services(request).notes.for_ticket(
             ticket.case_number), zone, session.csrf_token,
-            session.agent.role.may(Permission.WORK_TICKETS))
+            session.agent.role.may(Permission.WORK_TICKETS), canned, reply_text)
         + "</section></div></main>"
     )
     return _page(f"Case #{ticket.case_number}", body)
@@ -556,6 +563,7 @@ def create_app(services: DeskServices, *, secure_cookies: bool = False) -> web.A
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Serves the desk on loopback (put it behind HTTPS to reach it from elsewhere)."""
+    from bot.desk.canned import load_canned_replies
     from bot.desk.replies import reply_to_customer
     from bot.desk.team_channel import TeamChannel
     from bot.handoff.hand_back import hand_back
@@ -579,6 +587,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         threads=ThreadStore(engine), zone=brand.timezone,
         hand_back=partial(hand_back, settings, engine, tickets),
         send_reply=partial(reply_to_customer, settings, engine, tickets),
+        canned=tuple(load_canned_replies(settings.project_dir / "canned_replies.yml")),
     ))
     team = TeamChannel(engine, tickets, settings.team, settings.desk_url)
     if team.targets:

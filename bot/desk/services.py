@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.desk.agents import Agent, AgentDirectory
+from bot.desk.canned import CannedReply
 from bot.desk.claims import ClaimBook
 from bot.desk.login_limit import LoginLimit
 from bot.desk.notes import NoteBook
@@ -39,6 +40,7 @@ class DeskServices:
         zone: the brand's time zone, for every time shown.
         hand_back: gives a conversation back to the bot.
         send_reply: sends an agent's reply to the customer.
+        canned: the brand's canned replies (`canned_replies.yml`).
     """
 
     agents: AgentDirectory
@@ -52,3 +54,4 @@ class DeskServices:
     zone: ZoneInfo
     hand_back: HandBack
     send_reply: Reply
+    canned: tuple[CannedReply, ...] = ()

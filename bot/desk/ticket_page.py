@@ -10,6 +10,7 @@ import html
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.desk.canned import CannedReply
 from bot.desk.claims import Claim
 from bot.desk.notes import MAX_NOTE_LENGTH, Note
 from bot.handoff.reasons import Priority
@@ -91,7 +92,13 @@ def order_details(ticket: Ticket, order: Order | None, looked_up: bool) -> str:
 
 
 def work_panel(
-    case_number: int, found: list[Note], zone: ZoneInfo, csrf: str, may_work: bool
+    case_number: int,
+    found: list[Note],
+    zone: ZoneInfo,
+    csrf: str,
+    may_work: bool,
+    canned: tuple[CannedReply, ...] = (),
+    reply_text: str = "",
 ) -> str:
     """The notes; for those who work tickets also the reply, note and hand-back forms."""
     listed = "".join(
@@ -106,11 +113,17 @@ def work_panel(
         'aria-label="Private note"></textarea><button type="submit">Add note</button></form>'
         if may_work else ""
     )
+    choices = " · ".join(
+        f'<a href="/tickets/{case_number}?canned={reply.key}">{html.escape(reply.title)}</a>'
+        for reply in canned
+    )
     reply_form = (
-        f'<h2>Reply to the customer</h2><form method="post" action="/tickets/{case_number}/reply">'
+        '<h2>Reply to the customer</h2>'
+        + (f'<p class="canned">Canned replies: {choices}</p>' if choices else "")
+        + f'<form method="post" action="/tickets/{case_number}/reply">'
         f'<input type="hidden" name="csrf_token" value="{html.escape(csrf)}">'
         '<textarea name="text" rows="4" maxlength="2000" required aria-label="Reply">'
-        "</textarea><button type=\"submit\">Send reply</button></form>"
+        f"{html.escape(reply_text)}</textarea><button type=\"submit\">Send reply</button></form>"
         if may_work else ""
     )
     hidden = f'<input type="hidden" name="csrf_token" value="{html.escape(csrf)}">'

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestServer
 from bot.desk.agents import AgentDirectory
 from bot.desk.app import create_app
 from bot.desk.audit import AuditLog
+from bot.desk.canned import CannedReply
 from bot.desk.claims import ClaimBook
 from bot.desk.login_limit import LoginLimit
 from bot.desk.notes import NoteBook
@@ -62,6 +63,9 @@ def desk(engine):
         tickets=tickets, claims=ClaimBook(engine), notes=NoteBook(engine),
         orders=SqlOrderBackend(engine), threads=ThreadStore(engine), zone=brand.timezone,
         hand_back=hand_back, send_reply=send_reply,
+        canned=(CannedReply(
+            "delay", "Sorry for the delay",
+            "Hi {first_name}, order {order_number}: {tracking_url} ({agent_name})"),),
     ))
     app[REPLIES] = replies
     app[HANDED_BACK] = handed_back
@@ -424,5 +428,25 @@ def test_one_ticket_as_json_for_the_live_transcript(desk):
         assert body["status"] == "open" and body["claimed_by"] is None
         async with browser.get(f"{base}/static/desk.js") as script:
             assert script.status == 200 and "textContent" in await script.text()
+
+    run(app, scenario)
+
+
+def test_a_canned_reply_is_filled_into_the_reply_box(desk):
+    app, tickets, engine = desk
+    seed_demo_shop(engine, datetime.now(timezone.utc))
+    case = tickets.open_ticket(HandoffRequest(
+        conversation_id="c-canned", channel="messenger", customer_name="Anna",
+        reason=HandoffReason.COMPLAINT, order_number="10023", transcript=[],
+    )).case_number
+
+    async def scenario(browser, base):
+        await log_in(browser, base)
+        async with browser.get(f"{base}/tickets/{case}") as page:
+            assert f'href="/tickets/{case}?canned=delay"' in await page.text()
+        async with browser.get(f"{base}/tickets/{case}?canned=delay") as page:
+            text = await page.text()
+        box = re.search(r'aria-label="Reply">([^<]*)</textarea>', text).group(1)
+        assert box.startswith("Hi Anna, order 10023: https://") and box.endswith("(Anna)")
 
     run(app, scenario)
