@@ -9,6 +9,7 @@ nightdesk tickets            list open handoff tickets
 nightdesk tickets handback N --by NAME   give a conversation back to the bot
 nightdesk messenger setup [--dry-run]    set the page's Messenger Profile from brand.yml
 nightdesk agents add|list|password|deactivate   the desk's people (see bot/desk/agents_cli.py)
+nightdesk report [--since yesterday] [--json]    the night's figures
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 from bot.desk.agents_cli import add_agents_parser
+from bot.desk.report import add_report_parser
 from bot.settings import (
     DEFAULT_RASA_AUTH_TOKEN,
     BrandError,
@@ -287,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     setup.set_defaults(func=cmd_messenger_setup)
     add_agents_parser(sub)
+    add_report_parser(sub)
     return parser
 
 

@@ -443,6 +443,20 @@ async def api_ticket(request: web.Request) -> web.Response:
     })
 
 
+async def api_report(request: web.Request) -> web.Response:
+    """The figures of a period as JSON (``?since=yesterday|today|YYYY-MM-DD``)."""
+    from bot.desk.report import PeriodError
+
+    report = _services(request).report
+    if report is None:
+        return web.json_response({"error": "no report on this desk"}, status=404)
+    try:
+        figures = await asyncio.to_thread(report, request.query.get("since", "yesterday"))
+    except PeriodError as error:
+        return web.json_response({"error": str(error)}, status=400)
+    return web.json_response(figures)
+
+
 @require(Permission.READ_TICKETS)
 async def api_tickets(request: web.Request) -> web.Response:
     """The open tickets as JSON, in the same order as the page."""
@@ -546,6 +560,7 @@ def create_app(services: DeskServices, *, secure_cookies: bool = False) -> web.A
     app.router.add_get("/", home)
     app.router.add_get("/api/tickets", api_tickets)
     app.router.add_get("/api/me", api_me)
+    app.router.add_get("/api/report", api_report)
     app.router.add_post(r"/api/tickets/{case}/{action:claim|unclaim}", api_claim)
     app.router.add_post(r"/tickets/{case}/{action:claim|unclaim}", page_claim)
     app.router.add_get(r"/tickets/{case}", ticket_view)
@@ -565,6 +580,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Serves the desk on loopback (put it behind HTTPS to reach it from elsewhere)."""
     from bot.desk.canned import load_canned_replies
     from bot.desk.replies import reply_to_customer
+    from bot.desk.report import figures_for
     from bot.desk.team_channel import TeamChannel
     from bot.handoff.hand_back import hand_back
     from bot.hours import OfficeCalendar
@@ -588,6 +604,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         hand_back=partial(hand_back, settings, engine, tickets),
         send_reply=partial(reply_to_customer, settings, engine, tickets),
         canned=tuple(load_canned_replies(settings.project_dir / "canned_replies.yml")),
+        report=partial(figures_for, engine, OfficeCalendar.from_brand(brand)),
     ))
     team = TeamChannel(engine, tickets, settings.team, settings.desk_url)
     if team.targets:

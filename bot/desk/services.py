@@ -41,6 +41,7 @@ class DeskServices:
         hand_back: gives a conversation back to the bot.
         send_reply: sends an agent's reply to the customer.
         canned: the brand's canned replies (`canned_replies.yml`).
+        report: the figures of a period ("yesterday", "today", a date), as JSON-ready data.
     """
 
     agents: AgentDirectory
@@ -55,3 +56,4 @@ class DeskServices:
     hand_back: HandBack
     send_reply: Reply
     canned: tuple[CannedReply, ...] = ()
+    report: Callable[[str], dict[str, object]] | None = None

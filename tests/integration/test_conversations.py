@@ -177,3 +177,21 @@ def test_a_request_for_a_person_with_an_order_number_is_not_swallowed_by_the_for
     case = CASE.search(reply).group(1)
     assert _ticket(stack, case)["reason"] == "cancel_order"
     assert "10024" not in reply
+
+
+def test_the_morning_report_counts_the_stored_conversations(stack, sender):
+    import json
+
+    stack.say(sender, "hello", first_name="Anna")
+    stack.say(sender, "how long does shipping to Germany take?")
+    result = stack.nightdesk("report", "--since", "today", "--json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["all"]["customer_messages"] >= 2
+    assert figures["all"]["response_rate"] > 0.5
+    assert figures["all"]["bot_first_response_avg_s"] is not None
+    assert sum(figures["volume_by_hour"].values()) == figures["all"]["customer_messages"]
+    text = stack.nightdesk("report", "--since", "today")
+    assert text.returncode == 0 and "After hours" in text.stdout
+    bad = stack.nightdesk("report", "--since", "last week")
+    assert bad.returncode == 2 and "yesterday, today or YYYY-MM-DD" in bad.stderr

@@ -1,0 +1,208 @@
+"""The night's figures, computed from what is stored: Rasa's events and the tickets.
+
+For a period [since, until), each figure is given for all messages and split into office
+hours and after hours (by the brand's calendar, at the moment the customer wrote):
+
+* customer messages, and the response rate: messages followed by any answer (a bot message,
+  or a person's reply on the ticket) before the customer's next message;
+* the bot's first response time (per conversation: its first customer message in the period
+  to the bot's first answer after it), average and median, in seconds;
+* a person's first response time, measured from the handoff (ticket opened) to the first
+  agent line on the ticket, average and median;
+* time to resolution (ticket opened to resolved) and replies to resolution (agent lines);
+* the share of conversations that needed a person, and containment (settled by the bot
+  alone); volume by hour of day (brand's time zone); top intents; the fallback rate;
+  tickets by reason; tickets that missed the 24-hour window (no person's reply within
+  24 hours of the handoff).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import MetaData, Table, select
+from sqlalchemy.engine import Engine
+
+from bot.handoff.tickets import RESOLVED, TranscriptLine
+from bot.hours import OfficeCalendar
+from bot.store.tables import TicketRow
+
+FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
+WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One stored message of a conversation."""
+
+    conversation_id: str
+    sender: str  # "customer" or "bot"
+    at: datetime
+    intent: str | None = None
+
+
+@dataclass
+class Figures:
+    """The figures for one slice of messages (all, office hours or after hours)."""
+
+    customer_messages: int = 0
+    answered: int = 0
+    bot_first_response_seconds: list[float] = field(default_factory=list)
+    fallbacks: int = 0
+
+    def as_json(self) -> dict[str, object]:
+        """The figures, rounded for reading."""
+        times = self.bot_first_response_seconds
+        return {
+            "customer_messages": self.customer_messages,
+            "response_rate": _ratio(self.answered, self.customer_messages),
+            "bot_first_response_avg_s": _round(statistics.fmean(times)) if times else None,
+            "bot_first_response_median_s": _round(statistics.median(times)) if times else None,
+            "fallback_rate": _ratio(self.fallbacks, self.customer_messages),
+        }
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _round(value: float) -> float:
+    return round(value, 1)
+
+
+def _at(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc)
+
+
+def stored_messages(engine: Engine, since: datetime, until: datetime) -> list[Message]:
+    """Customer and bot messages from Rasa's tracker store (table ``events``)."""
+    events = Table("events", MetaData(), autoload_with=engine)
+    query = (select(events.c.sender_id, events.c.type_name, events.c.timestamp,
+                    events.c.intent_name)
+             .where(events.c.type_name.in_(("user", "bot")),
+                    events.c.timestamp >= since.timestamp(),
+                    events.c.timestamp < (until + WINDOW).timestamp())
+             .order_by(events.c.timestamp, events.c.id))
+    with engine.connect() as connection:
+        return [
+            Message(row.sender_id, "customer" if row.type_name == "user" else "bot",
+                    _at(row.timestamp), row.intent_name)
+            for row in connection.execute(query)
+        ]
+
+
+def compute(
+    messages: Iterable[Message],
+    tickets: Iterable[TicketRow],
+    calendar: OfficeCalendar,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+) -> dict[str, object]:
+    """Every figure for the period, as JSON-ready data."""
+    by_conversation: dict[str, list[Message]] = defaultdict(list)
+    for message in sorted(messages, key=lambda m: m.at):
+        by_conversation[message.conversation_id].append(message)
+    slices = {"all": Figures(), "office_hours": Figures(), "after_hours": Figures()}
+    volume_by_hour = Counter()
+    intents = Counter()
+    conversations_in_period: set[str] = set()
+    zone = calendar.timezone
+
+    for conversation_id, history in by_conversation.items():
+        first_in_period: Message | None = None
+        for index, message in enumerate(history):
+            if message.sender != "customer" or not since <= message.at < until:
+                continue
+            conversations_in_period.add(conversation_id)
+            later = history[index + 1:]
+            next_customer = next((m for m in later if m.sender == "customer"), None)
+            answer = next((m for m in later if m.sender == "bot"), None)
+            answered = answer is not None and (next_customer is None
+                                               or answer.at <= next_customer.at)
+            part = "office_hours" if calendar.is_open(message.at) else "after_hours"
+            for name in ("all", part):
+                figures = slices[name]
+                figures.customer_messages += 1
+                figures.answered += answered
+                figures.fallbacks += message.intent in FALLBACK_INTENTS
+            volume_by_hour[message.at.astimezone(zone).hour] += 1
+            if message.intent:
+                intents[message.intent] += 1
+            if first_in_period is None:
+                first_in_period = message
+                if answer is not None:
+                    seconds = (answer.at - message.at).total_seconds()
+                    for name in ("all", part):
+                        slices[name].bot_first_response_seconds.append(seconds)
+
+    person, handed_off_conversations = _people_figures(tickets, since, until, now)
+    handed_off = handed_off_conversations & conversations_in_period
+    total = len(conversations_in_period)
+    return {
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        **{name: figures.as_json() for name, figures in slices.items()},
+        "conversations": total,
+        "needed_a_person": _ratio(len(handed_off), total),
+        "containment": _ratio(total - len(handed_off), total),
+        "volume_by_hour": {str(hour): volume_by_hour.get(hour, 0) for hour in range(24)},
+        "top_intents": [[name, count] for name, count in intents.most_common(10)],
+        **person,
+    }
+
+
+def _people_figures(
+    tickets: Iterable[TicketRow], since: datetime, until: datetime, now: datetime
+) -> tuple[dict[str, object], set[str]]:
+    """The figures about tickets and people, and the conversations that got a ticket."""
+    first_reply: list[float] = []
+    resolution: list[float] = []
+    replies_to_resolution: list[int] = []
+    by_reason: Counter = Counter()
+    missed = 0
+    conversations: set[str] = set()
+    for ticket in tickets:
+        if not since <= ticket.created_at < until:
+            continue
+        conversations.add(ticket.conversation_id)
+        by_reason[ticket.reason] += 1
+        lines = [TranscriptLine.from_json(item) for item in json.loads(ticket.transcript)]
+        agent_lines = [line for line in lines if line.sender == "agent"
+                       and line.at >= ticket.created_at]
+        if agent_lines:
+            waited = (agent_lines[0].at - ticket.created_at).total_seconds()
+            first_reply.append(waited)
+            missed += waited > WINDOW.total_seconds()
+        elif now - ticket.created_at > WINDOW:
+            missed += 1
+        if ticket.status == RESOLVED and ticket.handed_back_at is not None:
+            resolution.append((ticket.handed_back_at - ticket.created_at).total_seconds())
+            replies_to_resolution.append(len(agent_lines))
+    return {
+        "tickets": sum(by_reason.values()),
+        "tickets_by_reason": dict(sorted(by_reason.items())),
+        "person_first_response_avg_s": _round(statistics.fmean(first_reply)) if first_reply
+        else None,
+        "person_first_response_median_s": _round(statistics.median(first_reply)) if first_reply
+        else None,
+        "resolution_avg_s": _round(statistics.fmean(resolution)) if resolution else None,
+        "replies_to_resolution_avg": _round(statistics.fmean(replies_to_resolution))
+        if replies_to_resolution else None,
+        "tickets_missed_24h_window": missed,
+    }, conversations
+
+
+def ticket_rows(engine: Engine) -> list[TicketRow]:
+    """Every ticket (the figures pick the period's)."""
+    from bot.store.database import session_scope
+
+    with session_scope(engine) as session:
+        rows = session.query(TicketRow).all()
+        session.expunge_all()
+        return rows

@@ -1,0 +1,113 @@
+"""The morning report: the figures of a period, from the CLI (`nightdesk report`) or the desk.
+
+`--since yesterday` (or `today`, or a date ``YYYY-MM-DD``) means that whole day in the
+brand's time zone; today's report runs until now.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+
+from bot.desk.metrics import compute, stored_messages, ticket_rows
+from bot.hours import OfficeCalendar
+
+
+class PeriodError(ValueError):
+    """The period is not understood; the message says what is."""
+
+
+def period(since: str, zone: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
+    """The [start, end) of "yesterday", "today" or a date, in UTC."""
+    today = now.astimezone(zone).date()
+    if since == "yesterday":
+        day = today - timedelta(days=1)
+    elif since == "today":
+        day = today
+    elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", since):
+        try:
+            day = date.fromisoformat(since)
+        except ValueError:
+            raise PeriodError(f"{since!r} is not a date") from None
+    else:
+        raise PeriodError(f"--since takes yesterday, today or YYYY-MM-DD, not {since!r}")
+    start = datetime.combine(day, time(0), zone)
+    end = min(datetime.combine(day + timedelta(days=1), time(0), zone), now)
+    if end <= start:
+        raise PeriodError(f"{since} has not started yet")
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
+def figures_for(engine: Engine, calendar: OfficeCalendar, since: str,
+                now: datetime | None = None) -> dict[str, object]:
+    """The figures of one period, as JSON-ready data."""
+    now = now or datetime.now(timezone.utc)
+    start, end = period(since, calendar.timezone, now)
+    return compute(stored_messages(engine, start, end), ticket_rows(engine), calendar,
+                   start, end, now)
+
+
+def _minutes(seconds: object) -> str:
+    return "—" if seconds is None else f"{float(seconds) / 60:.1f} min"
+
+
+def _share(value: object) -> str:
+    return "—" if value is None else f"{float(value) * 100:.0f}%"
+
+
+def as_text(figures: dict[str, object]) -> str:
+    """The report for a terminal."""
+    lines = [f"Report {figures['since']} → {figures['until']}"]
+    for name, label in (("all", "All"), ("after_hours", "After hours"),
+                        ("office_hours", "Office hours")):
+        part = figures[name]
+        lines.append(
+            f"{label:<13} {part['customer_messages']:>5} messages, "
+            f"answered {_share(part['response_rate'])}, bot's first answer "
+            f"{part['bot_first_response_avg_s'] or '—'} s avg / "
+            f"{part['bot_first_response_median_s'] or '—'} s median, "
+            f"fallback {_share(part['fallback_rate'])}"
+        )
+    lines += [
+        f"Conversations {figures['conversations']}: needed a person "
+        f"{_share(figures['needed_a_person'])}, settled by the bot "
+        f"{_share(figures['containment'])}",
+        f"Tickets {figures['tickets']} {figures['tickets_by_reason']}; a person's first reply "
+        f"{_minutes(figures['person_first_response_avg_s'])} avg / "
+        f"{_minutes(figures['person_first_response_median_s'])} median after the handoff; "
+        f"resolution {_minutes(figures['resolution_avg_s'])} avg; missed the 24 h window: "
+        f"{figures['tickets_missed_24h_window']}",
+        "Top intents: " + ", ".join(f"{n} ({c})" for n, c in figures["top_intents"]),
+    ]
+    return "\n".join(lines)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """`nightdesk report --since yesterday [--json]`."""
+    from bot.settings import get_brand, get_settings
+    from bot.store import create_db_engine, ensure_schema
+
+    engine = create_db_engine(get_settings().database_url)
+    ensure_schema(engine)
+    try:
+        figures = figures_for(engine, OfficeCalendar.from_brand(get_brand()), args.since)
+    except PeriodError as error:
+        print(f"nightdesk: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(figures, indent=2) if args.json else as_text(figures))
+    return 0
+
+
+def add_report_parser(sub: argparse._SubParsersAction) -> None:
+    """Adds `report` to the `nightdesk` parser."""
+    report = sub.add_parser("report", help="the night's figures (the morning report)")
+    report.add_argument("--since", default="yesterday",
+                        help="yesterday (default), today or YYYY-MM-DD, in the brand's zone")
+    report.add_argument("--json", action="store_true", help="the figures as JSON")
+    report.set_defaults(func=cmd_report)
