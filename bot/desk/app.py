@@ -1,8 +1,10 @@
-"""The agents' desk web app (aiohttp): log in, the open tickets, log out; JSON under /api/.
+"""The agents' desk web app (aiohttp): pages for people, the same data as JSON under /api/.
 
-Run with `python -m bot.desk.app` (port DESK_PORT, default 8080). Pages are rendered on the
-server with every customer text escaped; the gate (`bot.desk.web_auth`) checks the session,
-the role and CSRF on every route.
+Login and logout; the queue with filters and claims; a ticket's page (packet, transcript,
+order, notes, reply, canned replies, priority, resolve or hand back); the report's figures.
+`nightdesk up` runs it (`python -m bot.desk.app --host H --port P`, from DESK_URL). Pages
+are rendered on the server with every customer text escaped; the gate (`bot.desk.web_auth`)
+checks the session, the role and CSRF on every route.
 """
 
 from __future__ import annotations
