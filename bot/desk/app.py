@@ -68,6 +68,13 @@ def _page(title: str, body: str, status: int = 200) -> web.Response:
                         content_type="text/html", status=status)
 
 
+def _refused(title: str, message: str, back: str, status: int) -> web.Response:
+    """A page saying why something was not done, with the way back."""
+    body = (f'<main><p class="error" role="alert">{html.escape(message)}.</p>'
+            f'<p><a href="{html.escape(back)}">Back</a></p></main>')
+    return _page(title, body, status=status)
+
+
 def _safe_next(target: str | None) -> str:
     """Only a path on this desk, so the login cannot send anyone elsewhere."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
@@ -354,9 +361,7 @@ async def add_note(request: web.Request) -> web.Response:
         _services(request).notes.add(ticket.case_number, session_of(request).agent,
                                str(form.get("text") or ""))
     except NoteError as error:
-        body = (f'<main><p class="error" role="alert">{html.escape(str(error))}.</p>'
-                f'<p><a href="/tickets/{ticket.case_number}">Back to the case</a></p></main>')
-        return _page("Not added", body, status=400)
+        return _refused("Not added", str(error), f"/tickets/{ticket.case_number}", 400)
     raise web.HTTPFound(f"/tickets/{ticket.case_number}")
 
 
@@ -371,9 +376,7 @@ async def reply(request: web.Request) -> web.Response:
     try:
         await _services(request).send_reply(ticket, agent, text)
     except ReplyRefused as error:
-        body = (f'<main><p class="error" role="alert">Not sent: {html.escape(str(error))}.</p>'
-                f'<p><a href="/tickets/{ticket.case_number}">Back to the case</a></p></main>')
-        return _page("Not sent", body, status=409)
+        return _refused("Not sent", f"Not sent: {error}", f"/tickets/{ticket.case_number}", 409)
     _services(request).agents.audit.record(
         agent.login, "ticket.reply", f"ticket:{ticket.case_number}",
         {"characters": len(text.strip())},
@@ -392,9 +395,7 @@ async def change_priority(request: web.Request) -> web.Response:
         _services(request).tickets.set_priority(ticket.case_number, priority)
     except (ValueError, TicketError) as error:
         reason = f"unknown priority {chosen!r}" if not isinstance(error, TicketError) else error
-        body = (f'<main><p class="error" role="alert">{html.escape(str(reason))}.</p>'
-                f'<p><a href="/tickets/{ticket.case_number}">Back to the case</a></p></main>')
-        return _page("Not changed", body, status=400)
+        return _refused("Not changed", str(reason), f"/tickets/{ticket.case_number}", 400)
     _services(request).agents.audit.record(
         agent.login, "ticket.priority", f"ticket:{ticket.case_number}",
         {"from": ticket.priority.value, "to": priority.value})
@@ -415,10 +416,7 @@ async def hand_back_case(request: web.Request) -> web.Response:
     try:
         await _services(request).hand_back(case, agent.login, resolved=resolved)
     except HandBackError as error:
-        body = (f'<main><p class="error" role="alert">Not handed back: '
-                f"{html.escape(str(error))}.</p>"
-                f'<p><a href="/tickets/{case}">Back to the case</a></p></main>')
-        return _page("Not handed back", body, status=409)
+        return _refused("Not handed back", f"Not handed back: {error}", f"/tickets/{case}", 409)
     _services(request).claims.release(case)
     _services(request).agents.audit.record(
         agent.login, "ticket.resolve" if resolved else "ticket.handback", f"ticket:{case}")
@@ -506,9 +504,7 @@ async def page_claim(request: web.Request) -> web.Response:
     """The queue's Claim / Unclaim buttons: back to the queue, or the reason it was refused."""
     refusal = _change_claim(request, request.match_info["action"])
     if refusal is not None:
-        body = (f'<main><p class="error" role="alert">{html.escape(refusal)}.</p>'
-                '<p><a href="/">Back to the open tickets</a></p></main>')
-        return _page("Not done", body, status=409)
+        return _refused("Not done", refusal, "/", 409)
     raise web.HTTPFound("/")
 
 

@@ -145,6 +145,16 @@ def _open_row(session: Session, conversation_id: str, for_update: bool = False) 
     return (query.with_for_update() if for_update else query).first()
 
 
+def _open_row_by_case(session: Session, case_number: int) -> TicketRow:
+    """The open ticket's row, locked for the change; `TicketError` when none or not open."""
+    row = session.get(TicketRow, case_number, with_for_update=True)
+    if row is None:
+        raise TicketError(f"no case #{case_number}")
+    if row.status != OPEN:
+        raise TicketError(f"case #{case_number} is {row.status}, not open")
+    return row
+
+
 class TicketService:
     """Opens, reads and updates handoff tickets in the product database."""
 
@@ -261,11 +271,7 @@ class TicketService:
             TicketError: no such case, or it is not open.
         """
         with session_scope(self._engine) as session:
-            row = session.get(TicketRow, case_number, with_for_update=True)
-            if row is None:
-                raise TicketError(f"no case #{case_number}")
-            if row.status != OPEN:
-                raise TicketError(f"case #{case_number} is {row.status}, not open")
+            row = _open_row_by_case(session, case_number)
             row.priority = priority.value
             session.flush()
             return _ticket_from_row(row)
@@ -288,11 +294,7 @@ class TicketService:
             TicketError: no such case, or it is not open.
         """
         with session_scope(self._engine) as session:
-            row = session.get(TicketRow, case_number, with_for_update=True)
-            if row is None:
-                raise TicketError(f"no case #{case_number}")
-            if row.status != OPEN:
-                raise TicketError(f"case #{case_number} is {row.status}, not open")
+            row = _open_row_by_case(session, case_number)
             row.status = RESOLVED if resolved else HANDED_BACK
             row.handed_back_at = self._clock()
             row.handed_back_by = by

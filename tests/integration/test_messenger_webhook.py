@@ -189,8 +189,10 @@ def test_dm_is_seen_typed_and_answered_by_name(stack, fake_graph):
     assert "Giulia" in texts_to(fake_graph, psid)[0]  # first name from the Graph profile
     assert all(m["messaging_type"] == "RESPONSE" and "tag" not in m
                for m in messages_to(fake_graph, psid))
-    inbox = rows(stack, "select status from messenger_inbox where conversation_id = :c", c=psid)
-    assert [r["status"] for r in inbox] == ["done"]
+    # the row is marked done once the whole turn is over, just after its last send
+    wait_until(lambda: [r["status"] for r in rows(
+        stack, "select status from messenger_inbox where conversation_id = :c", c=psid)
+    ] == ["done"], timeout=30, what="the inbox row marked done")
 
 
 def test_personal_data_in_a_dm_reaches_no_log(stack, fake_graph):
