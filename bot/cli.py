@@ -9,7 +9,7 @@ nightdesk tickets            list open handoff tickets
 nightdesk tickets handback N --by NAME   give a conversation back to the bot
 nightdesk messenger setup [--dry-run]    set the page's Messenger Profile from brand.yml
 nightdesk agents add|list|password|deactivate   the desk's people (see bot/desk/agents_cli.py)
-nightdesk report [--since yesterday] [--json]    the night's figures
+nightdesk report [--since yesterday] [--json] [--html FILE]    the night's figures
 """
 
 from __future__ import annotations

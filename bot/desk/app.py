@@ -1,7 +1,8 @@
 """The agents' desk web app (aiohttp): pages for people, the same data as JSON under /api/.
 
 Login and logout; the queue with filters and claims; a ticket's page (packet, transcript,
-order, notes, reply, canned replies, priority, resolve or hand back); the report's figures.
+order, notes, reply, canned replies, priority, resolve or hand back); the morning report
+(charts and figures) and its figures as JSON.
 `nightdesk up` runs it (`python -m bot.desk.app --host H --port P`, from DESK_URL). Pages
 are rendered on the server with every customer text escaped; the gate (`bot.desk.web_auth`)
 checks the session, the role and CSRF on every route.
@@ -73,6 +74,24 @@ def _refused(title: str, message: str, back: str, status: int) -> web.Response:
     body = (f'<main><p class="error" role="alert">{html.escape(message)}.</p>'
             f'<p><a href="{html.escape(back)}">Back</a></p></main>')
     return _page(title, body, status=status)
+
+
+def _header(request: web.Request) -> str:
+    """The bar on every page: where to go, who is logged in, and logging out."""
+    session = session_of(request)
+    here = request.path
+    current = ' aria-current="page"'
+    links = "".join(
+        f'<a href="{path}"{current if here == path else ""}>{label}</a>'
+        for path, label in (("/", "Open tickets"), ("/report", "Report"))
+    )
+    return (
+        f"<header><strong>nightdesk</strong><nav>{links}</nav>"
+        f'<span class="who">{html.escape(session.agent.name)} ({session.agent.role.value})</span>'
+        '<form class="inline" method="post" action="/logout">'
+        f'<input type="hidden" name="{CSRF_FIELD}" value="{html.escape(session.csrf_token)}">'
+        '<button type="submit">Log out</button></form></header>'
+    )
 
 
 def _safe_next(target: str | None) -> str:
@@ -246,12 +265,7 @@ async def home(request: web.Request) -> web.Response:
         for r in _queue(request, now, only)
     ) or '<tr><td colspan="9">No open tickets.</td></tr>'
     body = (
-        "<header><strong>nightdesk</strong>"
-        f'<span class="who">{html.escape(session.agent.name)} ({session.agent.role.value})</span>'
-        '<form class="inline" method="post" action="/logout">'
-        f'<input type="hidden" name="{CSRF_FIELD}" value="{html.escape(session.csrf_token)}">'
-        '<button type="submit">Log out</button></form></header>'
-        "<main><h1>Open tickets</h1>" + _filter_form(only)
+        _header(request) + "<main><h1>Open tickets</h1>" + _filter_form(only)
         + "<table><thead><tr><th>Case</th><th>Customer</th>"
         "<th>Channel</th><th>Reason</th><th>Priority</th><th>Order</th><th>Waiting</th>"
         "<th>Reply by</th>"
@@ -339,8 +353,7 @@ async def ticket_view(request: web.Request) -> web.Response:
         "agent_name": session.agent.first_name,
     }) if chosen else ""
     body = (
-        '<header><a href="/">← Open tickets</a>'
-        f'<span class="who">{html.escape(session.agent.name)}</span></header><main>'
+        _header(request) + "<main>"
         + ticket_page.packet(ticket, _services(request).claims.holder(ticket.case_number), zone)
         + '<div class="columns"><section>' + ticket_page.transcript(ticket, zone)
         + "</section><section>" + ticket_page.order_details(ticket, order, looked_up)
@@ -443,6 +456,7 @@ async def api_ticket(request: web.Request) -> web.Response:
     })
 
 
+@require(Permission.READ_TICKETS)
 async def api_report(request: web.Request) -> web.Response:
     """The figures of a period as JSON (``?since=yesterday|today|YYYY-MM-DD``)."""
     from bot.desk.report import PeriodError
@@ -455,6 +469,43 @@ async def api_report(request: web.Request) -> web.Response:
     except PeriodError as error:
         return web.json_response({"error": str(error)}, status=400)
     return web.json_response(figures)
+
+
+def _period_form(since: str) -> str:
+    return (
+        '<form class="filters" method="get" action="/report">'
+        '<a href="/report?since=yesterday">Yesterday</a> <a href="/report?since=today">Today</a> '
+        f'<label>Day <input type="date" name="since" value="{html.escape(since)}"></label> '
+        '<button type="submit">Show</button></form>'
+    )
+
+
+@require(Permission.READ_TICKETS)
+async def report_view(request: web.Request) -> web.Response:
+    """The morning report: charts (matplotlib, embedded) and figures of a period."""
+    from bot.desk.charts import draw_all
+    from bot.desk.report import PeriodError
+    from bot.desk.report_page import report_section
+
+    report = _services(request).report
+    since = request.query.get("since", "yesterday")
+    head = _header(request) + "<main><h1>Morning report</h1>"
+    if report is None:
+        return _page("Report", head + "<p>No report on this desk.</p></main>", status=404)
+
+    def build() -> str:
+        figures = report(since)
+        return report_section(figures, draw_all(figures), _services(request).zone)
+
+    try:
+        section = await asyncio.to_thread(build)
+    except PeriodError as error:
+        body = (head + _period_form("") + f'<p class="error" role="alert">'
+                f"{html.escape(str(error))}.</p></main>")
+        return _page("Report", body, status=400)
+    json_link = f'<p><a href="/api/report?since={html.escape(since)}">These figures as JSON</a></p>'
+    return _page("Report", head + _period_form(since if since[:1].isdigit() else "")
+                 + section + json_link + "</main>")
 
 
 @require(Permission.READ_TICKETS)
@@ -559,6 +610,7 @@ def create_app(services: DeskServices, *, secure_cookies: bool = False) -> web.A
     app.router.add_get("/api/tickets", api_tickets)
     app.router.add_get("/api/me", api_me)
     app.router.add_get("/api/report", api_report)
+    app.router.add_get("/report", report_view)
     app.router.add_post(r"/api/tickets/{case}/{action:claim|unclaim}", api_claim)
     app.router.add_post(r"/tickets/{case}/{action:claim|unclaim}", page_claim)
     app.router.add_get(r"/tickets/{case}", ticket_view)

@@ -11,7 +11,8 @@ hours and after hours (by the brand's calendar, at the moment the customer wrote
   agent line on the ticket, average and median;
 * time to resolution (ticket opened to resolved) and replies to resolution (agent lines);
 * the share of conversations that needed a person, and containment (settled by the bot
-  alone); volume by hour of day (brand's time zone); top intents; the fallback rate;
+  alone); volume by hour of day (brand's time zone), also for after hours alone (the
+  night's volume); top intents; the fallback rate;
   tickets by reason; tickets that missed the 24-hour window (no person's reply within
   24 hours of the handoff).
 """
@@ -110,6 +111,7 @@ def compute(
         by_conversation[message.conversation_id].append(message)
     slices = {"all": Figures(), "office_hours": Figures(), "after_hours": Figures()}
     volume_by_hour = Counter()
+    night_volume_by_hour = Counter()
     intents = Counter()
     conversations_in_period: set[str] = set()
     zone = calendar.timezone
@@ -132,6 +134,8 @@ def compute(
                 figures.answered += answered
                 figures.fallbacks += message.intent in FALLBACK_INTENTS
             volume_by_hour[message.at.astimezone(zone).hour] += 1
+            if part == "after_hours":
+                night_volume_by_hour[message.at.astimezone(zone).hour] += 1
             if message.intent:
                 intents[message.intent] += 1
             if first_in_period is None:
@@ -152,6 +156,8 @@ def compute(
         "needed_a_person": _ratio(len(handed_off), total),
         "containment": _ratio(total - len(handed_off), total),
         "volume_by_hour": {str(hour): volume_by_hour.get(hour, 0) for hour in range(24)},
+        "after_hours_volume_by_hour": {
+            str(hour): night_volume_by_hour.get(hour, 0) for hour in range(24)},
         "top_intents": [[name, count] for name, count in intents.most_common(10)],
         **person,
     }

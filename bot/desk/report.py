@@ -1,16 +1,19 @@
 """The morning report: the figures of a period, from the CLI (`nightdesk report`) or the desk.
 
 `--since yesterday` (or `today`, or a date ``YYYY-MM-DD``) means that whole day in the
-brand's time zone; today's report runs until now.
+brand's time zone; today's report runs until now. `--html FILE` also writes the report with
+its charts as one HTML file.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -95,13 +98,33 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     engine = create_db_engine(get_settings().database_url)
     ensure_schema(engine)
+    calendar = OfficeCalendar.from_brand(get_brand())
     try:
-        figures = figures_for(engine, OfficeCalendar.from_brand(get_brand()), args.since)
+        figures = figures_for(engine, calendar, args.since)
     except PeriodError as error:
         print(f"nightdesk: {error}", file=sys.stderr)
         return 2
+    if args.html:
+        try:
+            write_html(args.html, figures, calendar.timezone)
+        except OSError as error:
+            print(f"nightdesk: cannot write {args.html}: {error.strerror}", file=sys.stderr)
+            return 1
+        print(f"Report with charts written to {args.html}", file=sys.stderr)
     print(json.dumps(figures, indent=2) if args.json else as_text(figures))
     return 0
+
+
+def write_html(target: Path, figures: dict[str, object], zone: ZoneInfo) -> None:
+    """Writes the report with its charts embedded, as one HTML file (whole or not at all)."""
+    from bot.desk.charts import draw_all
+    from bot.desk.report_page import period_label, report_section, standalone_page
+
+    page = standalone_page(f"Morning report, {period_label(figures, zone)}",
+                           report_section(figures, draw_all(figures), zone))
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(page, encoding="utf-8")
+    os.replace(partial, target)
 
 
 def add_report_parser(sub: argparse._SubParsersAction) -> None:
@@ -110,4 +133,6 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--since", default="yesterday",
                         help="yesterday (default), today or YYYY-MM-DD, in the brand's zone")
     report.add_argument("--json", action="store_true", help="the figures as JSON")
+    report.add_argument("--html", type=Path, metavar="FILE",
+                        help="also write the report with its charts (matplotlib) to FILE")
     report.set_defaults(func=cmd_report)

@@ -195,3 +195,17 @@ def test_the_morning_report_counts_the_stored_conversations(stack, sender):
     assert text.returncode == 0 and "After hours" in text.stdout
     bad = stack.nightdesk("report", "--since", "last week")
     assert bad.returncode == 2 and "yesterday, today or YYYY-MM-DD" in bad.stderr
+
+
+def test_the_report_with_its_charts_as_one_html_file(stack, sender, tmp_path):
+    stack.say(sender, "hi")
+    target = tmp_path / "morning.html"
+    result = stack.nightdesk("report", "--since", "today", "--html", str(target))
+    assert result.returncode == 0, result.stderr
+    page = target.read_text()
+    assert page.count('src="data:image/png;base64,') == 3
+    assert "Night volume by hour" in page and "Handoffs by reason" in page
+    assert not list(tmp_path.glob(".*.partial"))
+    unwritable = stack.nightdesk("report", "--since", "today", "--html",
+                                 str(tmp_path / "missing" / "morning.html"))
+    assert unwritable.returncode == 1 and "cannot write" in unwritable.stderr

@@ -99,6 +99,9 @@ def test_people_tickets_and_containment(figures):
 def test_volume_by_hour_and_top_intents(figures):
     volume = {hour: n for hour, n in figures["volume_by_hour"].items() if n}
     assert volume == {"22": 2, "3": 2, "9": 1}  # Rome's hours
+    night = {hour: n for hour, n in figures["after_hours_volume_by_hour"].items() if n}
+    assert night == {"22": 2, "3": 2}  # 09:30 on Monday is office hours
+    assert len(figures["after_hours_volume_by_hour"]) == 24
     assert sorted(figures["top_intents"]) == sorted(
         [["greet", 1], ["order_status", 1], ["nlu_fallback", 1], ["human_request", 1],
          ["complaint", 1]])

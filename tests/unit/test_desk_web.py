@@ -17,8 +17,10 @@ from bot.desk.audit import AuditLog
 from bot.desk.canned import CannedReply
 from bot.desk.claims import ClaimBook
 from bot.desk.login_limit import LoginLimit
+from bot.desk.metrics import compute
 from bot.desk.notes import NoteBook
 from bot.desk.replies import ReplyRefused
+from bot.desk.report import period
 from bot.desk.services import DeskServices
 from bot.desk.sessions import SessionStore
 from bot.handoff.hand_back import HandBackError
@@ -29,6 +31,7 @@ from bot.messenger.threads import ThreadStore
 from bot.orders.seed import seed_demo_shop
 from bot.orders.sql_backend import SqlOrderBackend
 from bot.settings import get_brand
+from tests.unit.test_desk_metrics import MESSAGES, NOW, SINCE, TICKETS, UNTIL
 
 PASSWORD = "a long enough password"
 HANDED_BACK = web.AppKey("handed_back_for_test", list)
@@ -58,6 +61,10 @@ def desk(engine):
             raise ReplyRefused(f"replies to the {ticket.channel} channel cannot be delivered yet")
         replies.append((ticket.case_number, agent.login, text))
 
+    def report(since: str) -> dict[str, object]:
+        period(since, brand.timezone, NOW)  # refuses what the real report refuses
+        return compute(MESSAGES, TICKETS, OfficeCalendar.from_brand(brand), SINCE, UNTIL, NOW)
+
     app = create_app(DeskServices(
         agents=directory, sessions=SessionStore(engine), login_limit=LoginLimit(engine),
         tickets=tickets, claims=ClaimBook(engine), notes=NoteBook(engine),
@@ -66,6 +73,7 @@ def desk(engine):
         canned=(CannedReply(
             "delay", "Sorry for the delay",
             "Hi {first_name}, order {order_number}: {tracking_url} ({agent_name})"),),
+        report=report,
     ))
     app[REPLIES] = replies
     app[HANDED_BACK] = handed_back
@@ -448,5 +456,32 @@ def test_a_canned_reply_is_filled_into_the_reply_box(desk):
             text = await page.text()
         box = re.search(r'aria-label="Reply">([^<]*)</textarea>', text).group(1)
         assert box.startswith("Hi Anna, order 10023: https://") and box.endswith("(Anna)")
+
+    run(app, scenario)
+
+
+def test_the_morning_report_page_and_its_json(desk):
+    app, _, _ = desk
+
+    async def scenario(browser, base):
+        async with browser.get(f"{base}/report", allow_redirects=False) as anonymous:
+            assert anonymous.status == 302
+            assert anonymous.headers["Location"].startswith("/login?next=")
+        await log_in(browser, base, "tina")  # every role reads the report
+        async with browser.get(f"{base}/report?since=yesterday") as page:
+            assert page.status == 200
+            text = await page.text()
+        assert text.count('src="data:image/png;base64,') == 3
+        assert "Night volume by hour" in text and "Handoffs by reason" in text
+        assert '<a href="/report" aria-current="page">Report</a>' in text
+        assert '<a href="/api/report?since=yesterday">' in text
+        async with browser.get(f"{base}/report?since=last+week") as bad:
+            assert bad.status == 400
+            assert "yesterday, today or YYYY-MM-DD" in await bad.text()
+        async with browser.get(f"{base}/api/report?since=yesterday") as api:
+            figures = await api.json()
+        assert figures["tickets_by_reason"] == {"complaint": 1, "human_request": 1}
+        async with browser.get(f"{base}/api/report?since=2026-13-01") as bad_api:
+            assert bad_api.status == 400 and "not a date" in (await bad_api.json())["error"]
 
     run(app, scenario)

@@ -1,0 +1,79 @@
+"""The morning report's charts and HTML, on the hand-worked figures of test_desk_metrics."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgb
+from matplotlib.image import imread
+
+from bot.desk.charts import NIGHT, PERSON, draw_all
+from bot.desk.metrics import compute
+from bot.desk.report_page import report_section, standalone_page
+from bot.hours import OfficeCalendar
+from bot.settings import get_brand
+from tests.unit.test_desk_metrics import MESSAGES, NOW, SINCE, TICKETS, UNTIL
+
+IMAGE = re.compile(r'<img src="data:image/png;base64,([^"]+)"[^>]*alt="([^"]*)"')
+
+
+def calendar() -> OfficeCalendar:
+    return OfficeCalendar.from_brand(get_brand())
+
+
+@pytest.fixture(scope="module")
+def figures():
+    return compute(MESSAGES, TICKETS, calendar(), SINCE, UNTIL, NOW)
+
+
+@pytest.fixture(scope="module")
+def quiet_night():
+    return compute([], [], calendar(), SINCE, UNTIL, NOW)
+
+
+def pixels_of(png: bytes, colour: str) -> int:
+    """How many pixels of the image have (nearly) this colour."""
+    image = imread(io.BytesIO(png))[..., :3]
+    return int((np.abs(image - np.array(to_rgb(colour))).max(axis=2) < 0.02).sum())
+
+
+def test_three_png_charts_of_the_night(figures):
+    charts = {chart.name: chart for chart in draw_all(figures)}
+    assert list(charts) == ["night_volume", "handoffs_by_reason", "first_response_times"]
+    for chart in charts.values():
+        assert chart.png.startswith(b"\x89PNG\r\n\x1a\n")
+        assert imread(io.BytesIO(chart.png)).shape[:2] == (320, 720)
+    assert pixels_of(charts["night_volume"].png, NIGHT) > 500  # the bars at 22:00 and 03:00
+    assert pixels_of(charts["handoffs_by_reason"].png, PERSON) > 500
+    assert charts["night_volume"].description == (
+        "4 customer messages after hours and 1 in office hours; "
+        "the busiest night hour starts at 22:00")
+    assert charts["handoffs_by_reason"].description == "human request: 1; complaint: 1"
+    assert "3.0 s average" in charts["first_response_times"].description
+    assert "420.0 min average" in charts["first_response_times"].description  # 7 h
+
+
+def test_a_quiet_night_draws_empty_charts_that_say_so(quiet_night):
+    charts = {chart.name: chart for chart in draw_all(quiet_night)}
+    assert pixels_of(charts["night_volume"].png, NIGHT) == 0
+    assert pixels_of(charts["handoffs_by_reason"].png, PERSON) == 0
+    assert charts["handoffs_by_reason"].description == "no handoffs"
+
+
+def test_the_html_report_embeds_the_charts_and_the_figures(figures):
+    zone = calendar().timezone
+    section = report_section(figures, draw_all(figures), zone)
+    images = IMAGE.findall(section)
+    assert len(images) == 3
+    assert all(base64.b64decode(data).startswith(b"\x89PNG") for data, _ in images)
+    assert images[1][1] == "human request: 1; complaint: 1"
+    assert "Sun 22 Nov 2026 19:00 → Mon 23 Nov 2026 11:00 (Europe/Rome)" in section
+    assert "<td>80%</td>" in section  # all messages answered: 4 of 5
+    assert "7 h 00 min" in section  # a person's first reply after the handoff
+    assert "7 h 30 min" in section  # time to resolution
+    page = standalone_page("Morning report", section)
+    assert page.startswith("<!doctype html>") and "<style>" in page
