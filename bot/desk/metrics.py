@@ -28,6 +28,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import MetaData, Table, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import NoSuchTableError
 
 from bot.handoff.tickets import RESOLVED, TranscriptLine
 from bot.hours import OfficeCalendar
@@ -81,8 +82,14 @@ def _at(timestamp: float) -> datetime:
 
 
 def stored_messages(engine: Engine, since: datetime, until: datetime) -> list[Message]:
-    """Customer and bot messages from Rasa's tracker store (table ``events``)."""
-    events = Table("events", MetaData(), autoload_with=engine)
+    """Customer and bot messages from Rasa's tracker store (table ``events``).
+
+    None before Rasa has stored its first conversation (the table does not exist yet).
+    """
+    try:
+        events = Table("events", MetaData(), autoload_with=engine)
+    except NoSuchTableError:
+        return []
     query = (select(events.c.sender_id, events.c.type_name, events.c.timestamp,
                     events.c.intent_name)
              .where(events.c.type_name.in_(("user", "bot")),

@@ -21,6 +21,7 @@ from bot.store.tables import (
     TicketNoteRow,
     TicketRow,
     TranscriptDeliveryRow,
+    WebChatAgentMessageRow,
 )
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "TicketNoteRow",
     "TicketRow",
     "TranscriptDeliveryRow",
+    "WebChatAgentMessageRow",
     "create_db_engine",
     "ensure_schema",
     "session_scope",

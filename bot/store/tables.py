@@ -1,8 +1,9 @@
 """SQLAlchemy table definitions for the product's own data (not Rasa's tracker store).
 
 The `shop_*` tables are the demo shop behind the SQL order back end; the others belong to
-handoff (tickets), order proof (attempt log), Messenger (inbox, threads, outbox) and the
-agents' desk (agents, audit log).
+handoff (tickets), order proof (attempt log), Messenger (inbox, threads, outbox), the
+agents' desk (agents, audit log, sessions, claims, notes, deliveries) and the web chat
+(people's replies waiting for the page).
 """
 
 from __future__ import annotations
@@ -334,3 +335,18 @@ class TranscriptDeliveryRow(Base):
     last_error = Column(String(300))
     created_at = Column(UTCDateTime, nullable=False)
     updated_at = Column(UTCDateTime, nullable=False)
+
+
+class WebChatAgentMessageRow(Base):
+    """An agent's reply from the desk to a web chat customer, waiting for the page to fetch it.
+
+    The web chat speaks to the bot by request and answer, so a person's later message has no
+    request to ride on: the page asks for new ones (`after` the last `id` it has shown).
+    """
+
+    __tablename__ = "webchat_agent_messages"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(200), nullable=False, index=True)
+    text = Column(Text, nullable=False)
+    at = Column(UTCDateTime, nullable=False)

@@ -9,12 +9,16 @@ Configured in `credentials.yml` as ``bot.webchat.channel.WebChatInput:``; Rasa m
 * ``POST /webhooks/webchat/webhook``: one message (see `bot.webchat.chat_request`); the answer
   is the list of the bot's messages, in Rasa's REST shape (``text``, ``buttons``, ``image``,
   ``custom``). A bad request gets 400, a body over the limit 413, each with ``{"error": ...}``.
+* ``GET /webhooks/webchat/agent_messages?sender=S&after=N``: a person's replies from the desk
+  to that conversation stored after message N (`bot.webchat.agent_messages`), as
+  ``{"messages": [{"id", "text", "at"}]}``; the page asks every few seconds.
 
 Nothing about the customer is logged here; the message goes to Rasa, whose logs are redacted.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,8 +28,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.settings import get_brand
-from bot.webchat.chat_request import ChatRequestError, parse_chat_request
+from bot.settings import get_brand, get_settings
+from bot.webchat.agent_messages import WEBCHAT_CHANNEL, AgentMessageBox
+from bot.webchat.chat_request import SENDER_PATTERN, ChatRequestError, parse_chat_request
 from bot.webchat.page import load_static_files, render_page
 
 logger = logging.getLogger(__name__)
@@ -48,7 +53,7 @@ class WebChatInput(InputChannel):
     @classmethod
     def name(cls) -> str:
         """Rasa's name for the channel (and its URL prefix)."""
-        return "webchat"
+        return WEBCHAT_CHANNEL
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WebChatInput:
@@ -62,6 +67,7 @@ class WebChatInput(InputChannel):
         self.max_body_bytes = max_body_bytes
         self.page = render_page(get_brand(), base_path=MOUNT_PATH)
         self.static_files = load_static_files()
+        self._agent_messages: AgentMessageBox | None = None
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -84,7 +90,34 @@ class WebChatInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             return await self._receive(request, on_new_message)
 
+        @webchat.route("/agent_messages", methods=["GET"])
+        async def agent_messages(request: Request) -> HTTPResponse:
+            return await self._agent_messages_after(request)
+
         return webchat
+
+    def _box(self) -> AgentMessageBox:
+        if self._agent_messages is None:
+            from bot.store import create_db_engine
+
+            self._agent_messages = AgentMessageBox(create_db_engine(get_settings().database_url))
+        return self._agent_messages
+
+    async def _agent_messages_after(self, request: Request) -> HTTPResponse:
+        sender = request.args.get("sender") or ""
+        after = request.args.get("after") or "0"
+        if not SENDER_PATTERN.fullmatch(sender):
+            return _error(400, "'sender' must be 8 to 64 letters, digits, '-' or '_'")
+        if not after.isdigit() or len(after) > 18:
+            return _error(400, "'after' must be a message number (0 for all)")
+        try:
+            found = await asyncio.to_thread(self._box().after, sender, int(after))
+        except Exception as error:  # the page keeps asking; details stay in the log
+            logger.error("web chat: people's messages could not be read (%s)",
+                         type(error).__name__)
+            return _error(503, "people's messages cannot be read right now")
+        return response.json({"messages": [message.as_json() for message in found]},
+                             headers={"Cache-Control": "no-store"})
 
     async def _receive(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]

@@ -40,6 +40,7 @@ def page_config(brand: Brand, base_path: str) -> dict[str, Any]:
     profile = brand.messenger
     return {
         "webhook": f"{base_path}/webhook",
+        "agentMessages": f"{base_path}/agent_messages",
         "botName": brand.bot_name,
         "brandName": brand.name,
         "avatarUrl": brand.avatar_url,

@@ -1,6 +1,7 @@
 """The desk in Debian's chromium (Playwright): log in, the queue in order, a ticket, a note,
-resolve. The desk runs as its own process, as `nightdesk up` starts it; Rasa is stood in for
-by a small loopback server that records the hand-back events."""
+a reply (to the customer's web chat), resolve, the morning report. The desk runs as its own
+process, as `nightdesk up` starts it; Rasa is stood in for by a small loopback server that
+records the hand-back events."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from bot.hours import OfficeCalendar
 from bot.runtime.processes import running_desk
 from bot.settings import get_brand, load_settings
 from bot.store import create_db_engine, ensure_schema
+from bot.webchat.agent_messages import AgentMessageBox
 from tests.integration.conftest import port, stack_environment
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -109,13 +111,34 @@ def test_the_desk_in_chromium(desk):
             tickets.add_customer_message("wc-ugo-0001", TranscriptLine(
                 "customer", "Here is the photo of the sole.", datetime.now(timezone.utc)))
             page.locator(".transcript li", has_text="Here is the photo of the sole.").wait_for()
+            # the reply goes to the customer's web chat and onto the transcript
+            page.fill("textarea[aria-label=Reply]", "Thanks Ugo, a new pair is on its way.")
+            page.click("text=Send reply")
+            page.locator(".transcript li",
+                         has_text="Thanks Ugo, a new pair is on its way.").wait_for()
             page.screenshot(path=str(ARTIFACTS / "desk-ticket.png"), full_page=True)
 
             page.click("text=Resolve (the bot answers again)")
             page.wait_for_url(f"{settings.desk_url}/")
             assert page.locator("tbody tr td:nth-child(2)").all_inner_texts() == ["Piera"]
+
+            # the morning report: three charts drawn by matplotlib, shown in the page
+            page.click("header >> text=Report")
+            page.wait_for_url(f"{settings.desk_url}/report")
+            page.locator("figure img").nth(2).wait_for()
+            widths = page.eval_on_selector_all("figure img", "images => images.map("
+                                               "i => i.complete ? i.naturalWidth : 0)")
+            assert widths == [720, 720, 720]
+            assert page.get_attribute("#handoffs_by_reason img", "alt") == "no handoffs"
+            page.click("main >> text=Today")  # the tickets were opened today
+            page.wait_for_url(f"{settings.desk_url}/report?since=today")
+            assert page.get_attribute("#handoffs_by_reason img", "alt") == (
+                "human request: 1; complaint: 1")
+            page.screenshot(path=str(ARTIFACTS / "desk-report.png"), full_page=True)
         finally:
             browser.close()
     assert tickets.get(cases["Ugo"]).status == "resolved"
+    (sent,) = AgentMessageBox(create_db_engine(settings.database_url)).after("wc-ugo-0001")
+    assert sent.text == "Thanks Ugo, a new pair is on its way.\n— Giulia"
     paths = [path for path, _ in _FakeRasa.received]
     assert any(re.search(r"/conversations/wc-ugo-0001/tracker/events", p) for p in paths)

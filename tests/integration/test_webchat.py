@@ -110,6 +110,47 @@ def test_a_handoff_from_the_web_chat_is_a_ticket_of_that_channel(stack):
                             "conversation_id": sender}
 
 
+def send_from_the_desk(stack: Stack, case: int, words: str) -> None:
+    """What the desk does when an agent replies on a case (bot.desk.replies)."""
+    import asyncio
+    from datetime import timedelta
+
+    from bot.desk.agents import AgentDirectory
+    from bot.desk.replies import reply_to_customer
+    from bot.handoff.tickets import TicketService
+    from bot.hours import OfficeCalendar
+    from bot.settings import get_brand
+
+    engine = create_db_engine(stack.settings.database_url)
+    tickets = TicketService(engine, OfficeCalendar.from_brand(get_brand()), timedelta(minutes=30))
+    directory = AgentDirectory(engine)
+    agent = directory.get("sara") or directory.add(
+        "sara", "Sara Conti", "agent", "a long enough password", by="test")
+    asyncio.run(reply_to_customer(stack.settings, engine, tickets, tickets.get(case), agent,
+                                  words))
+
+
+def test_a_persons_replies_are_fetched_after_the_last_one_shown(stack):
+    sender = new_sender()
+    case = int(CASE.search(" ".join(m.get("text", "") for m in chat(
+        stack, sender, "/human_request", first_name="Ivo"))).group(1))
+    send_from_the_desk(stack, case, "First reply")
+    send_from_the_desk(stack, case, "Second reply")
+    status, kind, body = request(stack, f"agent_messages?sender={sender}&after=0")
+    assert status == 200 and kind.startswith("application/json")
+    first, second = json.loads(body)["messages"]
+    assert first["text"] == "First reply\n— Sara" and second["id"] > first["id"]
+    _, _, body = request(stack, f"agent_messages?sender={sender}&after={first['id']}")
+    assert [m["text"] for m in json.loads(body)["messages"]] == ["Second reply\n— Sara"]
+    _, _, body = request(stack, f"agent_messages?sender={new_sender()}&after=0")
+    assert json.loads(body) == {"messages": []}
+    for query, complaint in (("sender=x&after=0", "'sender'"),
+                             (f"sender={sender}&after=-1", "'after'"),
+                             (f"sender={sender}&after=one", "'after'")):
+        status, _, body = request(stack, f"agent_messages?{query}")
+        assert status == 400 and complaint in json.loads(body)["error"]
+
+
 # ------------------------------------------------------------------ a real browser
 
 
@@ -155,7 +196,7 @@ def wait_for_bot_messages(page, count: int) -> None:
     )
 
 
-def test_the_web_chat_in_chromium(page):
+def test_the_web_chat_in_chromium(page, stack):
     ARTIFACTS.mkdir(exist_ok=True)
     # the welcome screen: who the bot is, that it is automated, the ice breakers
     page.locator(".welcome .avatar.big").wait_for()
@@ -241,5 +282,18 @@ def test_the_web_chat_in_chromium(page):
     page.locator(".menu-item", has_text="Talk to a person").click()
     page.locator(".row.user.msg", has_text="Talk to a person").wait_for()
     wait_for_bot_messages(page, 1)
-    assert CASE.search(" ".join(bot_texts(page)))
+    case = CASE.search(" ".join(bot_texts(page)))
+    assert case
+
+    # in the morning a person answers from the desk: the reply appears in the chat by itself
+    send_from_the_desk(stack, int(case.group(1)), "Good morning Marta, I'm looking into it")
+    agent_bubble = page.locator(".row.agent.msg")
+    agent_bubble.wait_for(timeout=30_000)
+    assert agent_bubble.inner_text().endswith("Good morning Marta, I'm looking into it\n— Sara")
+    assert agent_bubble.locator(".from-team").inner_text() == "Northwind Footwear team"
+    page.screenshot(path=str(ARTIFACTS / "webchat-agent-reply.png"))
+    page.reload()
+    page.locator(".row.agent.msg").wait_for()
+    page.wait_for_timeout(5_000)  # a poll after the reload: the reply is not drawn twice
+    assert page.locator(".row.agent.msg").count() == 1
 

@@ -17,6 +17,7 @@ from bot.hours import OfficeCalendar
 from bot.messenger.fake_graph import DEFAULT_TOKEN, FakeGraphApi, FakeGraphServer
 from bot.messenger.threads import ThreadStore
 from bot.settings import get_brand, load_settings
+from bot.webchat.agent_messages import AgentMessageBox
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 
@@ -86,9 +87,28 @@ def test_after_24_hours_the_human_agent_tag_after_7_days_refused(graph, engine):
     assert _sent_to(graph, late) == []
 
 
+def test_a_web_chat_reply_waits_for_the_chat_page_and_is_on_the_transcript(graph, engine):
+    conversation = f"wc-{uuid.uuid4().hex[:12]}"
+    tickets, ticket, agent = _case(engine, conversation, timedelta(days=9), "webchat")
+    box = AgentMessageBox(engine)
+    before = len(graph.api.sent_messages())
+    _reply(graph, engine, tickets, ticket, agent, "Your parcel left today")
+    (message,) = box.after(conversation)
+    assert message.text == "Your parcel left today\n— Anna" and message.at == NOW
+    assert box.after(conversation, message.id) == []
+    assert box.after("wc-someone-else") == []
+    assert len(graph.api.sent_messages()) == before  # nothing went to Messenger
+    line = tickets.get(ticket.case_number).transcript[-1]
+    assert (line.sender, line.text) == ("agent", message.text)
+
+
 def test_other_channels_and_empty_replies_are_refused_clearly(graph, engine):
-    tickets, ticket, agent = _case(engine, "wc-0000000003", timedelta(hours=1), "webchat")
-    with pytest.raises(ReplyRefused, match="webchat channel cannot be delivered yet"):
+    tickets, ticket, agent = _case(engine, "rest-0000000003", timedelta(hours=1), "rest")
+    with pytest.raises(ReplyRefused, match="rest channel cannot be delivered: only Messenger "
+                                           "and web chat"):
         _reply(graph, engine, tickets, ticket, agent)
     with pytest.raises(ReplyRefused, match="empty"):
         _reply(graph, engine, tickets, ticket, agent, "   ")
+    tickets.hand_back(ticket.case_number, by="test")
+    with pytest.raises(ReplyRefused, match="not open"):
+        _reply(graph, engine, tickets, tickets.get(ticket.case_number), agent)

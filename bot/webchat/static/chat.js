@@ -1,6 +1,8 @@
 // The web chat: sends what the customer types or taps to the bot and draws the answers the
 // way Messenger does (bubbles, quick-reply chips, link buttons, order cards, typing dots).
 // Every text goes in with textContent, never as HTML; only http(s) links become links.
+// A person's replies from the desk have no request to ride on: the page asks for them every
+// few seconds (config.agentMessages) and draws them as the team's bubbles.
 (function () {
   "use strict";
 
@@ -9,6 +11,7 @@
   const MAX_QUICK_REPLIES = 13;
   const QUICK_REPLY_TITLE_CHARS = 20;
   const URL_PATTERN = /https?:\/\/[^\s<>"]+/g;
+  const AGENT_POLL_MS = 4000;
 
   const $ = (role) => document.querySelector(`[data-role="${role}"]`);
   const $$ = (role) => Array.from(document.querySelectorAll(`[data-role="${role}"]`));
@@ -47,6 +50,7 @@
   let sender = load("sender", null) || newSenderId();
   save("sender", sender);
   let history = load("history", []);
+  let agentAfter = load("agentAfter", 0);
 
   // ------------------------------------------------------------------ drawing
 
@@ -125,6 +129,11 @@
         for (const button of item.links) buttons.append(link(button.url, button.title, "button-link"));
         bubble.classList.add("with-buttons");
         content.append(bubble, buttons);
+      }
+      if (item.who === "agent") {
+        const stack = element("div", "stack");
+        stack.append(element("div", "from-team", `${config.brandName} team`), content);
+        content = stack;
       }
       row(item.who, content).classList.add("msg");
     } else if (item.kind === "image") {
@@ -275,6 +284,29 @@
     queue = queue.then(() => deliver(message, displayText));
   }
 
+  // ------------------------------------------------------------------ a person's replies
+
+  async function fetchAgentMessages() {
+    if (document.hidden) return;
+    const asked = sender;
+    try {
+      const url = `${config.agentMessages}?sender=${encodeURIComponent(asked)}&after=${agentAfter}`;
+      const response = await fetch(url, { cache: "no-store" });
+      if (!response.ok) return;
+      const body = await response.json();
+      if (asked !== sender) return;  // a new chat began meanwhile
+      for (const message of body.messages || []) {
+        if (typeof message.id !== "number" || message.id <= agentAfter) continue;
+        agentAfter = message.id;
+        save("agentAfter", agentAfter);
+        welcome.hidden = true;
+        remember({ who: "agent", kind: "text", text: String(message.text || ""), links: [] });
+      }
+    } catch (error) {
+      // offline or the bot restarting: asked again at the next tick
+    }
+  }
+
   // ------------------------------------------------------------------ the page
 
   function fillGreeting() {
@@ -329,8 +361,10 @@
     $("new-chat").addEventListener("click", () => {
       sender = newSenderId();
       history = [];
+      agentAfter = 0;
       save("sender", sender);
       save("history", history);
+      save("agentAfter", agentAfter);
       for (const node of messages.querySelectorAll(".row, .error")) node.remove();
       quickReplies.replaceChildren();
       welcome.hidden = false;
@@ -341,6 +375,8 @@
       for (const item of history) drawItem(item);
     }
     input.focus();
+    fetchAgentMessages();
+    setInterval(fetchAgentMessages, AGENT_POLL_MS);
   }
 
   start();
