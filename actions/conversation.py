@@ -28,8 +28,9 @@ def proofs_given(tracker: Tracker) -> set[str]:
 def transcript(tracker: Tracker, hide: set[str] = frozenset()) -> list[TranscriptLine]:
     """Every customer and bot message, oldest first; the strings in `hide` become "[proof]".
 
-    Personal data is redacted later, when the ticket is stored; `hide` covers what redaction
-    keeps on purpose (a bare postcode), because next to an order number it is a credential.
+    The ticket keeps the rest as written, for the agent who answers (whatever leaves the desk
+    is redacted on its way out); `hide` covers the proofs of ownership, which not even an
+    agent needs to read: next to an order number they are a credential.
     """
     lines = []
     for event in tracker.events:

@@ -2,7 +2,7 @@
 
 Customers paste e-mail addresses, phone numbers, card numbers, IBANs and postal
 addresses into the chat. Nothing of that may reach a log file or a transcript that
-leaves the bot, so every such text goes through `redact` first, which swaps each
+leaves the desk, so every such text goes through `redact` first, which swaps each
 item for a placeholder: ``[email]``, ``[phone]``, ``[card]``, ``[iban]`` or
 ``[address]``.
 
@@ -18,6 +18,8 @@ The kinds are applied in a fixed order: e-mail, IBAN, card, address, phone. IBAN
 and cards come before phones so the looser phone rule can never eat half of them;
 addresses come before phones so a house number next to a postcode is not read as a
 phone number.
+
+`redact_card_numbers` replaces card numbers alone, for the transcripts kept on the desk.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["contains_personal_data", "redact", "redact_mapping"]
+__all__ = ["contains_personal_data", "redact", "redact_card_numbers", "redact_mapping"]
 
 _EMAIL_TAG = "[email]"
 _PHONE_TAG = "[phone]"
@@ -411,6 +413,18 @@ def redact(text: str) -> str:
     for pattern in _ADDRESS_PATTERNS:
         text = _scan(text, pattern, _address_handler)
     return _redact_phones(text)
+
+
+def redact_card_numbers(text: str) -> str:
+    """Replace payment card numbers only (``[card]``), the same way `redact` finds them.
+
+    For texts kept for the people who answer the customer (a ticket's transcript): they may
+    need an address or a phone number, but nobody on the desk needs a card number, and it
+    must not be stored.
+    """
+    if not any(char.isdigit() for char in text):
+        return text
+    return _scan(text, _CARD_RUN_RE, _card_handler)
 
 
 def contains_personal_data(text: str) -> bool:

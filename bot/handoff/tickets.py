@@ -1,8 +1,13 @@
 """Handoff tickets: opening one with its packet, following it, handing it back.
 
 A ticket is what an agent picks up in the morning: who, why, how urgent, which order,
-a summary, and the transcript with personal data redacted for display. At most one
-ticket is open per conversation; a second handoff in the same conversation joins it.
+a summary (personal data redacted) and the whole transcript. The transcript is kept as the
+customer wrote it, like Rasa's tracker store keeps it, because the logged-in agent who
+answers needs the address or phone number the customer gave; whatever shows it outside the
+desk redacts it on the way out (`bot.desk.team_channel`). Card numbers are never kept, and
+proofs of ownership are hidden before the transcript gets here
+(`actions.conversation.transcript`). At most one ticket is
+open per conversation; a second handoff in the same conversation joins it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.handoff.reasons import HandoffReason, Priority, looks_abusive, priority_for
-from bot.handoff.redaction import redact
+from bot.handoff.redaction import redact, redact_card_numbers
 from bot.hours import OfficeCalendar
 from bot.store import TicketRow, session_scope
 
@@ -36,10 +41,6 @@ class TranscriptLine:
     sender: str
     text: str
     at: datetime
-
-    def redacted(self) -> TranscriptLine:
-        """The same line with personal data replaced by placeholders."""
-        return TranscriptLine(self.sender, redact(self.text), self.at)
 
     def to_json(self) -> dict[str, str]:
         """A JSON-ready dict."""
@@ -136,6 +137,11 @@ def summarise(request: HandoffRequest) -> str:
     return " ".join(parts)
 
 
+def _kept(line: TranscriptLine) -> dict[str, str]:
+    """A transcript line as stored: as written, but never with a card number."""
+    return TranscriptLine(line.sender, redact_card_numbers(line.text), line.at).to_json()
+
+
 def _open_row(session: Session, conversation_id: str, for_update: bool = False) -> TicketRow | None:
     query = (
         session.query(TicketRow)
@@ -209,9 +215,7 @@ class TicketService:
                 language=request.language,
                 order_number=request.order_number,
                 summary=summarise(request),
-                transcript=json.dumps(
-                    [line.redacted().to_json() for line in request.transcript]
-                ),
+                transcript=json.dumps([_kept(line) for line in request.transcript]),
                 status=OPEN,
                 created_at=now,
                 expected_answer_at=self.expected_answer_at(now),
@@ -247,7 +251,7 @@ class TicketService:
         return sorted(tickets, key=lambda t: (t.priority.rank, t.created_at, t.case_number))
 
     def add_customer_message(self, conversation_id: str, line: TranscriptLine) -> Ticket | None:
-        """Appends a message that arrived while a person owns the conversation (redacted).
+        """Appends a message of the conversation while a person owns it (or a person's reply).
 
         Returns:
             The updated ticket, or None when the conversation has no open ticket.
@@ -257,7 +261,7 @@ class TicketService:
             if row is None:
                 return None
             transcript = json.loads(row.transcript)
-            transcript.append(line.redacted().to_json())
+            transcript.append(_kept(line))
             row.transcript = json.dumps(transcript)
             if line.sender == "customer" and looks_abusive(line.text):
                 row.priority = Priority.URGENT.value

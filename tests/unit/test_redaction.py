@@ -638,3 +638,12 @@ def test_fixture_restored_logging() -> None:
     factory = logging.getLogRecordFactory()
     record = factory("x", logging.INFO, __file__, 1, "mail %s", ("a@b.it",), None)
     assert record.getMessage() == "mail a@b.it"
+
+
+def test_only_card_numbers_go_from_what_the_desk_keeps() -> None:
+    from bot.handoff.redaction import redact_card_numbers
+
+    text = "card 4111 1111 1111 1111, mail anna.rossi@example.com, tel +39 347 123 4567"
+    assert redact_card_numbers(text) == (
+        "card [card], mail anna.rossi@example.com, tel +39 347 123 4567")
+    assert redact_card_numbers("order 10023") == "order 10023"
