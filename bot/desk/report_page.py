@@ -31,6 +31,8 @@ def _duration(value: object) -> str:
     """Seconds as hours and minutes, for times people take."""
     if value is None:
         return "—"
+    if float(value) < 60:
+        return f"{float(value):.0f} s"
     minutes = round(float(value) / 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"

@@ -113,6 +113,7 @@ def test_a_handoff_from_the_web_chat_is_a_ticket_of_that_channel(stack):
 def send_from_the_desk(stack: Stack, case: int, words: str) -> None:
     """What the desk does when an agent replies on a case (bot.desk.replies)."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
     from datetime import timedelta
 
     from bot.desk.agents import AgentDirectory
@@ -126,8 +127,10 @@ def send_from_the_desk(stack: Stack, case: int, words: str) -> None:
     directory = AgentDirectory(engine)
     agent = directory.get("sara") or directory.add(
         "sara", "Sara Conti", "agent", "a long enough password", by="test")
-    asyncio.run(reply_to_customer(stack.settings, engine, tickets, tickets.get(case), agent,
-                                  words))
+    reply = reply_to_customer(stack.settings, engine, tickets, tickets.get(case), agent, words)
+    # a thread of its own: Playwright's sync API keeps an event loop running in this one
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, reply).result(timeout=60)
 
 
 def test_a_persons_replies_are_fetched_after_the_last_one_shown(stack):
