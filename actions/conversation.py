@@ -1,4 +1,4 @@
-"""Reading a Rasa SDK tracker: the transcript, the intents seen, who and where the customer is."""
+"""Reading a Rasa SDK tracker: transcript, intents seen, order status told, who and where."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from rasa_sdk import Tracker
 
 from bot.handoff.tickets import TranscriptLine
+from bot.orders import OrderStatus
 
 _SENDERS = {"user": "customer", "bot": "bot"}
 
@@ -57,6 +58,17 @@ def intent_of(event: dict[str, Any]) -> tuple[str, float]:
 def intents_seen(tracker: Tracker, last: int = 5) -> list[tuple[str, float]]:
     """The intents of the customer's last few messages, with confidence."""
     return [intent_of(event) for event in user_events(tracker)[-last:]]
+
+
+def status_told(tracker: Tracker) -> str | None:
+    """The bot's last answer about an order's status (``utter_order_<status>``), as shown."""
+    answers = {f"utter_order_{status.value}" for status in OrderStatus}
+    for event in reversed(tracker.events):
+        metadata = event.get("metadata") or {}
+        if event.get("event") == "bot" and isinstance(metadata, dict) \
+                and metadata.get("utter_action") in answers:
+            return event.get("text") or None
+    return None
 
 
 def channel_of(tracker: Tracker) -> str:

@@ -52,6 +52,7 @@ async def hand_off(
             language=tracker.get_slot("language") or services.brand.language,
             order_number=tracker.get_slot("order_number"),
             intents_seen=conversation.intents_seen(tracker),
+            status_told=conversation.status_told(tracker),
         ),
     )
     logger.info(

@@ -354,7 +354,8 @@ async def ticket_view(request: web.Request) -> web.Response:
     }) if chosen else ""
     body = (
         _header(request) + "<main>"
-        + ticket_page.packet(ticket, _services(request).claims.holder(ticket.case_number), zone)
+        + ticket_page.packet(ticket, _services(request).tickets.packet(ticket),
+                             _services(request).claims.holder(ticket.case_number), zone)
         + '<div class="columns"><section>' + ticket_page.transcript(ticket, zone)
         + "</section><section>" + ticket_page.order_details(ticket, order, looked_up)
         + ticket_page.work_panel(ticket.case_number, _services(request).notes.for_ticket(

@@ -14,7 +14,7 @@ from bot.desk.canned import CannedReply
 from bot.desk.claims import Claim
 from bot.desk.notes import MAX_NOTE_LENGTH, Note
 from bot.handoff.reasons import Priority
-from bot.handoff.tickets import Ticket
+from bot.handoff.tickets import HandoffPacket, Ticket, TranscriptLine
 from bot.orders import Order
 
 
@@ -27,19 +27,33 @@ def _row(label: str, value: str) -> str:
     return f"<tr><th>{html.escape(label)}</th><td>{value}</td></tr>"
 
 
-def packet(ticket: Ticket, claim: Claim | None, zone: ZoneInfo) -> str:
+def _lines(lines: list[TranscriptLine], zone: ZoneInfo) -> str:
+    if not lines:
+        return "—"
+    return "".join(f'<p><span class="when">{time_shown(line.at, zone)}</span> '
+                   f"{html.escape(line.text)}</p>" for line in lines)
+
+
+def packet(ticket: Ticket, handoff: HandoffPacket, claim: Claim | None, zone: ZoneInfo) -> str:
     """What the bot handed over, at the top of the page."""
+    intents = ", ".join(f"{html.escape(name)} ({confidence:.2f})"
+                        for name, confidence in handoff.intents_seen) or "—"
+    order = html.escape(ticket.order_number or "—")
+    if handoff.status_told:
+        order += f'<p class="told">The bot told them: {html.escape(handoff.status_told)}</p>'
     return (
         f"<h1>Case #{ticket.case_number}</h1><table class=\"packet\">"
         + _row("Reason", html.escape(ticket.reason.value.replace("_", " ")))
         + _row("Priority", f'<span class="{ticket.priority.value}">{ticket.priority.value}</span>')
         + _row("Customer", html.escape(ticket.customer_name or "name unknown"))
         + _row("Channel", html.escape(ticket.channel))
-        + _row("Order", html.escape(ticket.order_number or "—"))
+        + _row("What they wanted", _lines(handoff.wanted, zone))
+        + _row("Intents the bot saw", intents)
+        + _row("Order", order)
+        + _row("What the bot already said", _lines(handoff.bot_said, zone))
         + _row("Opened", time_shown(ticket.created_at, zone))
         + _row("Status", html.escape(ticket.status))
         + _row("Claimed by", html.escape(claim.name) if claim else "nobody yet")
-        + _row("What the bot saw", html.escape(ticket.summary))
         + "</table>"
     )
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from bot.handoff.reasons import HandoffReason, Priority, looks_abusive, priority_for
 from bot.handoff.redaction import redact, redact_card_numbers
 from bot.hours import OfficeCalendar
-from bot.store import TicketRow, session_scope
+from bot.store import HandoffPacketRow, TicketRow, session_scope
 
 OPEN = "open"
 HANDED_BACK = "handed_back"
@@ -64,6 +64,25 @@ class HandoffRequest:
     language: str = "en"
     order_number: str | None = None
     intents_seen: list[tuple[str, float]] = field(default_factory=list)
+    status_told: str | None = None
+
+
+@dataclass(frozen=True)
+class HandoffPacket:
+    """What an agent reads first about a case, at the top of its page.
+
+    Attributes:
+        wanted: the customer's last messages before the handoff (at most 2), oldest first.
+        intents_seen: the intents the bot read in the customer's last messages, with their
+            confidence.
+        status_told: the bot's last answer about the order's status, None if it gave none.
+        bot_said: the bot's last messages before the handoff (at most 3), oldest first.
+    """
+
+    wanted: list[TranscriptLine]
+    intents_seen: list[tuple[str, float]]
+    status_told: str | None
+    bot_said: list[TranscriptLine]
 
 
 @dataclass(frozen=True)
@@ -223,7 +242,25 @@ class TicketService:
             )
             session.add(row)
             session.flush()
+            session.add(HandoffPacketRow(
+                ticket_id=row.id, status_told=request.status_told,
+                intents_seen=json.dumps([[n, round(c, 4)] for n, c in request.intents_seen]),
+            ))
             return _ticket_from_row(row)
+
+    def packet(self, ticket: Ticket) -> HandoffPacket:
+        """The ticket's handoff packet (a ticket older than packets has only the transcript)."""
+        with session_scope(self._engine) as session:
+            row = session.get(HandoffPacketRow, ticket.case_number)
+            intents = [(str(n), float(c)) for n, c in json.loads(row.intents_seen)] if row else []
+            status_told = row.status_told if row else None
+        before = [line for line in ticket.transcript if line.at <= ticket.created_at]
+        return HandoffPacket(
+            wanted=[line for line in before if line.sender == "customer"][-2:],
+            intents_seen=intents,
+            status_told=status_told,
+            bot_said=[line for line in before if line.sender == "bot"][-3:],
+        )
 
     def get(self, case_number: int) -> Ticket:
         """The ticket with this case number.

@@ -160,6 +160,21 @@ class TicketRow(Base):
     handed_back_by = Column(String(120))
 
 
+class HandoffPacketRow(Base):
+    """The parts of a ticket's handoff packet the transcript does not hold.
+
+    `intents_seen` is JSON, ``[[name, confidence], ...]`` for the customer's last messages;
+    `status_told` is the bot's last answer about the order's status, as the customer read it.
+    A table of its own, so databases made before it get it from `ensure_schema`.
+    """
+
+    __tablename__ = "handoff_packets"
+
+    ticket_id = Column(Integer, ForeignKey("handoff_tickets.id"), primary_key=True)
+    intents_seen = Column(Text, nullable=False, default="[]")
+    status_told = Column(Text)
+
+
 class InboxEventRow(Base):
     """One webhook event in the Messenger inbox, keyed by its event id (a duplicate is a no-op).
 

@@ -299,6 +299,7 @@ def test_the_ticket_page_shows_packet_transcript_order_and_private_notes(desk):
         transcript=[TranscriptLine("customer", "My boots <b>arrived</b> broken!", now),
                     TranscriptLine("bot", "I'm sorry to hear that.", now)],
         intents_seen=[("complaint", 0.93)],
+        status_told="Order 10023 was delivered on Friday.",
     )).case_number
 
     async def scenario(browser, base):
@@ -308,6 +309,10 @@ def test_the_ticket_page_shows_packet_transcript_order_and_private_notes(desk):
         assert f"Case #{case}" in text and "complaint (0.93)" in text
         assert "My boots &lt;b&gt;arrived&lt;/b&gt; broken!" in text  # escaped
         assert "I&#x27;m sorry to hear that." in text
+        assert "The bot told them: Order 10023 was delivered on Friday." in text
+        packet = text[text.index('class="packet"'):text.index("</table>")]
+        assert "What they wanted" in packet and "My boots &lt;b&gt;arrived&lt;/b&gt;" in packet
+        assert "What the bot already said" in packet and "sorry to hear" in packet
         assert "Order 10023" in text and "anna.rossi@example.com" in text
         token = CSRF.search(text).group(1)
         async with browser.post(f"{base}/tickets/{case}/notes", allow_redirects=False,

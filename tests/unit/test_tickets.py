@@ -149,3 +149,33 @@ def test_every_reason_has_a_label_and_a_priority():
         request = _request(reason)
         assert summarise(request).split(".")[0]
         assert reason.priority in Priority
+
+
+def test_the_handoff_packet_what_they_wanted_what_the_bot_saw_said_and_told(engine, brand, now):
+    service, clock = _service(engine, brand, now)
+    at = now - timedelta(minutes=5)
+    lines = [
+        TranscriptLine("customer", "where is order 10023?", at),
+        TranscriptLine("bot", "Order 10023 left our warehouse on Friday.", at),
+        TranscriptLine("customer", "it is late, I want to speak to someone", at),
+        TranscriptLine("bot", "Sorry about that.", at),
+        TranscriptLine("customer", "now please", at),
+    ]
+    ticket = service.open_ticket(HandoffRequest(
+        conversation_id="c-packet", channel="messenger", reason=HandoffReason.HUMAN_REQUEST,
+        transcript=lines, order_number="10023",
+        intents_seen=[("order_status", 0.98123), ("human_request", 0.9)],
+        status_told="Order 10023 left our warehouse on Friday.",
+    ))
+    clock["now"] = now + timedelta(hours=1)
+    ticket = service.add_customer_message(
+        "c-packet", TranscriptLine("customer", "hello? anyone?", now + timedelta(minutes=30)))
+    packet = service.packet(ticket)
+    assert [line.text for line in packet.wanted] == [
+        "it is late, I want to speak to someone", "now please"]  # not what came after
+    assert [line.text for line in packet.bot_said] == [
+        "Order 10023 left our warehouse on Friday.", "Sorry about that."]
+    assert packet.intents_seen == [("order_status", 0.9812), ("human_request", 0.9)]
+    assert packet.status_told == "Order 10023 left our warehouse on Friday."
+    other = service.open_ticket(_request(conv="c-no-status"))
+    assert service.packet(other).status_told is None
