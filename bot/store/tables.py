@@ -2,8 +2,8 @@
 
 The `shop_*` tables are the demo shop behind the SQL order back end; the others belong to
 handoff (tickets), order proof (attempt log), Messenger (inbox, threads, outbox), the
-agents' desk (agents, audit log, sessions, claims, notes, deliveries) and the web chat
-(people's replies waiting for the page).
+agents' desk (agents, audit log, sessions, claims, notes, deliveries), the web chat
+(people's replies waiting for the page) and the trainer (marked messages, review decisions).
 """
 
 from __future__ import annotations
@@ -365,3 +365,36 @@ class WebChatAgentMessageRow(Base):
     conversation_id = Column(String(200), nullable=False, index=True)
     text = Column(Text, nullable=False)
     at = Column(UTCDateTime, nullable=False)
+
+
+class TrainerMarkRow(Base):
+    """A customer message an agent marked on a ticket: "the bot should have understood this".
+
+    `at` is when the customer wrote it (the transcript line's time), which, with the
+    conversation, finds the message among Rasa's stored events.
+    """
+
+    __tablename__ = "trainer_marks"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(200), nullable=False, index=True)
+    at = Column(UTCDateTime, nullable=False)
+    text = Column(Text, nullable=False)
+    marked_by = Column(String(120), nullable=False)
+    marked_at = Column(UTCDateTime, nullable=False)
+
+
+class ReviewDecisionRow(Base):
+    """What a trainer decided about a reviewed message: assigned to an intent, or noise.
+
+    `item_key` is the message's key (`bot.trainer.review.message_key`); `decision` is
+    'assigned' (to `intent`, an existing one or one the trainer created) or 'dismissed'.
+    """
+
+    __tablename__ = "trainer_decisions"
+
+    item_key = Column(String(260), primary_key=True)
+    decision = Column(String(20), nullable=False)
+    intent = Column(String(100))
+    decided_by = Column(String(120), nullable=False)
+    decided_at = Column(UTCDateTime, nullable=False)

@@ -1,0 +1,237 @@
+"""The review inbox: every customer message the bot handled badly, for a trainer to label.
+
+A message is reviewed when the model fell back (``nlu_fallback``), read it as
+``out_of_scope``, gave its intent less confidence than `trainer.yml` allows, when it is the
+message a handoff followed and the bot did not read it as what the handoff was about (a
+complaint read as something else, repeated misunderstanding), or when an agent marked it on a
+ticket ("the bot should have understood this"). Messages a trainer already assigned or
+dismissed leave the inbox. Texts are shown redacted; button payloads (``/intent``) are not
+language and are never reviewed.
+
+Messages come from Rasa's tracker store (table ``events``, in the product database).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import MetaData, Table, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import NoSuchTableError
+
+from bot.handoff.reasons import HandoffReason
+from bot.handoff.redaction import redact
+from bot.store import ReviewDecisionRow, TicketRow, TrainerMarkRow, session_scope
+from bot.trainer.settings import TrainerSettings
+
+FALLBACK = "fallback"
+OUT_OF_SCOPE = "out_of_scope"
+LOW_CONFIDENCE = "low_confidence"
+HANDED_OFF = "handed_off"
+MARKED = "marked"
+
+# Handoffs that follow from reading the customer right: the message is reviewed only when
+# the model read it as something else.
+_HANDOFF_INTENTS = {
+    HandoffReason.HUMAN_REQUEST.value, HandoffReason.COMPLAINT.value, HandoffReason.ABUSE.value,
+    HandoffReason.PAYMENT_ISSUE.value, HandoffReason.CANCEL_ORDER.value,
+    HandoffReason.CHANGE_ADDRESS.value,
+}
+
+
+def message_key(conversation_id: str, at: datetime) -> str:
+    """A customer message's key: its conversation and its time to the millisecond."""
+    return f"{conversation_id}@{at.timestamp():.3f}"
+
+
+@dataclass(frozen=True)
+class CustomerMessage:
+    """One stored customer message with what the model read in it."""
+
+    conversation_id: str
+    text: str
+    at: datetime
+    intent: str | None
+    confidence: float | None
+
+    @property
+    def key(self) -> str:
+        """See `message_key`."""
+        return message_key(self.conversation_id, self.at)
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """A message in the review inbox.
+
+    Attributes:
+        key: the message's key (`message_key`), used to label or dismiss it.
+        text: the text, personal data redacted.
+        reasons: why it is here: fallback, out_of_scope, low_confidence, handed_off, marked.
+    """
+
+    key: str
+    conversation_id: str
+    text: str
+    at: datetime
+    intent: str | None
+    confidence: float | None
+    reasons: tuple[str, ...]
+
+    def as_json(self) -> dict[str, object]:
+        """JSON-ready, for the API and `--json`."""
+        return {"key": self.key, "conversation_id": self.conversation_id, "text": self.text,
+                "at": self.at.isoformat(), "intent": self.intent,
+                "confidence": None if self.confidence is None else round(self.confidence, 4),
+                "reasons": list(self.reasons)}
+
+
+@dataclass(frozen=True)
+class Mark:
+    """An agent's mark on a customer message of a ticket."""
+
+    conversation_id: str
+    at: datetime
+    text: str
+
+
+def _reasons_from_the_model(message: CustomerMessage, settings: TrainerSettings) -> list[str]:
+    if message.intent == "nlu_fallback":
+        return [FALLBACK]
+    if message.intent == "out_of_scope":
+        return [OUT_OF_SCOPE]
+    if message.confidence is not None and message.confidence < settings.low_confidence_below:
+        return [LOW_CONFIDENCE]
+    return []
+
+
+def _handoff_messages(messages: list[CustomerMessage], tickets: Iterable[TicketRow],
+                      settings: TrainerSettings) -> set[str]:
+    """Keys of the messages that a handoff followed without the bot reading them right."""
+    by_conversation: dict[str, list[CustomerMessage]] = {}
+    for message in messages:
+        by_conversation.setdefault(message.conversation_id, []).append(message)
+    keys = set()
+    for ticket in tickets:
+        before = [m for m in by_conversation.get(ticket.conversation_id, [])
+                  if m.at <= ticket.created_at]
+        if not before:
+            continue
+        last = before[-1]
+        understood = (ticket.reason in _HANDOFF_INTENTS and last.intent == ticket.reason
+                      and (last.confidence or 0) >= settings.low_confidence_below)
+        if ticket.reason == HandoffReason.REPEATED_FALLBACK.value or (
+                ticket.reason in _HANDOFF_INTENTS and not understood):
+            keys.add(last.key)
+    return keys
+
+
+def review_items(
+    messages: Iterable[CustomerMessage],
+    tickets: Iterable[TicketRow],
+    marks: Iterable[Mark],
+    decided: set[str],
+    settings: TrainerSettings,
+) -> list[ReviewItem]:
+    """The inbox: the badly handled messages not decided yet, newest first."""
+    spoken = sorted((m for m in messages if not m.text.lstrip().startswith("/")),
+                    key=lambda m: m.at)
+    reasons: dict[str, list[str]] = {m.key: _reasons_from_the_model(m, settings) for m in spoken}
+    for key in _handoff_messages(spoken, tickets, settings):
+        reasons[key].append(HANDED_OFF)
+    by_key = {m.key: m for m in spoken}
+    for mark in marks:
+        key = message_key(mark.conversation_id, mark.at)
+        if key not in by_key:  # the event is gone (or never was): the mark stands alone
+            by_key[key] = CustomerMessage(mark.conversation_id, mark.text, mark.at, None, None)
+            reasons[key] = []
+        if MARKED not in reasons[key]:
+            reasons[key].append(MARKED)
+    items = [
+        ReviewItem(key, m.conversation_id, redact(m.text), m.at, m.intent, m.confidence,
+                   tuple(reasons[key]))
+        for key, m in by_key.items()
+        if reasons[key] and key not in decided
+    ]
+    return sorted(items, key=lambda item: item.at, reverse=True)
+
+
+def _at(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc)
+
+
+def stored_customer_messages(engine: Engine) -> list[CustomerMessage]:
+    """Every customer message in Rasa's tracker store (none before Rasa stored any)."""
+    try:
+        events = Table("events", MetaData(), autoload_with=engine)
+    except NoSuchTableError:
+        return []
+    query = (select(events.c.sender_id, events.c.timestamp, events.c.data)
+             .where(events.c.type_name == "user").order_by(events.c.timestamp, events.c.id))
+    found = []
+    with engine.connect() as connection:
+        for row in connection.execute(query):
+            data = json.loads(row.data or "{}")
+            text = data.get("text")
+            if not isinstance(text, str) or not text.strip():
+                continue
+            intent = (data.get("parse_data") or {}).get("intent") or {}
+            confidence = intent.get("confidence")
+            found.append(CustomerMessage(
+                row.sender_id, text, _at(row.timestamp), intent.get("name"),
+                float(confidence) if isinstance(confidence, (int, float)) else None))
+    return found
+
+
+class ReviewInbox:
+    """The review inbox over the product database and Rasa's tracker store."""
+
+    def __init__(self, engine: Engine, settings: TrainerSettings,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._clock = clock
+
+    def items(self) -> list[ReviewItem]:
+        """The messages waiting for a trainer, newest first."""
+        with session_scope(self._engine) as session:
+            tickets = session.query(TicketRow).all()
+            session.expunge_all()
+            marks = [Mark(r.conversation_id, r.at, r.text)
+                     for r in session.query(TrainerMarkRow).all()]
+            decided = {r.item_key for r in session.query(ReviewDecisionRow.item_key)}
+        return review_items(stored_customer_messages(self._engine), tickets, marks, decided,
+                            self._settings)
+
+    def mark(self, conversation_id: str, at: datetime, text: str, by: str) -> None:
+        """An agent's "the bot should have understood this" on a customer message."""
+        with session_scope(self._engine) as session:
+            already = (session.query(TrainerMarkRow)
+                       .filter_by(conversation_id=conversation_id, at=at).first())
+            if already is None:
+                session.add(TrainerMarkRow(conversation_id=conversation_id, at=at, text=text,
+                                           marked_by=by, marked_at=self._clock()))
+
+    def decide(self, keys: Iterable[str], decision: str, by: str,
+               intent: str | None = None) -> int:
+        """Records a decision ('assigned' with its intent, or 'dismissed') for the messages.
+
+        Returns:
+            how many messages were decided now (a key decided before keeps its decision).
+        """
+        if decision not in ("assigned", "dismissed"):
+            raise ValueError(f"unknown decision {decision!r}")
+        if decision == "assigned" and not intent:
+            raise ValueError("an assignment names its intent")
+        count = 0
+        with session_scope(self._engine) as session:
+            for key in dict.fromkeys(keys):
+                if session.get(ReviewDecisionRow, key) is None:
+                    session.add(ReviewDecisionRow(item_key=key, decision=decision,
+                                                  intent=intent, decided_by=by,
+                                                  decided_at=self._clock()))
+                    count += 1
+        return count

@@ -1,0 +1,58 @@
+"""The trainer's settings from `trainer.yml`, checked once when read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class TrainerSettingsError(ValueError):
+    """`trainer.yml` is missing a value or has a wrong one; the message says which."""
+
+
+@dataclass(frozen=True)
+class TrainerSettings:
+    """What the trainer's loop is tuned by.
+
+    Attributes:
+        low_confidence_below: messages read with less confidence than this are reviewed.
+        group_distance: the cosine distance under which messages share a group.
+        test_every: every Nth labelled message goes to the NLU test file.
+    """
+
+    low_confidence_below: float = 0.6
+    group_distance: float = 0.62
+    test_every: int = 4
+
+
+def _number(data: dict[str, Any], key: str, default: float, low: float, high: float) -> float:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise TrainerSettingsError(f"trainer.yml: {key} must be a number from {low} to {high}")
+    return float(value)
+
+
+def load_trainer_settings(path: Path) -> TrainerSettings:
+    """Reads `trainer.yml`; a missing file means the defaults."""
+    if not path.exists():
+        return TrainerSettings()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise TrainerSettingsError(f"trainer.yml is not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise TrainerSettingsError("trainer.yml must be a mapping")
+    review = data.get("review") or {}
+    if not isinstance(review, dict):
+        raise TrainerSettingsError("trainer.yml: review must be a mapping")
+    test_every = data.get("test_every", 4)
+    if isinstance(test_every, bool) or not isinstance(test_every, int) or not 2 <= test_every <= 20:
+        raise TrainerSettingsError("trainer.yml: test_every must be a whole number from 2 to 20")
+    return TrainerSettings(
+        low_confidence_below=_number(review, "low_confidence_below", 0.6, 0.0, 1.0),
+        group_distance=_number(review, "group_distance", 0.62, 0.05, 1.0),
+        test_every=test_every,
+    )
