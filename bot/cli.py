@@ -10,6 +10,7 @@ nightdesk tickets handback N --by NAME   give a conversation back to the bot
 nightdesk messenger setup [--dry-run]    set the page's Messenger Profile from brand.yml
 nightdesk agents add|list|password|deactivate   the desk's people (see bot/desk/agents_cli.py)
 nightdesk report [--since yesterday] [--json] [--html FILE]    the night's figures
+nightdesk review [assign|new-intent|dismiss]   the trainer's review inbox (bot/trainer)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bot.settings import (
     get_brand,
     get_settings,
 )
+from bot.trainer.review_cli import add_review_parser
 
 
 def _engine():  # noqa: ANN202 - sqlalchemy Engine, imported lazily
@@ -290,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     setup.set_defaults(func=cmd_messenger_setup)
     add_agents_parser(sub)
     add_report_parser(sub)
+    add_review_parser(sub)
     return parser
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
 
 from bot.store import TicketRow, create_db_engine
 from bot.trainer.grouping import group_items
@@ -20,6 +18,7 @@ from bot.trainer.review import (
     stored_customer_messages,
 )
 from bot.trainer.settings import TrainerSettings, TrainerSettingsError, load_trainer_settings
+from tests.rasa_events import bot_event, events_table, user_event
 
 T0 = datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)
 SETTINGS = TrainerSettings(low_confidence_below=0.6)
@@ -98,15 +97,6 @@ def test_similar_messages_are_grouped_biggest_first():
     assert alone.typical == "hello" and alone.keys == ["k0"]
 
 
-def _events_table(engine) -> Table:
-    events = Table("events", MetaData(), Column("id", Integer, primary_key=True),
-                   Column("sender_id", String(255)), Column("type_name", String(255)),
-                   Column("timestamp", Float), Column("intent_name", String(255)),
-                   Column("action_name", String(255)), Column("data", Text))
-    events.create(engine)
-    return events
-
-
 def test_messages_come_from_rasas_events_and_decisions_stick(tmp_path):
     from bot.store import ensure_schema
 
@@ -114,20 +104,12 @@ def test_messages_come_from_rasas_events_and_decisions_stick(tmp_path):
     ensure_schema(engine)
     inbox = ReviewInbox(engine, SETTINGS, clock=lambda: at(60))
     assert inbox.items() == []  # before Rasa stored anything
-    events = _events_table(engine)
-
-    def user(sender: str, text: str, minutes: float, intent: str, confidence: float) -> dict:
-        data = {"event": "user", "text": text, "parse_data": {
-            "intent": {"name": intent, "confidence": confidence}}}
-        return {"sender_id": sender, "type_name": "user", "timestamp": at(minutes).timestamp(),
-                "intent_name": intent, "data": json.dumps(data)}
-
+    events = events_table(engine)
     with engine.begin() as connection:
         connection.execute(events.insert(), [
-            user("a", "gift wrap?", 0, "nlu_fallback", 0.3),
-            user("a", "where is my order", 1, "order_status", 0.99),
-            {"sender_id": "a", "type_name": "bot", "timestamp": at(2).timestamp(),
-             "intent_name": None, "data": json.dumps({"event": "bot", "text": "Hi"})},
+            user_event("a", "gift wrap?", at(0), "nlu_fallback", 0.3),
+            user_event("a", "where is my order", at(1), "order_status", 0.99),
+            bot_event("a", "Hi", at(2)),
         ])
     assert [m.text for m in stored_customer_messages(engine)] == ["gift wrap?",
                                                                   "where is my order"]
