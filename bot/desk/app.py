@@ -1,7 +1,8 @@
 """The agents' desk web app (aiohttp): pages for people, the same data as JSON under /api/.
 
 Login and logout; the queue with filters and claims; a ticket's page (packet, transcript,
-order, notes, reply, canned replies, priority, resolve or hand back); the morning report
+order, notes, reply, canned replies, priority, resolve or hand back, marking a customer's
+message for the trainers); the morning report
 (charts and figures) and its figures as JSON.
 `nightdesk up` runs it (`python -m bot.desk.app --host H --port P`, from DESK_URL). Pages
 are rendered on the server with every customer text escaped; the gate (`bot.desk.web_auth`)
@@ -345,6 +346,7 @@ async def ticket_view(request: web.Request) -> web.Response:
     ticket = _ticket_or_404(request)
     zone = _services(request).zone
     order, looked_up = await _order_for(request, ticket)
+    review = _services(request).review
     canned = _services(request).canned
     chosen = next((c for c in canned if c.key == request.query.get("canned")), None)
     reply_text = chosen.filled({
@@ -356,7 +358,9 @@ async def ticket_view(request: web.Request) -> web.Response:
         _header(request) + "<main>"
         + ticket_page.packet(ticket, _services(request).tickets.packet(ticket),
                              _services(request).claims.holder(ticket.case_number), zone)
-        + '<div class="columns"><section>' + ticket_page.transcript(ticket, zone)
+        + '<div class="columns"><section>' + ticket_page.transcript(
+            ticket, zone, session.csrf_token if review else "",
+            review.marked_times(ticket.conversation_id) if review else frozenset())
         + "</section><section>" + ticket_page.order_details(ticket, order, looked_up)
         + ticket_page.work_panel(ticket.case_number, _services(request).notes.for_ticket(
             ticket.case_number), zone, session.csrf_token,
@@ -364,6 +368,25 @@ async def ticket_view(request: web.Request) -> web.Response:
         + "</section></div></main>"
     )
     return _page(f"Case #{ticket.case_number}", body)
+
+
+@require(Permission.READ_TICKETS)
+async def mark_line(request: web.Request) -> web.Response:
+    """Marks a customer message for the trainers: "the bot should have understood this"."""
+    ticket = _ticket_or_404(request)
+    review = _services(request).review
+    index = int(request.match_info["line"])
+    back = f"/tickets/{ticket.case_number}"
+    if review is None:
+        return _refused("Not marked", "this desk has no review inbox", back, 404)
+    if index >= len(ticket.transcript) or ticket.transcript[index].sender != "customer":
+        return _refused("Not marked", "only a customer's message can be marked", back, 400)
+    line = ticket.transcript[index]
+    agent = session_of(request).agent
+    review.mark(ticket.conversation_id, line.at, line.text, by=agent.login)
+    _services(request).agents.audit.record(agent.login, "ticket.mark_for_training",
+                                           f"ticket:{ticket.case_number}", {"line": index})
+    raise web.HTTPFound(back)
 
 
 @require(Permission.WORK_TICKETS)
@@ -616,6 +639,7 @@ def create_app(services: DeskServices, *, secure_cookies: bool = False) -> web.A
     app.router.add_post(r"/tickets/{case}/{action:claim|unclaim}", page_claim)
     app.router.add_get(r"/tickets/{case}", ticket_view)
     app.router.add_post(r"/tickets/{case}/notes", add_note)
+    app.router.add_post(r"/tickets/{case}/lines/{line:\d+}/mark", mark_line)
     app.router.add_post(r"/tickets/{case}/{action:handback|resolve}", hand_back_case)
     app.router.add_post(r"/tickets/{case}/priority", change_priority)
     app.router.add_post(r"/tickets/{case}/reply", reply)
@@ -637,6 +661,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     from bot.hours import OfficeCalendar
     from bot.settings import get_brand, get_settings
     from bot.store import create_db_engine, ensure_schema
+    from bot.trainer.review import ReviewInbox
+    from bot.trainer.settings import load_trainer_settings
 
     parser = argparse.ArgumentParser(prog="python -m bot.desk.app", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -656,6 +682,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         send_reply=partial(reply_to_customer, settings, engine, tickets),
         canned=tuple(load_canned_replies(settings.project_dir / "canned_replies.yml")),
         report=partial(figures_for, engine, OfficeCalendar.from_brand(brand)),
+        review=ReviewInbox(engine, load_trainer_settings(settings.project_dir / "trainer.yml")),
     ))
     team = TeamChannel(engine, tickets, settings.team, settings.desk_url)
     if team.targets:

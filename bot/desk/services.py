@@ -15,6 +15,7 @@ from bot.desk.sessions import SessionStore
 from bot.handoff.tickets import Ticket, TicketService
 from bot.messenger.threads import ThreadStore
 from bot.orders import OrderBackend
+from bot.trainer.review import ReviewInbox
 
 HandBack = Callable[..., Awaitable[Ticket]]
 """``(case_number, login, resolved=False)``: gives a case back to the bot on behalf of a
@@ -42,6 +43,7 @@ class DeskServices:
         send_reply: sends an agent's reply to the customer.
         canned: the brand's canned replies (`canned_replies.yml`).
         report: the figures of a period ("yesterday", "today", a date), as JSON-ready data.
+        review: the trainers' review inbox, where agents mark messages the bot misread.
     """
 
     agents: AgentDirectory
@@ -57,3 +59,4 @@ class DeskServices:
     send_reply: Reply
     canned: tuple[CannedReply, ...] = ()
     report: Callable[[str], dict[str, object]] | None = None
+    review: ReviewInbox | None = None

@@ -64,13 +64,29 @@ def transcript_line(sender: str, text: str, when: str) -> str:
             f"</span> <strong>{html.escape(sender)}</strong>: {html.escape(text)}</li>")
 
 
-def transcript(ticket: Ticket, zone: ZoneInfo) -> str:
+def transcript(ticket: Ticket, zone: ZoneInfo, csrf_token: str = "",
+               marked: frozenset[datetime] = frozenset()) -> str:
     """Every message of the bot and the customer, with its time.
 
-    New ones appear by themselves: desk.js asks /api/tickets/{case} every few seconds.
+    Each customer message has a button to mark it for the trainers ("the bot should have
+    understood this"), or says it was marked. New messages appear by themselves: desk.js asks
+    /api/tickets/{case} every few seconds (their buttons come with the next page load).
     """
-    lines = "".join(transcript_line(line.sender, line.text, time_shown(line.at, zone))
-                    for line in ticket.transcript)
+    def line_html(index: int, line: TranscriptLine) -> str:
+        shown = transcript_line(line.sender, line.text, time_shown(line.at, zone))
+        if line.sender != "customer" or not csrf_token:
+            return shown
+        if line.at in marked:
+            extra = ' <span class="marked">marked for the trainers</span>'
+        else:
+            extra = (f' <form class="inline mark" method="post" '
+                     f'action="/tickets/{ticket.case_number}/lines/{index}/mark">'
+                     f'<input type="hidden" name="csrf_token" value="{html.escape(csrf_token)}">'
+                     '<button type="submit" title="The bot should have understood this">'
+                     "Mark for training</button></form>")
+        return shown.replace("</li>", extra + "</li>")
+
+    lines = "".join(line_html(index, line) for index, line in enumerate(ticket.transcript))
     return (f'<h2>Transcript</h2><ol class="transcript" data-case="{ticket.case_number}" '
             f'data-count="{len(ticket.transcript)}">{lines}</ol>')
 

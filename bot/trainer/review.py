@@ -215,6 +215,12 @@ class ReviewInbox:
                 session.add(TrainerMarkRow(conversation_id=conversation_id, at=at, text=text,
                                            marked_by=by, marked_at=self._clock()))
 
+    def marked_times(self, conversation_id: str) -> frozenset[datetime]:
+        """When the conversation's marked messages were written."""
+        with session_scope(self._engine) as session:
+            return frozenset(row.at for row in session.query(TrainerMarkRow)
+                             .filter_by(conversation_id=conversation_id))
+
     def decide(self, keys: Iterable[str], decision: str, by: str,
                intent: str | None = None) -> int:
         """Records a decision ('assigned' with its intent, or 'dismissed') for the messages.

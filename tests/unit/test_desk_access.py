@@ -16,6 +16,8 @@ from bot.desk.notes import NoteBook
 from bot.desk.roles import Permission
 from bot.handoff.reasons import HandoffReason, Priority
 from bot.handoff.tickets import HandoffRequest, TranscriptLine
+from bot.trainer.review import ReviewInbox
+from bot.trainer.settings import TrainerSettings
 from tests.unit.test_desk_web import HANDED_BACK, REPLIES, desk, log_in, run  # noqa: F401
 
 READ, WORK = Permission.READ_TICKETS, Permission.WORK_TICKETS
@@ -31,6 +33,7 @@ ROUTES: dict[str, tuple[str, list[str], Permission | None]] = {
     "api_claim": ("POST", ["/api/tickets/{case}/claim", "/api/tickets/{case}/unclaim"], WORK),
     "page_claim": ("POST", ["/tickets/{case}/claim", "/tickets/{case}/unclaim"], WORK),
     "add_note": ("POST", ["/tickets/{case}/notes"], WORK),
+    "mark_line": ("POST", ["/tickets/{case}/lines/0/mark"], READ),
     "reply": ("POST", ["/tickets/{case}/reply"], WORK),
     "change_priority": ("POST", ["/tickets/{case}/priority"], WORK),
     "hand_back_case": ("POST", ["/tickets/{case}/handback", "/tickets/{case}/resolve"], WORK),
@@ -56,12 +59,13 @@ def open_case(desk):  # noqa: F811 - the fixture imported above
     return app, tickets, engine, ticket.case_number
 
 
-def assert_untouched(app, tickets, engine, case: int) -> None:
+def assert_untouched(app, tickets, engine, case: int, marks: bool = False) -> None:
     ticket = tickets.get(case)
     assert ticket.status == "open" and ticket.priority is Priority.HIGH  # a complaint's
     assert ClaimBook(engine).holder(case) is None
     assert NoteBook(engine).for_ticket(case) == []
     assert app[REPLIES] == [] and app[HANDED_BACK] == []
+    assert bool(ReviewInbox(engine, TrainerSettings()).marked_times("c-access")) is marks
 
 
 def test_the_table_names_every_route_and_its_permission(desk):  # noqa: F811
@@ -114,11 +118,11 @@ def test_a_trainer_reads_but_cannot_work_a_ticket(open_case):
                 if permission is WORK:
                     assert answer.status == 403, name
                     assert "the trainer role may not do this" in await answer.text()
-                else:
-                    assert answer.status == 200, name
+                else:  # reading, and marking a message for the trainers
+                    assert answer.status == (302 if method == "POST" else 200), name
 
     run(app, scenario)
-    assert_untouched(app, tickets, engine, case)
+    assert_untouched(app, tickets, engine, case, marks=True)  # the one thing a trainer did
 
 
 def test_an_agent_without_the_csrf_token_changes_nothing(open_case):

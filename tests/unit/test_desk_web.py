@@ -31,6 +31,8 @@ from bot.messenger.threads import ThreadStore
 from bot.orders.seed import seed_demo_shop
 from bot.orders.sql_backend import SqlOrderBackend
 from bot.settings import get_brand
+from bot.trainer.review import ReviewInbox
+from bot.trainer.settings import TrainerSettings
 from tests.unit.test_desk_metrics import MESSAGES, NOW, SINCE, TICKETS, UNTIL
 
 PASSWORD = "a long enough password"
@@ -73,7 +75,7 @@ def desk(engine):
         canned=(CannedReply(
             "delay", "Sorry for the delay",
             "Hi {first_name}, order {order_number}: {tracking_url} ({agent_name})"),),
-        report=report,
+        report=report, review=ReviewInbox(engine, TrainerSettings()),
     ))
     app[REPLIES] = replies
     app[HANDED_BACK] = handed_back
@@ -490,3 +492,43 @@ def test_the_morning_report_page_and_its_json(desk):
             assert bad_api.status == 400 and "not a date" in (await bad_api.json())["error"]
 
     run(app, scenario)
+
+
+def test_an_agent_marks_a_customer_message_for_the_trainers(desk):
+    from bot.handoff.tickets import TranscriptLine
+
+    app, tickets, engine = desk
+    now = datetime.now(timezone.utc)
+    case = tickets.open_ticket(HandoffRequest(
+        conversation_id="c-mark", channel="messenger", customer_name="Ivo",
+        reason=HandoffReason.REPEATED_FALLBACK,
+        transcript=[TranscriptLine("customer", "can you gift wrap it?", now),
+                    TranscriptLine("bot", "Sorry, I didn't get that.", now)],
+    )).case_number
+
+    async def scenario(browser, base):
+        await log_in(browser, base)
+        async with browser.get(f"{base}/tickets/{case}") as page:
+            text = await page.text()
+        assert text.count("Mark for training") == 1  # the customer's line only
+        token = CSRF.search(text).group(1)
+        async with browser.post(f"{base}/tickets/{case}/lines/0/mark", allow_redirects=False,
+                                data={"csrf_token": token}) as marked:
+            assert marked.status == 302 and marked.headers["Location"] == f"/tickets/{case}"
+        async with browser.post(f"{base}/tickets/{case}/lines/1/mark",
+                                data={"csrf_token": token}) as bot_line:
+            assert bot_line.status == 400
+            assert "only a customer&#x27;s message can be marked" in await bot_line.text()
+        async with browser.post(f"{base}/tickets/{case}/lines/7/mark",
+                                data={"csrf_token": token}) as missing:
+            assert missing.status == 400
+        async with browser.get(f"{base}/tickets/{case}") as page:
+            text = await page.text()
+        assert "marked for the trainers" in text and "Mark for training" not in text
+
+    run(app, scenario)
+    (item,) = ReviewInbox(engine, TrainerSettings()).items()
+    assert (item.text, item.reasons, item.conversation_id) == (
+        "can you gift wrap it?", ("marked",), "c-mark")
+    entry = AuditLog(engine).recent(target=f"ticket:{case}")[0]
+    assert entry.action == "ticket.mark_for_training" and entry.detail == {"line": 0}
