@@ -1,0 +1,213 @@
+"""The regression gate's NLU half: the live and the candidate model on the held-apart test file.
+
+Both models read every example of `tests/nlu/test_nlu.yml`; the report gives, for each, the
+intent accuracy and the macro F1, then per intent the F1 of both, the predictions that
+changed (better or worse), and where the new intents are confused with old ones. The
+candidate is refused when its accuracy or macro F1 is lower than the live model's by more
+than `trainer.yml`'s tolerance, or when an old intent's F1 drops by more than twice it.
+
+Examples of intents the live model does not know (the new ones) count for the candidate only;
+comparing the two is done on the intents both know.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+Reader = Callable[[Sequence[str]], list[tuple[str, float]]]
+"""Reads texts with a model: the intent and confidence of each."""
+
+_ENTITY = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A test example and the intent it should be read as."""
+
+    text: str
+    intent: str
+
+
+def held_apart_examples(path: Path) -> list[Example]:
+    """The examples of an NLU test file, entity marks removed."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    found = []
+    for item in data.get("nlu") or []:
+        if "intent" not in item:
+            continue
+        for line in str(item.get("examples") or "").splitlines():
+            if line.startswith("- "):
+                found.append(Example(_ENTITY.sub(r"\1", line[2:]).strip(), str(item["intent"])))
+    return found
+
+
+@dataclass(frozen=True)
+class IntentScore:
+    """Precision, recall and F1 of one intent, with its number of test examples."""
+
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How one model read the test examples."""
+
+    predictions: list[str]
+    accuracy: float
+    macro_f1: float
+    per_intent: dict[str, IntentScore]
+
+
+def _score(expected: Sequence[str], predicted: Sequence[str]) -> Evaluation:
+    intents = sorted(set(expected))
+    per_intent = {}
+    for intent in intents:
+        hits = sum(e == p == intent for e, p in zip(expected, predicted, strict=True))
+        said = sum(p == intent for p in predicted)
+        support = sum(e == intent for e in expected)
+        precision = hits / said if said else 0.0
+        recall = hits / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_intent[intent] = IntentScore(round(precision, 4), round(recall, 4), round(f1, 4),
+                                         support)
+    right = sum(e == p for e, p in zip(expected, predicted, strict=True))
+    accuracy = right / len(expected) if expected else 0.0
+    macro = sum(s.f1 for s in per_intent.values()) / len(per_intent) if per_intent else 0.0
+    return Evaluation(list(predicted), round(accuracy, 4), round(macro, 4), per_intent)
+
+
+def evaluate(examples: Sequence[Example], read: Reader) -> Evaluation:
+    """Reads the examples with a model and scores what it read."""
+    predicted = [intent for intent, _ in read([example.text for example in examples])]
+    return _score([example.intent for example in examples], predicted)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A test example the two models read differently."""
+
+    text: str
+    expected: str
+    live: str
+    candidate: str
+
+    @property
+    def better(self) -> bool:
+        """Whether the candidate got it right where the live model did not."""
+        return self.candidate == self.expected
+
+
+@dataclass
+class GateReport:
+    """The comparison, and the verdict."""
+
+    live: Evaluation
+    candidate: Evaluation
+    compared_live: Evaluation
+    compared_candidate: Evaluation
+    changes: list[Change]
+    confusion_with_new: dict[str, dict[str, int]]
+    tolerance: float
+    new_intents: list[str]
+    refusals: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """Whether the candidate may be promoted."""
+        return not self.refusals
+
+    def as_text(self) -> str:
+        """The report for a terminal."""
+        lines = [
+            f"{'':24} {'live':>8} {'candidate':>10}",
+            f"{'accuracy (shared)':24} {self.compared_live.accuracy:>8.3f} "
+            f"{self.compared_candidate.accuracy:>10.3f}",
+            f"{'macro F1 (shared)':24} {self.compared_live.macro_f1:>8.3f} "
+            f"{self.compared_candidate.macro_f1:>10.3f}",
+            f"{'accuracy (all)':24} {'':>8} {self.candidate.accuracy:>10.3f}",
+            "",
+            f"{'intent':24} {'F1 live':>8} {'F1 cand.':>10} {'examples':>9}",
+        ]
+        for intent, score in sorted(self.candidate.per_intent.items()):
+            old = None if intent in self.new_intents else self.live.per_intent[intent]
+            lines.append(f"{intent:24} {(f'{old.f1:.3f}' if old else 'new'):>8} "
+                         f"{score.f1:>10.3f} {score.support:>9}")
+        better = [c for c in self.changes if c.better]
+        worse = [c for c in self.changes if not c.better]
+        lines.append(f"\nChanged predictions: {len(better)} better, {len(worse)} worse")
+        for change in self.changes:
+            mark = "+" if change.better else "-"
+            lines.append(f"  {mark} \"{change.text}\" ({change.expected}): {change.live} -> "
+                         f"{change.candidate}")
+        for new, confused in self.confusion_with_new.items():
+            pairs = ", ".join(f"{other} {count}" for other, count in confused.items()) or "none"
+            lines.append(f"Confusion of {new} with old intents: {pairs}")
+        verdict = "PASSED" if self.passed else "REFUSED: " + "; ".join(self.refusals)
+        lines.append(f"\nGate (tolerance {self.tolerance:.3f}): {verdict}")
+        return "\n".join(lines)
+
+
+def compare(examples: Sequence[Example], live: Evaluation, candidate: Evaluation,
+            live_intents: set[str], tolerance: float) -> GateReport:
+    """The verdict on the candidate against the live model, which knows `live_intents`."""
+    new_intents = {e.intent for e in examples} - live_intents
+    shared = [i for i, e in enumerate(examples) if e.intent not in new_intents]
+    expected = [examples[i].intent for i in shared]
+    compared_live = _score(expected, [live.predictions[i] for i in shared])
+    compared_candidate = _score(expected, [candidate.predictions[i] for i in shared])
+    changes = [Change(examples[i].text, examples[i].intent, live.predictions[i],
+                      candidate.predictions[i])
+               for i in range(len(examples))
+               if live.predictions[i] != candidate.predictions[i]]
+    confusion: dict[str, dict[str, int]] = {}
+    for new in sorted(new_intents):
+        counts: Counter = Counter()
+        for example, predicted in zip(examples, candidate.predictions, strict=True):
+            if example.intent == new and predicted != new:
+                counts[predicted] += 1  # the new intent's examples read as an old one
+            elif example.intent != new and predicted == new:
+                counts[example.intent] += 1  # an old intent's examples read as the new one
+        confusion[new] = dict(counts.most_common())
+    report = GateReport(live, candidate, compared_live, compared_candidate, changes, confusion,
+                        tolerance, sorted(new_intents))
+    if compared_candidate.accuracy < compared_live.accuracy - tolerance:
+        report.refusals.append(f"accuracy fell from {compared_live.accuracy:.3f} to "
+                               f"{compared_candidate.accuracy:.3f}")
+    if compared_candidate.macro_f1 < compared_live.macro_f1 - tolerance:
+        report.refusals.append(f"macro F1 fell from {compared_live.macro_f1:.3f} to "
+                               f"{compared_candidate.macro_f1:.3f}")
+    for intent, old in compared_live.per_intent.items():
+        new_score = compared_candidate.per_intent[intent]
+        if new_score.f1 < old.f1 - 2 * tolerance:
+            report.refusals.append(f"{intent} F1 fell from {old.f1:.3f} to {new_score.f1:.3f}")
+    return report
+
+
+def model_reader(model_path: Path) -> tuple[Reader, set[str]]:
+    """A trained Rasa model as a `Reader`, and the intents its domain knows (loads Rasa)."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(model_path)
+
+    def read(texts: Sequence[str]) -> list[tuple[str, float]]:
+        async def all_of_them() -> list[tuple[str, float]]:
+            found = []
+            for text in texts:
+                intent = (await agent.parse_message(text)).get("intent") or {}
+                found.append((str(intent.get("name")), float(intent.get("confidence") or 0)))
+            return found
+
+        return asyncio.run(all_of_them())
+
+    return read, set(agent.domain.intents)
