@@ -11,6 +11,7 @@ nightdesk messenger setup [--dry-run]    set the page's Messenger Profile from b
 nightdesk agents add|list|password|deactivate   the desk's people (see bot/desk/agents_cli.py)
 nightdesk report [--since yesterday] [--json] [--html FILE]    the night's figures
 nightdesk review [assign|new-intent|dismiss]   the trainer's review inbox (bot/trainer)
+nightdesk gate | promote | rollback            candidate against live; live without restart
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from bot.settings import (
     get_brand,
     get_settings,
 )
+from bot.trainer.model_cli import add_model_parsers
 from bot.trainer.review_cli import add_review_parser
 
 
@@ -82,6 +84,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     """Seeds, trains if needed, runs both servers until Ctrl-C."""
     from bot.runtime.processes import StartupError, running_desk, running_servers
     from bot.runtime.training import train_if_needed
+    from bot.trainer.models import ModelShelf
 
     settings = get_settings()
     brand = get_brand()
@@ -89,6 +92,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     if settings.orders_backend == "sql":
         cmd_seed(args)
     model = train_if_needed(settings)
+    shelf = ModelShelf(settings.project_dir / "models")
+    live = shelf.live()
+    if live is None or live.model != model.name:  # what the project's data makes runs
+        shelf.record_live(model, "nightdesk up")
     # `kill` (SIGTERM) stops the servers as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
     print("Starting the action server and the Rasa server (loading the model takes a while)...")
@@ -293,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_agents_parser(sub)
     add_report_parser(sub)
     add_review_parser(sub)
+    add_model_parsers(sub)
     return parser
 
 

@@ -1,0 +1,104 @@
+"""`nightdesk gate`, `nightdesk promote`, `nightdesk rollback`: from a candidate to the live bot.
+
+nightdesk gate                  the candidate (the model of the current data) against the live one
+nightdesk promote [--by NAME]   load a candidate that passed into the running Rasa server
+nightdesk rollback [--by NAME]  put the model live before it back
+
+Promotions and rollbacks are written to the desk's audit log (who, which model, when).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from bot.trainer.models import ModelShelf, PromotionError, promote, rollback
+from bot.trainer.settings import load_trainer_settings
+
+
+def _shelf_and_candidate():  # noqa: ANN202 - (Settings, ModelShelf, Path)
+    from bot.runtime.training import model_for_current_data
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    return (settings, ModelShelf(settings.project_dir / "models"),
+            model_for_current_data(settings.project_dir))
+
+
+def _audit(settings, who: str, action: str, model: str, previous: str | None) -> None:  # noqa: ANN001
+    from bot.desk.audit import AuditLog
+    from bot.store import create_db_engine, ensure_schema
+
+    engine = create_db_engine(settings.database_url)
+    ensure_schema(engine)
+    AuditLog(engine).record(who, action, f"model:{model}", {"previous": previous})
+
+
+def cmd_gate(_: argparse.Namespace) -> int:
+    """Evaluates the candidate and the live model on the held-apart NLU test file."""
+    from bot.trainer.gate import compare, evaluate, held_apart_examples, model_reader
+
+    settings, shelf, candidate = _shelf_and_candidate()
+    live = shelf.live()
+    if not candidate.exists():
+        print("nightdesk: no model of the current data yet: run `nightdesk train`",
+              file=sys.stderr)
+        return 2
+    if live is None:
+        print("nightdesk: no live model is recorded: `nightdesk up` records the one it loads",
+              file=sys.stderr)
+        return 2
+    if live.model == candidate.name:
+        print(f"{candidate.name} is the live model: nothing to compare.")
+        return 0
+    tolerance = load_trainer_settings(settings.project_dir / "trainer.yml").gate_tolerance
+    examples = held_apart_examples(settings.project_dir / "tests" / "nlu" / "test_nlu.yml")
+    print(f"Reading {len(examples)} held-apart examples with {live.model} (live) and "
+          f"{candidate.name} (candidate)...", file=sys.stderr)
+    read_live, live_intents = model_reader(shelf.models_dir / live.model)
+    read_candidate, _ = model_reader(candidate)
+    report = compare(examples, evaluate(examples, read_live), evaluate(examples, read_candidate),
+                     live_intents, tolerance)
+    shelf.save_gate(candidate, live.model, report.passed, report.as_text())
+    print(report.as_text())
+    return 0 if report.passed else 1
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    """Loads the candidate into the running Rasa server."""
+    settings, shelf, candidate = _shelf_and_candidate()
+    try:
+        record = asyncio.run(promote(shelf, candidate, args.by, settings.rasa_url,
+                                     settings.rasa_auth_token))
+    except PromotionError as error:
+        print(f"nightdesk: {error}", file=sys.stderr)
+        return 1
+    _audit(settings, args.by, "model.promote", record.model, record.previous)
+    print(f"{record.model} is live (previous: {record.previous or 'none'}).")
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    """Loads the previous live model back."""
+    settings, shelf, _ = _shelf_and_candidate()
+    try:
+        record = asyncio.run(rollback(shelf, args.by, settings.rasa_url,
+                                      settings.rasa_auth_token))
+    except PromotionError as error:
+        print(f"nightdesk: {error}", file=sys.stderr)
+        return 1
+    _audit(settings, args.by, "model.rollback", record.model, record.previous)
+    print(f"{record.model} is live again (previous: {record.previous or 'none'}).")
+    return 0
+
+
+def add_model_parsers(sub: argparse._SubParsersAction) -> None:
+    """Adds `gate`, `promote` and `rollback` to the `nightdesk` parser."""
+    gate = sub.add_parser("gate", help="compare the candidate with the live model")
+    gate.set_defaults(func=cmd_gate)
+    for name, func, text in (("promote", cmd_promote, "put the candidate live (no restart)"),
+                             ("rollback", cmd_rollback, "put the previous model live again")):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("--by", default="trainer", help="who does it (for the audit log)")
+        command.set_defaults(func=func)

@@ -1,0 +1,122 @@
+"""Which model is live, what the gate said about a candidate, and putting a model live.
+
+`models/live.json` names the live model, who put it there and when, and the model before it
+(for `nightdesk rollback`); `models/<model>.gate.json` keeps the gate's verdict on a
+candidate against the live model of that moment. Putting a model live loads it into the
+running Rasa server through its model API (``PUT /model`` with the server's auth token), so
+the bot keeps answering throughout; only then is the record changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import aiohttp
+
+LIVE_FILE = "live.json"
+
+
+class PromotionError(RuntimeError):
+    """The model was not put live; the message says why."""
+
+
+@dataclass(frozen=True)
+class LiveRecord:
+    """The live model (a file name in `models/`), who made it live and when, and the one before."""
+
+    model: str
+    promoted_by: str
+    promoted_at: str
+    previous: str | None = None
+
+
+def _write_json(path: Path, data: object) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+
+
+class ModelShelf:
+    """The records kept beside the models in `models/`."""
+
+    def __init__(self, models_dir: Path) -> None:
+        self.models_dir = models_dir
+
+    def live(self) -> LiveRecord | None:
+        """The live model's record, None before any."""
+        path = self.models_dir / LIVE_FILE
+        if not path.exists():
+            return None
+        return LiveRecord(**json.loads(path.read_text(encoding="utf-8")))
+
+    def record_live(self, model: Path, by: str, at: datetime | None = None) -> LiveRecord:
+        """Notes `model` as live; the model live until now becomes the previous one."""
+        current = self.live()
+        previous = current.previous if current and current.model == model.name else (
+            current.model if current else None)
+        record = LiveRecord(model.name, by, (at or datetime.now(timezone.utc)).isoformat(),
+                            previous)
+        _write_json(self.models_dir / LIVE_FILE, asdict(record))
+        return record
+
+    def save_gate(self, candidate: Path, live_model: str, passed: bool, report: str) -> None:
+        """Keeps the gate's verdict on a candidate (against the named live model)."""
+        _write_json(self.models_dir / f"{candidate.name}.gate.json",
+                    {"live": live_model, "passed": passed, "report": report,
+                     "at": datetime.now(timezone.utc).isoformat()})
+
+    def gate(self, candidate: Path) -> dict[str, object] | None:
+        """The gate's verdict on the candidate, None when it never went through the gate."""
+        path = self.models_dir / f"{candidate.name}.gate.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+async def load_into_rasa(rasa_url: str, token: str, model: Path, timeout: float = 600) -> None:
+    """Asks the running Rasa server to replace its model; the old one answers meanwhile."""
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http:
+            async with http.put(f"{rasa_url}/model", params={"token": token},
+                                json={"model_file": str(model.resolve())}) as answer:
+                if answer.status != 204:
+                    text = (await answer.text())[:300]
+                    raise PromotionError(f"Rasa refused the model (HTTP {answer.status}): {text}")
+    except aiohttp.ClientError as error:
+        raise PromotionError(f"the Rasa server at {rasa_url} cannot be reached "
+                             f"({type(error).__name__})") from None
+
+
+async def promote(shelf: ModelShelf, candidate: Path, by: str, rasa_url: str,
+                  token: str) -> LiveRecord:
+    """Puts a candidate that passed the gate against the current live model live."""
+    if not candidate.exists():
+        raise PromotionError(f"there is no model {candidate.name}: run `nightdesk train`")
+    live = shelf.live()
+    if live is not None and live.model == candidate.name:
+        raise PromotionError(f"{candidate.name} is live already")
+    verdict = shelf.gate(candidate)
+    if verdict is None:
+        raise PromotionError(f"{candidate.name} has not been through the gate: run "
+                             "`nightdesk gate`")
+    if live is not None and verdict["live"] != live.model:
+        raise PromotionError(f"the gate compared {candidate.name} with {verdict['live']}, but "
+                             f"{live.model} is live now: run `nightdesk gate` again")
+    if not verdict["passed"]:
+        raise PromotionError(f"the gate refused {candidate.name}: see `nightdesk gate`")
+    await load_into_rasa(rasa_url, token, candidate)
+    return shelf.record_live(candidate, by)
+
+
+async def rollback(shelf: ModelShelf, by: str, rasa_url: str, token: str) -> LiveRecord:
+    """Puts the model live before the current one back."""
+    live = shelf.live()
+    if live is None or live.previous is None:
+        raise PromotionError("there is no previous model to go back to")
+    previous = shelf.models_dir / live.previous
+    if not previous.exists():
+        raise PromotionError(f"the previous model {live.previous} is no longer in models/")
+    await load_into_rasa(rasa_url, token, previous)
+    return shelf.record_live(previous, by)
