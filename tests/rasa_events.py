@@ -9,12 +9,15 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
 from sqlalchemy.engine import Engine
 
 
-def events_table(engine: Engine) -> Table:
-    """Creates the table (the columns Rasa 3.6's SQLTrackerStore gives it)."""
+def events_table(engine: Engine, replace: bool = False) -> Table:
+    """Creates the table (the columns Rasa 3.6's SQLTrackerStore gives it); `replace` drops one
+    left in a shared database first."""
     events = Table("events", MetaData(), Column("id", Integer, primary_key=True),
                    Column("sender_id", String(255)), Column("type_name", String(255)),
                    Column("timestamp", Float), Column("intent_name", String(255)),
                    Column("action_name", String(255)), Column("data", Text))
+    if replace:
+        events.drop(engine, checkfirst=True)
     events.create(engine)
     return events
 

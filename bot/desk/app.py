@@ -2,8 +2,8 @@
 
 Login and logout; the queue with filters and claims; a ticket's page (packet, transcript,
 order, notes, reply, canned replies, priority, resolve or hand back, marking a customer's
-message for the trainers); the morning report
-(charts and figures) and its figures as JSON.
+message for the trainers); the morning report (charts and figures) and its figures as JSON;
+the Training section (`bot.desk.training_pages`).
 `nightdesk up` runs it (`python -m bot.desk.app --host H --port P`, from DESK_URL). Pages
 are rendered on the server with every customer text escaped; the gate (`bot.desk.web_auth`)
 checks the session, the role and CSRF on every route.
@@ -27,12 +27,14 @@ from aiohttp import web
 from bot.desk import ticket_page
 from bot.desk.agents import AgentDirectory
 from bot.desk.claims import ClaimBook, ClaimError
+from bot.desk.layout import header, page, refused
 from bot.desk.login_limit import LoginLimit
 from bot.desk.notes import NoteBook, NoteError
 from bot.desk.queue import QueueFilter, QueueRow, build_queue
 from bot.desk.roles import Permission
-from bot.desk.services import DeskServices
+from bot.desk.services import SERVICES, DeskServices
 from bot.desk.sessions import SessionStore
+from bot.desk.training_pages import add_training_routes
 from bot.desk.web_auth import (
     COOKIE,
     CSRF_FIELD,
@@ -51,48 +53,10 @@ from bot.messenger.threads import ThreadStore
 from bot.orders import Order, OrderBackend, OrderLookupError
 
 LOGIN_CSRF_COOKIE = "nightdesk_login_csrf"
-SERVICES = web.AppKey("services", DeskServices)
 SECURE_COOKIES = web.AppKey("secure_cookies", bool)
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title} · nightdesk</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/static/desk.css">
-<script src="/static/desk.js" defer></script></head><body>{body}</body></html>"""
-
 
 def _services(request: web.Request) -> DeskServices:
     return request.app[SERVICES]
-
-
-def _page(title: str, body: str, status: int = 200) -> web.Response:
-    return web.Response(text=_PAGE.format(title=html.escape(title), body=body),
-                        content_type="text/html", status=status)
-
-
-def _refused(title: str, message: str, back: str, status: int) -> web.Response:
-    """A page saying why something was not done, with the way back."""
-    body = (f'<main><p class="error" role="alert">{html.escape(message)}.</p>'
-            f'<p><a href="{html.escape(back)}">Back</a></p></main>')
-    return _page(title, body, status=status)
-
-
-def _header(request: web.Request) -> str:
-    """The bar on every page: where to go, who is logged in, and logging out."""
-    session = session_of(request)
-    here = request.path
-    current = ' aria-current="page"'
-    links = "".join(
-        f'<a href="{path}"{current if here == path else ""}>{label}</a>'
-        for path, label in (("/", "Open tickets"), ("/report", "Report"))
-    )
-    return (
-        f"<header><strong>nightdesk</strong><nav>{links}</nav>"
-        f'<span class="who">{html.escape(session.agent.name)} ({session.agent.role.value})</span>'
-        '<form class="inline" method="post" action="/logout">'
-        f'<input type="hidden" name="{CSRF_FIELD}" value="{html.escape(session.csrf_token)}">'
-        '<button type="submit">Log out</button></form></header>'
-    )
 
 
 def _safe_next(target: str | None) -> str:
@@ -141,7 +105,7 @@ async def login_page(request: web.Request) -> web.Response:
     if not re.fullmatch(r"[A-Za-z0-9_-]{32}", csrf):
         csrf = secrets.token_urlsafe(24)
     form = _login_form("", _safe_next(request.query.get("next")), csrf)
-    return _with_login_csrf(_page("Log in", form), csrf, request.app[SECURE_COOKIES])
+    return _with_login_csrf(page("Log in", form), csrf, request.app[SECURE_COOKIES])
 
 
 @public
@@ -156,7 +120,7 @@ async def login(request: web.Request) -> web.Response:
 
     def again(error: str, status: int) -> web.Response:
         body = _login_form(error, next_path, fresh, login_name)
-        return _with_login_csrf(_page("Log in", body, status), fresh, secure)
+        return _with_login_csrf(page("Log in", body, status), fresh, secure)
 
     cookie_csrf = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     submitted = str(form.get(CSRF_FIELD) or "")
@@ -266,13 +230,13 @@ async def home(request: web.Request) -> web.Response:
         for r in _queue(request, now, only)
     ) or '<tr><td colspan="9">No open tickets.</td></tr>'
     body = (
-        _header(request) + "<main><h1>Open tickets</h1>" + _filter_form(only)
+        header(request) + "<main><h1>Open tickets</h1>" + _filter_form(only)
         + "<table><thead><tr><th>Case</th><th>Customer</th>"
         "<th>Channel</th><th>Reason</th><th>Priority</th><th>Order</th><th>Waiting</th>"
         "<th>Reply by</th>"
         f"<th>Claimed by</th></tr></thead><tbody>{rows}</tbody></table></main>"
     )
-    return _page("Open tickets", body)
+    return page("Open tickets", body)
 
 
 def _time_in(moment: datetime, zone: ZoneInfo) -> str:
@@ -355,7 +319,7 @@ async def ticket_view(request: web.Request) -> web.Response:
         "agent_name": session.agent.first_name,
     }) if chosen else ""
     body = (
-        _header(request) + "<main>"
+        header(request) + "<main>"
         + ticket_page.packet(ticket, _services(request).tickets.packet(ticket),
                              _services(request).claims.holder(ticket.case_number), zone)
         + '<div class="columns"><section>' + ticket_page.transcript(
@@ -367,7 +331,7 @@ async def ticket_view(request: web.Request) -> web.Response:
             session.agent.role.may(Permission.WORK_TICKETS), canned, reply_text)
         + "</section></div></main>"
     )
-    return _page(f"Case #{ticket.case_number}", body)
+    return page(f"Case #{ticket.case_number}", body)
 
 
 @require(Permission.READ_TICKETS)
@@ -378,9 +342,9 @@ async def mark_line(request: web.Request) -> web.Response:
     index = int(request.match_info["line"])
     back = f"/tickets/{ticket.case_number}"
     if review is None:
-        return _refused("Not marked", "this desk has no review inbox", back, 404)
+        return refused("Not marked", "this desk has no review inbox", back, 404)
     if index >= len(ticket.transcript) or ticket.transcript[index].sender != "customer":
-        return _refused("Not marked", "only a customer's message can be marked", back, 400)
+        return refused("Not marked", "only a customer's message can be marked", back, 400)
     line = ticket.transcript[index]
     agent = session_of(request).agent
     review.mark(ticket.conversation_id, line.at, line.text, by=agent.login)
@@ -398,7 +362,7 @@ async def add_note(request: web.Request) -> web.Response:
         _services(request).notes.add(ticket.case_number, session_of(request).agent,
                                str(form.get("text") or ""))
     except NoteError as error:
-        return _refused("Not added", str(error), f"/tickets/{ticket.case_number}", 400)
+        return refused("Not added", str(error), f"/tickets/{ticket.case_number}", 400)
     raise web.HTTPFound(f"/tickets/{ticket.case_number}")
 
 
@@ -413,7 +377,7 @@ async def reply(request: web.Request) -> web.Response:
     try:
         await _services(request).send_reply(ticket, agent, text)
     except ReplyRefused as error:
-        return _refused("Not sent", f"Not sent: {error}", f"/tickets/{ticket.case_number}", 409)
+        return refused("Not sent", f"Not sent: {error}", f"/tickets/{ticket.case_number}", 409)
     _services(request).agents.audit.record(
         agent.login, "ticket.reply", f"ticket:{ticket.case_number}",
         {"characters": len(text.strip())},
@@ -432,7 +396,7 @@ async def change_priority(request: web.Request) -> web.Response:
         _services(request).tickets.set_priority(ticket.case_number, priority)
     except (ValueError, TicketError) as error:
         reason = f"unknown priority {chosen!r}" if not isinstance(error, TicketError) else error
-        return _refused("Not changed", str(reason), f"/tickets/{ticket.case_number}", 400)
+        return refused("Not changed", str(reason), f"/tickets/{ticket.case_number}", 400)
     _services(request).agents.audit.record(
         agent.login, "ticket.priority", f"ticket:{ticket.case_number}",
         {"from": ticket.priority.value, "to": priority.value})
@@ -453,7 +417,7 @@ async def hand_back_case(request: web.Request) -> web.Response:
     try:
         await _services(request).hand_back(case, agent.login, resolved=resolved)
     except HandBackError as error:
-        return _refused("Not handed back", f"Not handed back: {error}", f"/tickets/{case}", 409)
+        return refused("Not handed back", f"Not handed back: {error}", f"/tickets/{case}", 409)
     _services(request).claims.release(case)
     _services(request).agents.audit.record(
         agent.login, "ticket.resolve" if resolved else "ticket.handback", f"ticket:{case}")
@@ -513,9 +477,9 @@ async def report_view(request: web.Request) -> web.Response:
 
     report = _services(request).report
     since = request.query.get("since", "yesterday")
-    head = _header(request) + "<main><h1>Morning report</h1>"
+    head = header(request) + "<main><h1>Morning report</h1>"
     if report is None:
-        return _page("Report", head + "<p>No report on this desk.</p></main>", status=404)
+        return page("Report", head + "<p>No report on this desk.</p></main>", status=404)
 
     def build() -> str:
         figures = report(since)
@@ -526,9 +490,9 @@ async def report_view(request: web.Request) -> web.Response:
     except PeriodError as error:
         body = (head + _period_form("") + f'<p class="error" role="alert">'
                 f"{html.escape(str(error))}.</p></main>")
-        return _page("Report", body, status=400)
+        return page("Report", body, status=400)
     json_link = f'<p><a href="/api/report?since={html.escape(since)}">These figures as JSON</a></p>'
-    return _page("Report", head + _period_form(since if since[:1].isdigit() else "")
+    return page("Report", head + _period_form(since if since[:1].isdigit() else "")
                  + section + json_link + "</main>")
 
 
@@ -579,7 +543,7 @@ async def page_claim(request: web.Request) -> web.Response:
     """The queue's Claim / Unclaim buttons: back to the queue, or the reason it was refused."""
     refusal = _change_claim(request, request.match_info["action"])
     if refusal is not None:
-        return _refused("Not done", refusal, "/", 409)
+        return refused("Not done", refusal, "/", 409)
     raise web.HTTPFound("/")
 
 
@@ -648,6 +612,7 @@ def create_app(services: DeskServices, *, secure_cookies: bool = False) -> web.A
     app.router.add_get("/static/desk.css", stylesheet)
     app.router.add_get("/static/desk.js", script)
     app.router.add_get(r"/api/tickets/{case:\d+}", api_ticket)
+    add_training_routes(app)
     return app
 
 
@@ -663,12 +628,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     from bot.store import create_db_engine, ensure_schema
     from bot.trainer.review import ReviewInbox
     from bot.trainer.settings import load_trainer_settings
+    from bot.trainer.training_data import TrainingData
 
     parser = argparse.ArgumentParser(prog="python -m bot.desk.app", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args(argv)
     settings, brand = get_settings(), get_brand()
+    trainer_settings = load_trainer_settings(settings.project_dir / "trainer.yml")
     engine = create_db_engine(settings.database_url)
     ensure_schema(engine)
     tickets = TicketService(engine, OfficeCalendar.from_brand(brand),
@@ -682,7 +649,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         send_reply=partial(reply_to_customer, settings, engine, tickets),
         canned=tuple(load_canned_replies(settings.project_dir / "canned_replies.yml")),
         report=partial(figures_for, engine, OfficeCalendar.from_brand(brand)),
-        review=ReviewInbox(engine, load_trainer_settings(settings.project_dir / "trainer.yml")),
+        review=ReviewInbox(engine, trainer_settings), training=TrainingData(settings.project_dir),
+        trainer_settings=trainer_settings,
     ))
     team = TeamChannel(engine, tickets, settings.team, settings.desk_url)
     if team.targets:

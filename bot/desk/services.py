@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from aiohttp import web
+
 from bot.desk.agents import Agent, AgentDirectory
 from bot.desk.canned import CannedReply
 from bot.desk.claims import ClaimBook
@@ -16,6 +18,8 @@ from bot.handoff.tickets import Ticket, TicketService
 from bot.messenger.threads import ThreadStore
 from bot.orders import OrderBackend
 from bot.trainer.review import ReviewInbox
+from bot.trainer.settings import TrainerSettings
+from bot.trainer.training_data import TrainingData
 
 HandBack = Callable[..., Awaitable[Ticket]]
 """``(case_number, login, resolved=False)``: gives a case back to the bot on behalf of a
@@ -44,6 +48,8 @@ class DeskServices:
         canned: the brand's canned replies (`canned_replies.yml`).
         report: the figures of a period ("yesterday", "today", a date), as JSON-ready data.
         review: the trainers' review inbox, where agents mark messages the bot misread.
+        training: the Rasa project's data, which the Training section changes.
+        trainer_settings: `trainer.yml` (grouping, the test share).
     """
 
     agents: AgentDirectory
@@ -60,3 +66,9 @@ class DeskServices:
     canned: tuple[CannedReply, ...] = ()
     report: Callable[[str], dict[str, object]] | None = None
     review: ReviewInbox | None = None
+    training: TrainingData | None = None
+    trainer_settings: TrainerSettings = TrainerSettings()
+
+
+SERVICES = web.AppKey("services", DeskServices)
+"""Where the desk application keeps its `DeskServices`."""

@@ -20,7 +20,7 @@ from bot.trainer.review import ReviewInbox
 from bot.trainer.settings import TrainerSettings
 from tests.unit.test_desk_web import HANDED_BACK, REPLIES, desk, log_in, run  # noqa: F401
 
-READ, WORK = Permission.READ_TICKETS, Permission.WORK_TICKETS
+READ, WORK, TRAIN = Permission.READ_TICKETS, Permission.WORK_TICKETS, Permission.TRAIN
 ROUTES: dict[str, tuple[str, list[str], Permission | None]] = {
     "home": ("GET", ["/"], READ),
     "api_tickets": ("GET", ["/api/tickets"], READ),
@@ -34,6 +34,10 @@ ROUTES: dict[str, tuple[str, list[str], Permission | None]] = {
     "page_claim": ("POST", ["/tickets/{case}/claim", "/tickets/{case}/unclaim"], WORK),
     "add_note": ("POST", ["/tickets/{case}/notes"], WORK),
     "mark_line": ("POST", ["/tickets/{case}/lines/0/mark"], READ),
+    "training_view": ("GET", ["/training"], TRAIN),
+    "api_training": ("GET", ["/api/training"], TRAIN),
+    "training_decide": ("POST", ["/training/assign", "/training/new-intent",
+                                 "/training/dismiss"], TRAIN),
     "reply": ("POST", ["/tickets/{case}/reply"], WORK),
     "change_priority": ("POST", ["/tickets/{case}/priority"], WORK),
     "hand_back_case": ("POST", ["/tickets/{case}/handback", "/tickets/{case}/resolve"], WORK),
@@ -118,6 +122,8 @@ def test_a_trainer_reads_but_cannot_work_a_ticket(open_case):
                 if permission is WORK:
                     assert answer.status == 403, name
                     assert "the trainer role may not do this" in await answer.text()
+                elif permission is TRAIN and method == "POST":  # no messages named: refused
+                    assert answer.status not in (401, 403), name
                 else:  # reading, and marking a message for the trainers
                     assert answer.status == (302 if method == "POST" else 200), name
 
@@ -125,13 +131,34 @@ def test_a_trainer_reads_but_cannot_work_a_ticket(open_case):
     assert_untouched(app, tickets, engine, case, marks=True)  # the one thing a trainer did
 
 
-def test_an_agent_without_the_csrf_token_changes_nothing(open_case):
+def test_an_agent_may_not_use_the_training_section(open_case):
     app, tickets, engine, case = open_case
 
     async def scenario(browser, base):
         await log_in(browser, base, login="anna")
-        for name, method, url, _ in endpoints(case):
-            if method != "POST":
+        async with browser.get(f"{base}/api/me") as me:
+            token = (await me.json())["csrf_token"]
+        for name, method, url, permission in endpoints(case):
+            if permission is not TRAIN:
+                continue
+            async with browser.request(method, f"{base}{url}", allow_redirects=False,
+                                       data={"csrf_token": token, "key": "c@1.000"}
+                                       if method == "POST" else None) as answer:
+                assert answer.status == 403, name
+                assert "the agent role may not do this" in await answer.text()
+
+    run(app, scenario)
+    assert_untouched(app, tickets, engine, case)
+
+
+@pytest.mark.parametrize("login, section", [("anna", "tickets"), ("tina", "training")])
+def test_without_the_csrf_token_nothing_changes(open_case, login, section):
+    app, tickets, engine, case = open_case
+
+    async def scenario(browser, base):
+        await log_in(browser, base, login=login)
+        for name, method, url, permission in endpoints(case):
+            if method != "POST" or (permission is TRAIN) != (section == "training"):
                 continue
             for token in (None, "forged"):
                 data = {**FORM, "csrf_token": token} if token else FORM
