@@ -1,7 +1,7 @@
 """The `nightdesk` command: run the product, train, seed the demo shop, talk, look around.
 
 nightdesk up                 seed, train if needed, start everything, stop on Ctrl-C
-nightdesk train [--force]    train a model unless one matches config, domain and data
+nightdesk train [--force]    train (or fine-tune) a model unless one matches the data
 nightdesk seed               (re)fill the demo shop with fresh orders
 nightdesk shell [--name N]   talk to the running bot in the terminal
 nightdesk orders [NUMBER]    list the demo shop's orders, or show one

@@ -3,8 +3,9 @@
 `models/live.json` names the live model, who put it there and when, and the model before it
 (for `nightdesk rollback`); `models/<model>.gate.json` keeps the gate's verdict on a
 candidate against the live model of that moment. Putting a model live loads it into the
-running Rasa server through its model API (``PUT /model`` with the server's auth token), so
-the bot keeps answering throughout; only then is the record changed.
+running Rasa server through `bot.runtime.model_channel` (with the server's auth token), which
+loads it beside the old one, so the bot keeps answering throughout; only then is the record
+changed.
 """
 
 from __future__ import annotations
@@ -76,11 +77,11 @@ class ModelShelf:
 
 
 async def load_into_rasa(rasa_url: str, token: str, model: Path, timeout: float = 600) -> None:
-    """Asks the running Rasa server to replace its model; the old one answers meanwhile."""
+    """Has the running Rasa server load `model` beside the old one, which answers meanwhile."""
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http:
-            async with http.put(f"{rasa_url}/model", params={"token": token},
-                                json={"model_file": str(model.resolve())}) as answer:
+            async with http.post(f"{rasa_url}/webhooks/models/load", params={"token": token},
+                                 json={"model_file": str(model.resolve())}) as answer:
                 if answer.status != 204:
                     text = (await answer.text())[:300]
                     raise PromotionError(f"Rasa refused the model (HTTP {answer.status}): {text}")

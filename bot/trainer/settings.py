@@ -23,12 +23,14 @@ class TrainerSettings:
         test_every: every Nth labelled message goes to the NLU test file.
         gate_tolerance: how much lower than the live model's the candidate's accuracy and
             macro F1 may be (an intent's F1: twice as much) before the gate refuses it.
+        finetune_epoch_fraction: the share of the configured epochs a fine-tuning runs.
     """
 
     low_confidence_below: float = 0.6
     group_distance: float = 0.62
     test_every: int = 4
     gate_tolerance: float = 0.02
+    finetune_epoch_fraction: float = 0.5
 
 
 def _number(data: dict[str, Any], key: str, default: float, low: float, high: float) -> float:
@@ -54,12 +56,13 @@ def load_trainer_settings(path: Path) -> TrainerSettings:
     test_every = data.get("test_every", 4)
     if isinstance(test_every, bool) or not isinstance(test_every, int) or not 2 <= test_every <= 20:
         raise TrainerSettingsError("trainer.yml: test_every must be a whole number from 2 to 20")
-    gate = data.get("gate") or {}
-    if not isinstance(gate, dict):
-        raise TrainerSettingsError("trainer.yml: gate must be a mapping")
+    gate, train = data.get("gate") or {}, data.get("train") or {}
+    if not isinstance(gate, dict) or not isinstance(train, dict):
+        raise TrainerSettingsError("trainer.yml: gate and train must be mappings")
     return TrainerSettings(
         low_confidence_below=_number(review, "low_confidence_below", 0.6, 0.0, 1.0),
         group_distance=_number(review, "group_distance", 0.62, 0.05, 1.0),
         test_every=test_every,
         gate_tolerance=_number(gate, "tolerance", 0.02, 0.0, 0.5),
+        finetune_epoch_fraction=_number(train, "finetune_epoch_fraction", 0.5, 0.05, 1.0),
     )

@@ -8,6 +8,7 @@ import asyncio
 import json
 import shutil
 import threading
+import time
 import urllib.request
 
 import pytest
@@ -34,22 +35,30 @@ def test_a_candidate_goes_live_without_a_restart_and_rolls_back(stack, model_pat
     shelf.save_gate(candidate, live.name, passed=True, report="PASSED")
     settings = stack.settings
 
-    answers: list[str] = []
-    talking = threading.Thread(target=lambda: answers.append(stack.say(sender, "hello",
-                                                                       first_name="Ada")))
-    record = None
+    answers: list[tuple[float, str]] = []
+
+    def customer_writes() -> None:
+        text = stack.say(sender, "hello", first_name="Ada")
+        answers.append((time.monotonic(), text))
+
+    talking = threading.Thread(target=customer_writes)
+    record, loaded_at = None, 0.0
 
     async def go_live():
-        nonlocal record
+        nonlocal record, loaded_at
         loading = asyncio.create_task(promote(shelf, candidate, "tina", settings.rasa_url,
                                               settings.rasa_auth_token))
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(1)
         talking.start()  # a customer writes while the new model loads
         record = await loading
+        loaded_at = time.monotonic()
 
     asyncio.run(go_live())
     talking.join(timeout=180)
-    assert answers and "Ada" in answers[0]  # answered, not refused
+    (answered_at, text), = answers
+    assert "Ada" in text
+    # answered by the old model while the new one was still loading, not after
+    assert answered_at < loaded_at
     assert record.model == candidate.name and record.previous == live.name
     assert loaded_model(stack).endswith(candidate.name)
     assert "Ada" in stack.say(sender, "hi again")

@@ -1,5 +1,6 @@
-"""Putting a model live through Rasa's model API (a loopback stand-in that records the calls),
-keeping the previous one for rollback, and refusing what the gate did not pass."""
+"""Putting a model live through the Rasa server's model loader (a loopback stand-in that
+records the calls), keeping the previous one for rollback, refusing what the gate did not pass.
+"""
 
 from __future__ import annotations
 
@@ -16,13 +17,13 @@ TOKEN = "secret-token"
 
 
 class FakeRasa:
-    """PUT /model with the token: 204, unless told to refuse; records the model files."""
+    """The model loader's route with the token: 204, unless told to refuse; records the files."""
 
     def __init__(self) -> None:
         self.loaded: list[str] = []
         self.refuse = False
 
-    async def put_model(self, request: web.Request) -> web.Response:
+    async def load_model(self, request: web.Request) -> web.Response:
         if request.query.get("token") != TOKEN:
             return web.json_response({"message": "unauthorized"}, status=401)
         if self.refuse:
@@ -34,7 +35,7 @@ class FakeRasa:
 def run_with_rasa(rasa: FakeRasa, scenario):
     async def main():
         app = web.Application()
-        app.router.add_put("/model", rasa.put_model)
+        app.router.add_post("/webhooks/models/load", rasa.load_model)
         server = TestServer(app)
         await server.start_server()
         try:
