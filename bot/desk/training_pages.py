@@ -20,6 +20,7 @@ from aiohttp import web
 from bot.desk.layout import header, page, refused
 from bot.desk.roles import Permission
 from bot.desk.services import SERVICES, DeskServices
+from bot.desk.ticket_page import time_shown
 from bot.desk.web_auth import CSRF_FIELD, require, session_of
 from bot.trainer.grouping import ReviewGroup, group_items
 from bot.trainer.review import ReviewItem
@@ -47,7 +48,8 @@ def _item(request: web.Request, item: ReviewItem) -> str:
             if item.confidence is not None else "not read by the model")
     return (f'<li><q>{html.escape(item.text)}</q> <span class="when">read as {read} · '
             f'{html.escape(", ".join(item.reasons).replace("_", " "))} · '
-            f'{item.at.strftime("%d %b %H:%M")} · {html.escape(item.conversation_id)}</span>'
+            f'{time_shown(item.at, _services(request).zone)} · '
+            f'{html.escape(item.conversation_id)}</span>'
             f'<form class="inline mark" method="post" action="/training/dismiss">'
             f'{_hidden(request, [item.key])}<button type="submit">Dismiss</button></form></li>')
 

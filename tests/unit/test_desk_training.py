@@ -62,6 +62,7 @@ def test_a_trainer_creates_an_intent_from_a_group_and_dismisses_noise(training):
         text = await groups_page(browser, base)
         assert '<a href="/training" aria-current="page">Training</a>' in text
         assert "4 like" in text and "1 like" in text and "qwertyuiop" in text
+        assert "Sun 22 Nov 23:00" in text  # 22:00 UTC shown in the brand's zone (Rome)
         token = CSRF.search(text).group(1)
         gift_keys = KEY.findall(text.split('id="group-1"')[1].split("</section>")[0])
         assert len(set(gift_keys)) == 4
