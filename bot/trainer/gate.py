@@ -1,4 +1,6 @@
-"""The regression gate's NLU half: the live and the candidate model on the held-apart test file.
+"""The regression gate: the live and the candidate model on the held-apart test data.
+
+This module is its NLU half and the verdict; `bot.trainer.story_gate` plays the test stories.
 
 Both models read every example of `tests/nlu/test_nlu.yml`; the report gives, for each, the
 intent accuracy and the macro F1, then per intent the F1 of both, the predictions that
@@ -17,8 +19,14 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
+
+from bot.trainer.story_gate import StoriesComparison
+
+if TYPE_CHECKING:
+    from rasa.core.agent import Agent
 
 Reader = Callable[[Sequence[str]], list[tuple[str, float]]]
 """Reads texts with a model: the intent and confidence of each."""
@@ -119,11 +127,17 @@ class GateReport:
     tolerance: float
     new_intents: list[str]
     refusals: list[str] = field(default_factory=list)
+    stories: StoriesComparison | None = None
 
     @property
     def passed(self) -> bool:
-        """Whether the candidate may be promoted."""
-        return not self.refusals
+        """Whether the candidate may be promoted (NLU and, when played, the stories)."""
+        return not self.all_refusals
+
+    @property
+    def all_refusals(self) -> list[str]:
+        """Why the candidate is refused: the NLU's reasons, then the stories'."""
+        return self.refusals + (self.stories.refusals if self.stories else [])
 
     def as_text(self) -> str:
         """The report for a terminal."""
@@ -151,7 +165,10 @@ class GateReport:
         for new, confused in self.confusion_with_new.items():
             pairs = ", ".join(f"{other} {count}" for other, count in confused.items()) or "none"
             lines.append(f"Confusion of {new} with old intents: {pairs}")
-        verdict = "PASSED" if self.passed else "REFUSED: " + "; ".join(self.refusals)
+        if self.stories is not None:
+            lines += ["", f"{'test stories':24} {'live':>8} {'candidate':>10}",
+                      *self.stories.as_text()]
+        verdict = "PASSED" if self.passed else "REFUSED: " + "; ".join(self.all_refusals)
         lines.append(f"\nGate (tolerance {self.tolerance:.3f}): {verdict}")
         return "\n".join(lines)
 
@@ -192,13 +209,22 @@ def compare(examples: Sequence[Example], live: Evaluation, candidate: Evaluation
     return report
 
 
-def model_reader(model_path: Path) -> tuple[Reader, set[str]]:
-    """A trained Rasa model as a `Reader`, and the intents its domain knows (loads Rasa)."""
-    import asyncio
+def load_agent(model_path: Path) -> Agent:
+    """A trained Rasa model, loaded in this process (loads Rasa), its logging kept to warnings."""
+    import logging
 
     from rasa.core.agent import Agent
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
 
-    agent = Agent.load(model_path)
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
+    return Agent.load(model_path)
+
+
+def agent_reader(agent: Agent) -> Reader:
+    """A loaded Rasa model as a `Reader`."""
+    import asyncio
 
     def read(texts: Sequence[str]) -> list[tuple[str, float]]:
         async def all_of_them() -> list[tuple[str, float]]:
@@ -210,4 +236,4 @@ def model_reader(model_path: Path) -> tuple[Reader, set[str]]:
 
         return asyncio.run(all_of_them())
 
-    return read, set(agent.domain.intents)
+    return read

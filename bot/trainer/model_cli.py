@@ -1,6 +1,7 @@
 """`nightdesk gate`, `nightdesk promote`, `nightdesk rollback`: from a candidate to the live bot.
 
-nightdesk gate                  the candidate (the model of the current data) against the live one
+nightdesk gate                  the candidate (the model of the current data) against the live
+                                one, on the held-apart NLU examples and the test stories
 nightdesk promote [--by NAME]   load a candidate that passed into the running Rasa server
 nightdesk rollback [--by NAME]  put the model live before it back
 
@@ -36,8 +37,9 @@ def _audit(settings, who: str, action: str, model: str, previous: str | None) ->
 
 
 def cmd_gate(_: argparse.Namespace) -> int:
-    """Evaluates the candidate and the live model on the held-apart NLU test file."""
-    from bot.trainer.gate import compare, evaluate, held_apart_examples, model_reader
+    """Evaluates the candidate and the live model on the held-apart NLU file and the stories."""
+    from bot.trainer.gate import agent_reader, compare, evaluate, held_apart_examples, load_agent
+    from bot.trainer.story_gate import compare_stories, play_stories, read_test_stories
 
     settings, shelf, candidate = _shelf_and_candidate()
     live = shelf.live()
@@ -52,14 +54,24 @@ def cmd_gate(_: argparse.Namespace) -> int:
     if live.model == candidate.name:
         print(f"{candidate.name} is the live model: nothing to compare.")
         return 0
+    if not (shelf.models_dir / live.model).exists():
+        print(f"nightdesk: the live model {live.model} is no longer in models/", file=sys.stderr)
+        return 2
     tolerance = load_trainer_settings(settings.project_dir / "trainer.yml").gate_tolerance
-    examples = held_apart_examples(settings.project_dir / "tests" / "nlu" / "test_nlu.yml")
-    print(f"Reading {len(examples)} held-apart examples with {live.model} (live) and "
-          f"{candidate.name} (candidate)...", file=sys.stderr)
-    read_live, live_intents = model_reader(shelf.models_dir / live.model)
-    read_candidate, _ = model_reader(candidate)
-    report = compare(examples, evaluate(examples, read_live), evaluate(examples, read_candidate),
-                     live_intents, tolerance)
+    tests = settings.project_dir / "tests"
+    examples = held_apart_examples(tests / "nlu" / "test_nlu.yml")
+    stories = read_test_stories(tests / "stories")
+    evaluations = {}
+    for role, path in (("live", shelf.models_dir / live.model), ("candidate", candidate)):
+        print(f"{role}: {path.name}: loading, reading {len(examples)} held-apart examples, "
+              f"playing {len(stories)} test stories...", file=sys.stderr)
+        agent = load_agent(path)
+        evaluations[role] = (evaluate(examples, agent_reader(agent)), set(agent.domain.intents),
+                             play_stories(stories, agent))
+    (live_nlu, live_intents, live_stories), (candidate_nlu, _, candidate_stories) = (
+        evaluations["live"], evaluations["candidate"])
+    report = compare(examples, live_nlu, candidate_nlu, live_intents, tolerance)
+    report.stories = compare_stories(live_stories, candidate_stories, tolerance)
     shelf.save_gate(candidate, live.model, report.passed, report.as_text())
     print(report.as_text())
     return 0 if report.passed else 1

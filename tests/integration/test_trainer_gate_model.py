@@ -1,10 +1,12 @@
-"""The gate with real models: the trained model read through Rasa's Agent, against itself."""
+"""The gate with real models: the trained model read through Rasa's Agent, against itself, on
+the held-apart NLU examples and the test stories."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.trainer.gate import compare, evaluate, held_apart_examples, model_reader
+from bot.trainer.gate import agent_reader, compare, evaluate, held_apart_examples, load_agent
+from bot.trainer.story_gate import compare_stories, play_stories, read_test_stories
 from tests.integration.conftest import PROJECT_DIR
 
 pytestmark = pytest.mark.e2e
@@ -12,10 +14,32 @@ pytestmark = pytest.mark.e2e
 
 def test_the_live_model_against_itself_passes_and_reads_most_test_examples(model_path):
     examples = held_apart_examples(PROJECT_DIR / "tests/nlu/test_nlu.yml")
-    read, intents = model_reader(model_path)
+    agent = load_agent(model_path)
+    intents = set(agent.domain.intents)
     assert {"greet", "order_status", "human_request"} <= intents
-    live = evaluate(examples, read)
+    live = evaluate(examples, agent_reader(agent))
     report = compare(examples, live, live, intents, tolerance=0.0)
-    assert report.passed and report.changes == [] and report.new_intents == []
     assert live.accuracy >= 0.8, report.as_text()  # the held-apart data, read by the model
     assert set(live.per_intent) == {e.intent for e in examples}
+
+    stories = read_test_stories(PROJECT_DIR / "tests/stories")
+    played = play_stories(stories, agent)
+    assert sorted(played.outcomes) == sorted(s.name for s in stories) and not played.unknown
+    # end to end (the customer's words read by the NLU too): most conversations play right
+    assert played.passed_share(played.outcomes) >= 0.8, played.failed
+    report.stories = compare_stories(played, played, tolerance=0.0)
+    assert report.passed and report.changes == [] and report.new_intents == []
+    assert "stories passed (shared)" in report.as_text()
+
+
+def test_a_model_that_does_not_know_an_intent_plays_only_the_stories_it_knows(model_path):
+    agent = load_agent(model_path)
+    stories = read_test_stories(PROJECT_DIR / "tests/stories")
+    unknown_intent = stories[0].data | {
+        "story": "gift wrapping", "steps": [{"user": "can you gift wrap it?",
+                                             "intent": "gift_wrapping"},
+                                            {"action": "utter_gift_wrapping"}]}
+    stories.append(type(stories[0])("gift wrapping", frozenset({"gift_wrapping"}),
+                                     frozenset({"utter_gift_wrapping"}), unknown_intent))
+    played = play_stories(stories, agent)
+    assert played.unknown == ["gift wrapping"] and "gift wrapping" not in played.outcomes
