@@ -5,7 +5,8 @@
 candidate against the live model of that moment. Putting a model live loads it into the
 running Rasa server through `bot.runtime.model_channel` (with the server's auth token), which
 loads it beside the old one, so the bot keeps answering throughout; only then is the record
-changed.
+changed. A restarted bot (`nightdesk up`) serves the live model too, not a newer candidate
+that has not been through the gate.
 """
 
 from __future__ import annotations
@@ -74,6 +75,30 @@ class ModelShelf:
         """The gate's verdict on the candidate, None when it never went through the gate."""
         path = self.models_dir / f"{candidate.name}.gate.json"
         return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def model_to_serve(shelf: ModelShelf, model_of_data: Path, by: str,
+                   take_latest: bool = False) -> tuple[Path, str]:
+    """The model a (re)started bot loads, recorded as live, and a line saying why.
+
+    The live model stays live across restarts: a candidate trained since goes live only
+    through the gate and `nightdesk promote`. The model of the current data is loaded when
+    nothing is live yet, when the live model's file is gone, or when asked (`take_latest`).
+    """
+    live = shelf.live()
+    if live is not None and live.model == model_of_data.name:
+        return model_of_data, f"Live model: {live.model} (the model of the current data)."
+    live_path = shelf.models_dir / live.model if live is not None else None
+    if live_path is not None and live_path.exists() and not take_latest:
+        return live_path, (
+            f"Live model: {live.model} (promoted by {live.promoted_by}). The data has changed "
+            f"since: the candidate {model_of_data.name} goes live after `nightdesk gate` and "
+            "`nightdesk promote` (or start with `nightdesk up --latest`).")
+    why = ("asked for" if take_latest and live is not None else
+           "nothing was live yet" if live is None else f"{live.model} is no longer in models/")
+    shelf.record_live(model_of_data, by)
+    return model_of_data, (f"Live model: {model_of_data.name}, the model of the current data "
+                           f"({why}).")
 
 
 async def load_into_rasa(rasa_url: str, token: str, model: Path, timeout: float = 600) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import MetaData, Table, select
 from sqlalchemy.engine import Engine
@@ -163,14 +163,15 @@ def _at(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc)
 
 
-def stored_customer_messages(engine: Engine) -> list[CustomerMessage]:
-    """Every customer message in Rasa's tracker store (none before Rasa stored any)."""
+def stored_customer_messages(engine: Engine, since: datetime) -> list[CustomerMessage]:
+    """The customer messages in Rasa's tracker store from `since` on (none before any)."""
     try:
         events = Table("events", MetaData(), autoload_with=engine)
     except NoSuchTableError:
         return []
     query = (select(events.c.sender_id, events.c.timestamp, events.c.data)
-             .where(events.c.type_name == "user").order_by(events.c.timestamp, events.c.id))
+             .where(events.c.type_name == "user", events.c.timestamp >= since.timestamp())
+             .order_by(events.c.timestamp, events.c.id))
     found = []
     with engine.connect() as connection:
         for row in connection.execute(query):
@@ -196,15 +197,16 @@ class ReviewInbox:
         self._clock = clock
 
     def items(self) -> list[ReviewItem]:
-        """The messages waiting for a trainer, newest first."""
+        """The messages waiting for a trainer, newest first (`look_back_days` of them)."""
+        since = self._clock() - timedelta(days=self._settings.look_back_days)
         with session_scope(self._engine) as session:
-            tickets = session.query(TicketRow).all()
+            tickets = session.query(TicketRow).filter(TicketRow.created_at >= since).all()
             session.expunge_all()
             marks = [Mark(r.conversation_id, r.at, r.text)
-                     for r in session.query(TrainerMarkRow).all()]
+                     for r in session.query(TrainerMarkRow).filter(TrainerMarkRow.at >= since)]
             decided = {r.item_key for r in session.query(ReviewDecisionRow.item_key)}
-        return review_items(stored_customer_messages(self._engine), tickets, marks, decided,
-                            self._settings)
+        return review_items(stored_customer_messages(self._engine, since), tickets, marks,
+                            decided, self._settings)
 
     def mark(self, conversation_id: str, at: datetime, text: str, by: str) -> None:
         """An agent's "the bot should have understood this" on a customer message."""

@@ -1,12 +1,14 @@
 """`nightdesk review`: the review inbox from the terminal, and what a trainer decides on it.
 
 nightdesk review [--json]                         the groups, biggest first, with their messages
-nightdesk review assign GROUP.. --intent NAME     examples of an existing intent
-nightdesk review new-intent GROUP.. --name NAME (--answer TEXT.. | --hand-off)
+nightdesk review assign GROUP.. --intent NAME [--example TEXT..]
+nightdesk review new-intent GROUP.. --name NAME (--answer TEXT.. | --hand-off) [--example TEXT..]
 nightdesk review dismiss GROUP..                  noise: the messages leave the inbox
 
 A GROUP is a number from the list (``3``), or one message of it (``3.2``); numbers are those
 of the list as it is when the command runs, and the command says which texts it took.
+`--example` adds a wording of the trainer's own to the messages (repeat it for more); with
+`--example`, no GROUP is needed.
 """
 
 from __future__ import annotations
@@ -93,10 +95,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(verb: str, items: list[ReviewItem], added: object | None = None) -> None:
+def _report(verb: str, items: list[ReviewItem], added: object | None = None,
+            own: list[str] | None = None) -> None:
     print(f"{verb} {len(items)} message(s):")
     for item in items:
         print(f"  - {item.text}")
+    if own:
+        print(f"and {len(own)} wording(s) of the trainer's own.")
     if added is not None:
         print(f"  to training: {len(added.training)}, to the test file: {len(added.test)}, "
               f"already known: {len(added.duplicates)}")
@@ -106,8 +111,10 @@ def cmd_decide(args: argparse.Namespace) -> int:
     """Assign / new-intent / dismiss."""
     context = _context(args)
     try:
-        items = select(_groups(context), args.groups)
-        texts = [item.text for item in items]
+        items = select(_groups(context), args.groups) if args.groups else []
+        texts = [item.text for item in items] + list(getattr(args, "example", None) or [])
+        if not texts:
+            raise SelectionError("name a GROUP of the list, or give an --example")
         if args.review_command == "dismiss":
             context.inbox.decide([i.key for i in items], "dismissed", by=context.who)
             _report("Dismissed", items)
@@ -124,7 +131,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
         print(f"nightdesk: {error}", file=sys.stderr)
         return 2
     context.inbox.decide([i.key for i in items], "assigned", by=context.who, intent=intent)
-    _report(f"Labelled as {intent}", items, added)
+    _report(f"Labelled as {intent}", items, added, args.example)
     print("Train a candidate with `nightdesk train` when you are done labelling.")
     return 0
 
@@ -137,10 +144,10 @@ def add_review_parser(sub: argparse._SubParsersAction) -> None:
     review.set_defaults(func=cmd_list)
     actions = review.add_subparsers(dest="review_command", metavar="assign|new-intent|dismiss")
     assign = actions.add_parser("assign", help="add the messages to an existing intent")
-    assign.add_argument("groups", nargs="+", metavar="GROUP")
+    assign.add_argument("groups", nargs="*", metavar="GROUP")
     assign.add_argument("--intent", required=True)
     new = actions.add_parser("new-intent", help="create an intent from the messages")
-    new.add_argument("groups", nargs="+", metavar="GROUP")
+    new.add_argument("groups", nargs="*", metavar="GROUP")
     new.add_argument("--name", required=True, help="the new intent's name, e.g. gift_wrapping")
     answer = new.add_mutually_exclusive_group(required=True)
     answer.add_argument("--answer", action="append",
@@ -149,6 +156,9 @@ def add_review_parser(sub: argparse._SubParsersAction) -> None:
                         help="the bot hands these to a person instead of answering")
     dismiss = actions.add_parser("dismiss", help="noise: take the messages out of the inbox")
     dismiss.add_argument("groups", nargs="+", metavar="GROUP")
+    for parser in (assign, new):
+        parser.add_argument("--example", action="append", default=[],
+                            help="a wording of the trainer's own (repeat for more)")
     for parser in (assign, new, dismiss):
         parser.add_argument("--by", default=argparse.SUPPRESS,
                             help="who decides (kept with the decision)")

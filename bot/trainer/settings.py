@@ -19,6 +19,7 @@ class TrainerSettings:
 
     Attributes:
         low_confidence_below: messages read with less confidence than this are reviewed.
+        look_back_days: how many days of conversations the review inbox reads.
         group_distance: the cosine distance under which messages share a group.
         test_every: every Nth labelled message goes to the NLU test file.
         gate_tolerance: how much lower than the live model's the candidate's accuracy and
@@ -27,6 +28,7 @@ class TrainerSettings:
     """
 
     low_confidence_below: float = 0.6
+    look_back_days: int = 30
     group_distance: float = 0.62
     test_every: int = 4
     gate_tolerance: float = 0.02
@@ -53,6 +55,10 @@ def load_trainer_settings(path: Path) -> TrainerSettings:
     review = data.get("review") or {}
     if not isinstance(review, dict):
         raise TrainerSettingsError("trainer.yml: review must be a mapping")
+    look_back = review.get("look_back_days", 30)
+    if isinstance(look_back, bool) or not isinstance(look_back, int) or not 1 <= look_back <= 3650:
+        raise TrainerSettingsError("trainer.yml: review.look_back_days must be a whole number "
+                                   "from 1 to 3650")
     test_every = data.get("test_every", 4)
     if isinstance(test_every, bool) or not isinstance(test_every, int) or not 2 <= test_every <= 20:
         raise TrainerSettingsError("trainer.yml: test_every must be a whole number from 2 to 20")
@@ -61,6 +67,7 @@ def load_trainer_settings(path: Path) -> TrainerSettings:
         raise TrainerSettingsError("trainer.yml: gate and train must be mappings")
     return TrainerSettings(
         low_confidence_below=_number(review, "low_confidence_below", 0.6, 0.0, 1.0),
+        look_back_days=look_back,
         group_distance=_number(review, "group_distance", 0.62, 0.05, 1.0),
         test_every=test_every,
         gate_tolerance=_number(gate, "tolerance", 0.02, 0.0, 0.5),

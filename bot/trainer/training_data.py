@@ -67,6 +67,22 @@ class Added:
     duplicates: list[str] = field(default_factory=list)
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_RASA_WARNING = re.compile(r"UserWarning: (.*)")
+
+
+def validation_complaint(output: str) -> str:
+    """What `rasa data validate` found, read from its output.
+
+    Its warnings (but those that never fail a validation) and its last error line.
+    """
+    lines = [_ANSI.sub("", line).strip() for line in output.splitlines()]
+    found = [match.group(1) for line in lines if (match := _RASA_WARNING.search(line))
+             and "is not used in any story or rule" not in match.group(1)]
+    errors = [line for line in lines if "ERROR" in line or "completed with errors" in line]
+    return "\n".join(dict.fromkeys(found[:8] + errors[-1:]))
+
+
 def rasa_validate(project_dir: Path) -> str | None:
     """Runs `rasa data validate` on the project; None when it passes, else its complaint."""
     result = subprocess.run(
@@ -77,8 +93,8 @@ def rasa_validate(project_dir: Path) -> str | None:
     )
     if result.returncode == 0:
         return None
-    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
-    return "\n".join(lines[-8:]) or f"rasa data validate exited with {result.returncode}"
+    return (validation_complaint(result.stdout + "\n" + result.stderr)
+            or f"rasa data validate exited with {result.returncode}")
 
 
 def _examples_of(block: Any) -> list[str]:
@@ -220,6 +236,10 @@ class TrainingData:
                                     "'_', starting with a letter")
         if intent in self.intents():
             raise TrainingDataError(f"the intent {intent!r} exists already")
+        from rasa.shared.core.constants import DEFAULT_INTENTS
+
+        if intent in DEFAULT_INTENTS:  # Rasa's own rules answer these; a rule of ours would clash
+            raise TrainingDataError(f"{intent!r} is one of Rasa's own intents: choose another name")
         variations = [" ".join(a.split()) for a in answers if a.strip()]
         if hand_off == bool(variations):
             raise TrainingDataError("a new intent needs its answer: response texts, or the "

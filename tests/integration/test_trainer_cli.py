@@ -22,7 +22,7 @@ from bot.store import create_db_engine, ensure_schema
 from tests.rasa_events import events_table, user_event
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-NIGHT = datetime(2026, 11, 22, 22, 0, tzinfo=timezone.utc)
+NIGHT = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=12)
 SEEDED = [
     ("n1", "can you gift wrap my order?", "nlu_fallback", 0.32),
     ("n2", "do you do gift wrapping", "nlu_fallback", 0.28),

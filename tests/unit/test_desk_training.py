@@ -42,7 +42,8 @@ def training(desk, tmp_path):  # noqa: F811 - the fixture imported above
             user_event(sender, text, NIGHT + timedelta(minutes=i), "nlu_fallback", 0.3)
             for i, (sender, text) in enumerate(MESSAGES)])
     app[SERVICES] = dataclasses.replace(
-        app[SERVICES], review=ReviewInbox(engine, TrainerSettings()),
+        app[SERVICES], review=ReviewInbox(engine, TrainerSettings(),
+                                          clock=lambda: NIGHT + timedelta(hours=10)),
         training=TrainingData(tmp_path, validate=lambda _: None))
     yield app, engine, tmp_path
     events.drop(engine)

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.trainer.models import ModelShelf, PromotionError, promote, rollback
+from bot.trainer.models import ModelShelf, PromotionError, model_to_serve, promote, rollback
 
 TOKEN = "secret-token"
 
@@ -122,3 +122,34 @@ def test_the_live_record_survives_on_disk(tmp_path: Path):
     again = ModelShelf(tmp_path).live()
     assert (again.model, again.previous, again.promoted_by) == ("b.tar.gz", "a.tar.gz", "tina")
     assert not list(tmp_path.glob(".*.partial"))
+
+
+def test_a_restart_serves_the_live_model_not_a_candidate_that_skipped_the_gate(tmp_path):
+    shelf = ModelShelf(tmp_path)
+    first = tmp_path / "first.tar.gz"
+    first.write_bytes(b"model")
+    model, why = model_to_serve(shelf, first, "nightdesk up")
+    assert model == first and "nothing was live yet" in why
+    assert shelf.live().model == first.name and shelf.live().promoted_by == "nightdesk up"
+    shelf.record_live(first, "tina")
+
+    candidate = tmp_path / "candidate.tar.gz"
+    candidate.write_bytes(b"model")
+    model, why = model_to_serve(shelf, candidate, "nightdesk up")
+    assert model == first and "nightdesk gate" in why and "promoted by tina" in why
+    assert shelf.live().model == first.name  # nothing changed
+
+    model, why = model_to_serve(shelf, candidate, "nightdesk up", take_latest=True)
+    assert model == candidate and "asked for" in why
+    assert shelf.live().model == candidate.name and shelf.live().previous == first.name
+
+
+def test_a_live_model_whose_file_is_gone_gives_way_to_the_model_of_the_data(tmp_path):
+    shelf = ModelShelf(tmp_path)
+    shelf.record_live(tmp_path / "deleted.tar.gz", "tina")
+    current = tmp_path / "current.tar.gz"
+    current.write_bytes(b"model")
+    model, why = model_to_serve(shelf, current, "nightdesk up")
+    assert model == current and "deleted.tar.gz is no longer in models/" in why
+    model, why = model_to_serve(shelf, current, "nightdesk up")
+    assert model == current and "the model of the current data" in why

@@ -107,12 +107,13 @@ def test_messages_come_from_rasas_events_and_decisions_stick(tmp_path):
     events = events_table(engine)
     with engine.begin() as connection:
         connection.execute(events.insert(), [
+            user_event("old", "last month's gift wrap?", at(-60 * 24 * 31), "nlu_fallback", 0.3),
             user_event("a", "gift wrap?", at(0), "nlu_fallback", 0.3),
             user_event("a", "where is my order", at(1), "order_status", 0.99),
             bot_event("a", "Hi", at(2)),
         ])
-    assert [m.text for m in stored_customer_messages(engine)] == ["gift wrap?",
-                                                                  "where is my order"]
+    assert [m.text for m in stored_customer_messages(engine, at(-1))] == ["gift wrap?",
+                                                                          "where is my order"]
     inbox.mark("a", at(1), "where is my order", by="anna")
     inbox.mark("a", at(1), "where is my order", by="anna")  # twice is once
     assert {item.text: item.reasons for item in inbox.items()} == {
@@ -120,7 +121,9 @@ def test_messages_come_from_rasas_events_and_decisions_stick(tmp_path):
     keys = [item.key for item in inbox.items()]
     assert inbox.decide(keys, "assigned", by="tina", intent="gift_wrapping") == 2
     assert inbox.decide(keys, "dismissed", by="tina") == 0  # the first decision stands
-    assert inbox.items() == []
+    assert inbox.items() == []  # and the message of 31 days ago is beyond look_back_days
+    assert [i.text for i in ReviewInbox(engine, SETTINGS, clock=lambda: at(-60 * 24 * 30))
+            .items()] == ["last month's gift wrap?"]
     with pytest.raises(ValueError, match="names its intent"):
         inbox.decide(keys, "assigned", by="tina")
 
@@ -128,9 +131,11 @@ def test_messages_come_from_rasas_events_and_decisions_stick(tmp_path):
 def test_trainer_settings_are_checked(tmp_path):
     path = tmp_path / "trainer.yml"
     assert load_trainer_settings(path) == TrainerSettings()
-    path.write_text("review:\n  low_confidence_below: 0.5\ntest_every: 3\n")
-    assert load_trainer_settings(path) == TrainerSettings(0.5, 0.62, 3)
+    path.write_text("review:\n  low_confidence_below: 0.5\n  look_back_days: 7\ntest_every: 3\n")
+    assert load_trainer_settings(path) == TrainerSettings(low_confidence_below=0.5,
+                                                          look_back_days=7, test_every=3)
     for bad, complaint in (("review:\n  low_confidence_below: 2\n", "low_confidence_below"),
+                           ("review:\n  look_back_days: 0.5\n", "look_back_days"),
                            ("test_every: 1\n", "test_every"), ("review: [\n", "not valid YAML")):
         path.write_text(bad)
         with pytest.raises(TrainerSettingsError, match=complaint):

@@ -16,6 +16,7 @@ from bot.trainer.training_data import (
     TrainingDataError,
     normalized,
     rasa_validate,
+    validation_complaint,
 )
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -101,6 +102,8 @@ def test_refusals_change_nothing(project):
     for call, complaint in (
         (lambda: data.create_intent("greet", GIFT_WRAP, answers=["hi"]), "exists already"),
         (lambda: data.create_intent("Gift Wrap", GIFT_WRAP, answers=["x"]), "lower-case"),
+        (lambda: data.create_intent("nlu_fallback", GIFT_WRAP, answers=["x"]), "Rasa's own"),
+        (lambda: data.create_intent("restart", GIFT_WRAP, hand_off=True), "Rasa's own"),
         (lambda: data.create_intent("gift_wrapping", GIFT_WRAP), "needs its answer"),
         (lambda: data.create_intent("gift_wrapping", GIFT_WRAP[:2], answers=["x"]),
          "at least 3 new examples"),
@@ -145,3 +148,18 @@ def test_two_trainers_at_once_both_land_and_nothing_breaks(project):
     added = [text for text in examples(target, "returns_info") if "return question" in text]
     assert sorted(added) == sorted(f"{w} return question {n}" for w in ("first", "second")
                                    for n in range(3))
+
+
+def test_the_validators_complaint_is_its_warnings_not_its_progress_lines():
+    output = (
+        "/x/rasa/shared/utils/io.py:100: UserWarning: The utterance 'utter_ask_proof' is not "
+        "used in any story or rule.\n"
+        "\x1b[93m/x/rasa/shared/utils/io.py:100: UserWarning: The action 'action_later' is used "
+        "in the 'unfinished' block, but it is not listed in the domain file.\n"
+        "  More info at https://rasa.com/docs/rasa/domain\n"
+        "\x1b[0m2026-11-22 23:00:41 INFO     rasa.validator  - Validating intents...\n"
+        "2026-11-22 23:00:41 INFO     rasa.validator  - No story structure conflicts found.\n"
+        "\x1b[91mProject validation completed with errors.\x1b[0m\n")
+    assert validation_complaint(output) == (
+        "The action 'action_later' is used in the 'unfinished' block, but it is not listed in "
+        "the domain file.\nProject validation completed with errors.")
