@@ -16,6 +16,7 @@ Run with `.venv/bin/python bench/trainer_loop.py` (about 10 minutes on 2 cores).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -33,7 +34,7 @@ sys.path.insert(0, str(PROJECT))
 from bot.orders.seed import seed_demo_shop  # noqa: E402
 from bot.runtime.processes import running_servers  # noqa: E402
 from bot.runtime.shell import send  # noqa: E402
-from bot.runtime.training import train_if_needed  # noqa: E402
+from bot.runtime.training import structure_fingerprint, train_if_needed  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.store import create_db_engine  # noqa: E402
 from bot.trainer.models import ModelShelf  # noqa: E402
@@ -68,7 +69,12 @@ def copy_project(target: Path, model: Path) -> None:
     (target / "models").mkdir()
     live = target / "models" / model.name
     shutil.copy(model, live)
-    shutil.copy(model.with_name(f"{model.name}.json"), live.with_name(f"{live.name}.json"))
+    note = model.with_name(f"{model.name}.json")
+    if note.exists():
+        shutil.copy(note, live.with_name(f"{live.name}.json"))
+    else:  # a model trained before notes were kept: it is the model of this data
+        live.with_name(f"{live.name}.json").write_text(json.dumps(
+            {"structure": structure_fingerprint(target), "trained": "full", "from": None}))
     ModelShelf(target / "models").record_live(live, "bench")
 
 

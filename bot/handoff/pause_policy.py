@@ -59,9 +59,17 @@ class HandoffPausePolicy(Policy):
         rule_only_data: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> PolicyPrediction:
-        """Certain of the paused action after a message, of listening after anything else."""
+        """Certain of the paused action after a message, of listening after anything else.
+
+        After the paused action the bot listens even when the case was handed back meanwhile
+        (the desk's events arrive between two turns): nothing else ever follows it.
+        """
         probabilities = self._default_predictions(domain)
-        if tracker.get_slot(PAUSE_SLOT) and PAUSED_ACTION in domain.action_names_or_texts:
+        if PAUSED_ACTION not in domain.action_names_or_texts:
+            return self._prediction(probabilities)
+        if tracker.latest_action_name == PAUSED_ACTION:
+            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
+        elif tracker.get_slot(PAUSE_SLOT):
             wanted = (
                 PAUSED_ACTION
                 if tracker.latest_action_name == ACTION_LISTEN_NAME

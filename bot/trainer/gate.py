@@ -6,7 +6,9 @@ Both models read every example of `tests/nlu/test_nlu.yml`; the report gives, fo
 intent accuracy and the macro F1, then per intent the F1 of both, the predictions that
 changed (better or worse), and where the new intents are confused with old ones. The
 candidate is refused when its accuracy or macro F1 is lower than the live model's by more
-than `trainer.yml`'s tolerance, or when an old intent's F1 drops by more than twice it.
+than `trainer.yml`'s tolerance, or when an old intent's F1 drops by more than
+`gate.intent_f1_drop` (with a dozen test examples an intent, one example read differently
+moves its F1 by about 0.05: the bar sits above that noise).
 
 Examples of intents the live model does not know (the new ones) count for the candidate only;
 comparing the two is done on the intents both know.
@@ -126,6 +128,7 @@ class GateReport:
     confusion_with_new: dict[str, dict[str, int]]
     tolerance: float
     new_intents: list[str]
+    intent_f1_drop: float
     refusals: list[str] = field(default_factory=list)
     stories: StoriesComparison | None = None
 
@@ -169,12 +172,14 @@ class GateReport:
             lines += ["", f"{'test stories':24} {'live':>8} {'candidate':>10}",
                       *self.stories.as_text()]
         verdict = "PASSED" if self.passed else "REFUSED: " + "; ".join(self.all_refusals)
-        lines.append(f"\nGate (tolerance {self.tolerance:.3f}): {verdict}")
+        lines.append(f"\nGate (tolerance {self.tolerance:.3f}, an intent's F1 "
+                     f"{self.intent_f1_drop:.3f}): {verdict}")
         return "\n".join(lines)
 
 
 def compare(examples: Sequence[Example], live: Evaluation, candidate: Evaluation,
-            live_intents: set[str], tolerance: float) -> GateReport:
+            live_intents: set[str], tolerance: float,
+            intent_f1_drop: float = 0.1) -> GateReport:
     """The verdict on the candidate against the live model, which knows `live_intents`."""
     new_intents = {e.intent for e in examples} - live_intents
     shared = [i for i, e in enumerate(examples) if e.intent not in new_intents]
@@ -195,7 +200,7 @@ def compare(examples: Sequence[Example], live: Evaluation, candidate: Evaluation
                 counts[example.intent] += 1  # an old intent's examples read as the new one
         confusion[new] = dict(counts.most_common())
     report = GateReport(live, candidate, compared_live, compared_candidate, changes, confusion,
-                        tolerance, sorted(new_intents))
+                        tolerance, sorted(new_intents), intent_f1_drop)
     if compared_candidate.accuracy < compared_live.accuracy - tolerance:
         report.refusals.append(f"accuracy fell from {compared_live.accuracy:.3f} to "
                                f"{compared_candidate.accuracy:.3f}")
@@ -204,7 +209,7 @@ def compare(examples: Sequence[Example], live: Evaluation, candidate: Evaluation
                                f"{compared_candidate.macro_f1:.3f}")
     for intent, old in compared_live.per_intent.items():
         new_score = compared_candidate.per_intent[intent]
-        if new_score.f1 < old.f1 - 2 * tolerance:
+        if new_score.f1 < old.f1 - intent_f1_drop:
             report.refusals.append(f"{intent} F1 fell from {old.f1:.3f} to {new_score.f1:.3f}")
     return report
 

@@ -57,7 +57,8 @@ def cmd_gate(_: argparse.Namespace) -> int:
     if not (shelf.models_dir / live.model).exists():
         print(f"nightdesk: the live model {live.model} is no longer in models/", file=sys.stderr)
         return 2
-    tolerance = load_trainer_settings(settings.project_dir / "trainer.yml").gate_tolerance
+    trainer = load_trainer_settings(settings.project_dir / "trainer.yml")
+    tolerance = trainer.gate_tolerance
     tests = settings.project_dir / "tests"
     examples = held_apart_examples(tests / "nlu" / "test_nlu.yml")
     stories = read_test_stories(tests / "stories")
@@ -70,7 +71,8 @@ def cmd_gate(_: argparse.Namespace) -> int:
                              play_stories(stories, agent))
     (live_nlu, live_intents, live_stories), (candidate_nlu, _, candidate_stories) = (
         evaluations["live"], evaluations["candidate"])
-    report = compare(examples, live_nlu, candidate_nlu, live_intents, tolerance)
+    report = compare(examples, live_nlu, candidate_nlu, live_intents, tolerance,
+                     trainer.gate_intent_f1_drop)
     report.stories = compare_stories(live_stories, candidate_stories, tolerance)
     shelf.save_gate(candidate, live.model, report.passed, report.as_text())
     print(report.as_text())

@@ -22,8 +22,9 @@ class TrainerSettings:
         look_back_days: how many days of conversations the review inbox reads.
         group_distance: the cosine distance under which messages share a group.
         test_every: every Nth labelled message goes to the NLU test file.
-        gate_tolerance: how much lower than the live model's the candidate's accuracy and
-            macro F1 may be (an intent's F1: twice as much) before the gate refuses it.
+        gate_tolerance: how much lower than the live model's the candidate's accuracy, macro
+            F1 and share of test stories passed may be before the gate refuses it.
+        gate_intent_f1_drop: how much lower an old intent's F1 may be.
         finetune_epoch_fraction: the share of the configured epochs a fine-tuning runs.
     """
 
@@ -32,6 +33,7 @@ class TrainerSettings:
     group_distance: float = 0.62
     test_every: int = 4
     gate_tolerance: float = 0.02
+    gate_intent_f1_drop: float = 0.1
     finetune_epoch_fraction: float = 0.5
 
 
@@ -71,5 +73,6 @@ def load_trainer_settings(path: Path) -> TrainerSettings:
         group_distance=_number(review, "group_distance", 0.62, 0.05, 1.0),
         test_every=test_every,
         gate_tolerance=_number(gate, "tolerance", 0.02, 0.0, 0.5),
+        gate_intent_f1_drop=_number(gate, "intent_f1_drop", 0.1, 0.0, 1.0),
         finetune_epoch_fraction=_number(train, "finetune_epoch_fraction", 0.5, 0.05, 1.0),
     )

@@ -48,7 +48,7 @@ def test_a_damaged_candidate_is_refused_with_the_reasons():
     live = evaluate(EXAMPLES, reader(right))
     damaged = evaluate(EXAMPLES, reader({**right, "where is my parcel": "gift_wrapping",
                                          "has my order shipped": "gift_wrapping"}))
-    report = compare(EXAMPLES, live, damaged, LIVE, tolerance=0.05)
+    report = compare(EXAMPLES, live, damaged, LIVE, tolerance=0.05, intent_f1_drop=0.1)
     assert not report.passed
     assert report.refusals[0] == "accuracy fell from 1.000 to 0.500"
     assert any(r.startswith("order_status F1 fell from 1.000 to 0.000") for r in report.refusals)
@@ -64,6 +64,19 @@ def test_within_the_tolerance_a_small_dip_passes():
     candidate = evaluate(many, reader(answers))
     assert compare(many, live, candidate, LIVE, tolerance=0.05).passed  # 0.98 >= 1 - 0.05
     assert not compare(many, live, candidate, LIVE, tolerance=0.01).passed
+
+
+def test_one_example_of_an_intent_read_differently_is_noise_three_are_not():
+    many = [Example(f"parcel question {n}", "order_status") for n in range(12)] + [
+        Example(f"hello {n}", "greet") for n in range(88)]
+    right = {e.text: e.intent for e in many}
+    live = evaluate(many, reader(right))
+    one = evaluate(many, reader(right | {"parcel question 0": "greet"}))
+    report = compare(many, live, one, LIVE, tolerance=0.05, intent_f1_drop=0.1)
+    assert report.passed, report.refusals  # order_status F1 1.0 -> 0.957
+    three = evaluate(many, reader(right | {f"parcel question {n}": "greet" for n in range(3)}))
+    report = compare(many, live, three, LIVE, tolerance=0.05, intent_f1_drop=0.1)
+    assert report.refusals[-1] == "order_status F1 fell from 1.000 to 0.857"
 
 
 def test_the_projects_test_file_is_read_without_entity_marks():
