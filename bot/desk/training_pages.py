@@ -54,6 +54,14 @@ def _item(request: web.Request, item: ReviewItem) -> str:
             f'{_hidden(request, [item.key])}<button type="submit">Dismiss</button></form></li>')
 
 
+_OWN_WORDINGS = ('<label>and wordings of your own (one per line)'
+                 '<textarea name="examples" rows="2"></textarea></label>')
+
+
+def _lines(form: object, name: str) -> list[str]:
+    return [line.strip() for line in str(form.get(name) or "").splitlines() if line.strip()]
+
+
 def _group(request: web.Request, group: ReviewGroup, intents: list[str]) -> str:
     hidden = _hidden(request, group.keys)
     options = "".join(f"<option>{html.escape(name)}</option>" for name in intents)
@@ -62,11 +70,11 @@ def _group(request: web.Request, group: ReviewGroup, intents: list[str]) -> str:
         f"<q>{html.escape(group.typical)}</q></h2><ul>"
         + "".join(_item(request, item) for item in group.items) + "</ul>"
         + f'<form method="post" action="/training/assign">{hidden}<label>Add to intent '
-        f'<select name="intent">{options}</select></label> '
+        f'<select name="intent">{options}</select></label> {_OWN_WORDINGS}'
         '<button type="submit">Add</button></form>'
         + f'<form method="post" action="/training/new-intent">{hidden}'
         '<label>New intent <input name="name" pattern="[a-z][a-z0-9_]{2,49}" required '
-        'placeholder="gift_wrapping"></label>'
+        f'placeholder="gift_wrapping"></label>{_OWN_WORDINGS}'
         '<label>The bot answers (one wording per line)<textarea name="answers" rows="3">'
         '</textarea></label><label><input type="checkbox" name="hand_off" value="yes"> '
         "or hands these to a person</label> "
@@ -124,7 +132,8 @@ async def training_decide(request: web.Request) -> web.Response:
     if not keys or any(key not in waiting for key in keys):
         return refused("Not done", "these messages were decided meanwhile, or never were in "
                        "the inbox: reload the page", "/training", 409)
-    texts = [waiting[key].text for key in keys]
+    own = _lines(form, "examples")
+    texts = [waiting[key].text for key in keys] + own
     who = session_of(request).agent.login
     settings = services.trainer_settings
     if action == "dismiss":
@@ -138,8 +147,7 @@ async def training_decide(request: web.Request) -> web.Response:
                                             settings.test_every)
         else:
             intent = str(form.get("name") or "").strip()
-            answers = [line for line in str(form.get("answers") or "").splitlines()
-                       if line.strip()]
+            answers = _lines(form, "answers")
             added = await asyncio.to_thread(
                 services.training.create_intent, intent, texts, answers,
                 form.get("hand_off") == "yes", settings.test_every)
@@ -147,9 +155,11 @@ async def training_decide(request: web.Request) -> web.Response:
         return refused("Not done", str(error), "/training", 400)
     services.review.decide(keys, "assigned", by=who, intent=intent)
     services.agents.audit.record(who, f"training.{action}", f"intent:{intent}",
-                                 {"messages": len(keys), "training": len(added.training),
+                                 {"messages": len(keys), "own_wordings": len(own),
+                                  "training": len(added.training),
                                   "test": len(added.test)})
-    return _done(request, f"{len(keys)} message(s) labelled {intent}: {_summary(added)}.")
+    mine = f" and {len(own)} wording(s) of your own" if own else ""
+    return _done(request, f"{len(keys)} message(s){mine} labelled {intent}: {_summary(added)}.")
 
 
 def add_training_routes(app: web.Application) -> None:

@@ -70,9 +70,11 @@ def test_a_trainer_creates_an_intent_from_a_group_and_dismisses_noise(training):
         async with browser.post(f"{base}/training/new-intent", data=[
             ("csrf_token", token), *[("key", k) for k in dict.fromkeys(gift_keys)],
             ("name", "gift_wrapping"), ("answers", "Yes, for €3 at checkout.\nWe do: €3.\n"),
+            ("examples", "do you wrap presents\n\n  gift paper option?  \n"),
         ]) as created:
             assert created.status == 200
-            assert "4 message(s) labelled gift_wrapping: 3 to training, 1 to the test file" \
+            assert "4 message(s) and 2 wording(s) of your own labelled gift_wrapping: 5 to " \
+                "training, 1 to the test file" \
                 in await created.text()
         async with browser.get(f"{base}/api/training") as api:
             (left,) = (await api.json())["groups"]
@@ -90,6 +92,9 @@ def test_a_trainer_creates_an_intent_from_a_group_and_dismisses_noise(training):
     domain = yaml.safe_load((project / "domain.yml").read_text())
     assert [v["text"] for v in domain["responses"]["utter_gift_wrapping"]] == [
         "Yes, for €3 at checkout.", "We do: €3."]
+    wordings = (project / "data/nlu/gift_wrapping.yml").read_text() + \
+        (project / "tests/nlu/test_nlu.yml").read_text()
+    assert "do you wrap presents" in wordings and "gift paper option?" in wordings
     actions = [entry.action for entry in AuditLog(engine).recent()][:2]
     assert actions == ["training.dismiss", "training.new-intent"]
 
