@@ -23,7 +23,8 @@ class TrainerSettings:
         group_distance: the cosine distance under which messages share a group.
         test_every: every Nth labelled message goes to the NLU test file.
         gate_tolerance: how much lower than the live model's the candidate's accuracy, macro
-            F1 and share of test stories passed may be before the gate refuses it.
+            F1, share of test stories passed and of their actions right may be before the gate
+            refuses it.
         gate_intent_f1_drop: how much lower an old intent's F1 may be.
         finetune_epoch_fraction: the share of the configured epochs a fine-tuning runs.
     """

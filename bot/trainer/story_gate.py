@@ -1,8 +1,11 @@
 """The regression gate's stories half: the live and the candidate model on the test stories.
 
-Each model plays every conversation of `tests/stories/` end to end: the customer's words are
-read by its NLU (intent and entities must be those of the story) and its policies predict
-each bot action. A story passes when nothing in it was predicted wrong. Stories that name an
+Each model plays every conversation of `tests/stories/` as `rasa test core` does: the
+customer's turns are taken as the story writes them (intent and entities) and the model's
+policies predict each bot action; a story passes when every action is the story's. How the
+customer's words are read is the NLU half's job, on the held-apart file with its tolerance:
+read end to end too, the stories would refuse a sound candidate whenever a nonsense line
+("blorp zzkx") crosses the fallback threshold the other way. Stories that name an
 intent or action a model's domain does not know are not played by that model (the live model
 does not know a new intent); the two are compared on the stories both play.
 
@@ -92,7 +95,7 @@ class StoriesResult:
 
 
 def play_stories(stories: list[Story], agent: Agent) -> StoriesResult:
-    """Plays the stories the agent's domain knows, end to end (NLU and policies)."""
+    """Plays the stories the agent's domain knows (the story's intents, the model's actions)."""
     domain = agent.domain
     known_actions = set(domain.action_names_or_texts)
     playable = [s for s in stories
@@ -115,7 +118,7 @@ async def _play(path: Path, agent: Agent, unknown: list[str]) -> StoriesResult:
     generator = _create_data_generator(str(path), agent, use_conversation_test_files=True)
     outcomes = {}
     for tracker in generator.generate_story_trackers():
-        store, _, _, _ = await _predict_tracker_actions(tracker, agent, use_e2e=True)
+        store, _, _, _ = await _predict_tracker_actions(tracker, agent, use_e2e=False)
         right = sum(t == p for t, p in zip(store.action_targets, store.action_predictions,
                                            strict=True))
         outcomes[tracker.sender_id] = StoryOutcome(
