@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -65,7 +64,7 @@ class ActionHandoffPaused(GuardedAction):
             return []
         dispatcher.utter_message(
             response="utter_handoff_reminder",
-            **answer_time_values(ticket, datetime.now(timezone.utc)),
+            **answer_time_values(ticket, services.clock()),
         )
         await asyncio.to_thread(services.tickets.mark_reminder_sent, ticket.case_number)
         return [SlotSet("handoff_reminded", True)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -40,7 +40,7 @@ async def hand_off(
 ) -> list[EventType]:
     """Opens (or joins) the conversation's ticket, tells the customer, pauses the bot."""
     services = get_services()
-    now = datetime.now(timezone.utc)
+    now = services.clock()
     ticket = await asyncio.to_thread(
         services.tickets.open_ticket,
         HandoffRequest(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -136,7 +135,7 @@ class ActionOrderStatus(GuardedAction):
         order = await services.orders.get_order(number)
         if order is None:
             raise LookupError("a verified order disappeared from the back end")
-        response, values = status_response(order, services.brand, datetime.now(timezone.utc))
+        response, values = status_response(order, services.brand, services.clock())
         dispatcher.utter_message(response=response, **values)
         if order.tracking_url and order.status in CARD_STATUSES:
             # Messenger and the web chat show it as a card with a tracking button

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
+from bot.clock import Clock
 from bot.handoff.tickets import TicketService
 from bot.hours import OfficeCalendar
 from bot.orders import OrderBackend, OwnershipVerifier, ProofAttemptLog
@@ -23,6 +24,7 @@ class Services:
     orders: OrderBackend
     verifier: OwnershipVerifier
     tickets: TicketService
+    clock: Clock
 
 
 @lru_cache(maxsize=1)
@@ -34,15 +36,19 @@ def get_services() -> Services:
     ensure_schema(engine)
     calendar = OfficeCalendar.from_brand(brand)
     orders = OrderBackend.create(settings)
+    clock = settings.clock()
     return Services(
         settings=settings,
         brand=brand,
         calendar=calendar,
         orders=orders,
         verifier=OwnershipVerifier(
-            orders, ProofAttemptLog(engine), max_failures=settings.proof_max_failures
+            orders, ProofAttemptLog(engine), max_failures=settings.proof_max_failures,
+            clock=clock,
         ),
         tickets=TicketService(
-            engine, calendar, timedelta(minutes=brand.answer_within_minutes_when_open)
+            engine, calendar, timedelta(minutes=brand.answer_within_minutes_when_open),
+            clock=clock,
         ),
+        clock=clock,
     )

@@ -21,7 +21,7 @@ import asyncio
 import json
 import signal
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from bot.desk.agents_cli import add_agents_parser
 from bot.desk.report import add_report_parser
@@ -49,7 +49,7 @@ def cmd_seed(_: argparse.Namespace) -> int:
     """Fills the demo shop."""
     from bot.orders.seed import seed_demo_shop
 
-    count = seed_demo_shop(_engine(), datetime.now(timezone.utc))
+    count = seed_demo_shop(_engine(), get_settings().clock()())
     print(f"Demo shop seeded with {count} orders (try: nightdesk orders).")
     return 0
 
@@ -211,6 +211,7 @@ def cmd_tickets(args: argparse.Namespace) -> int:
         engine,
         OfficeCalendar.from_brand(brand),
         timedelta(minutes=brand.answer_within_minutes_when_open),
+        clock=settings.clock(),
     )
     if args.action == "handback":
         try:

@@ -14,7 +14,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bot.clock import parse_instant
 from bot.messenger.signature import sign
+from tests.frozen_time import NIGHT
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "messenger"
 PAGE_ID = "104852338912345"
@@ -33,9 +35,17 @@ def new_psid() -> str:
     return str(7_000_000_000_000_000 + uuid.uuid4().int % 10**15)
 
 
+_NIGHT_MS = int(parse_instant(NIGHT).timestamp() * 1000)
+_STARTED = time.monotonic()
+
+
 def now_ms(offset_seconds: float = 0) -> int:
-    """Epoch milliseconds, shifted by `offset_seconds`."""
-    return int((time.time() + offset_seconds) * 1000)
+    """Meta's timestamp for a message sent now, shifted by `offset_seconds`, in epoch ms.
+
+    The test stacks' clock is frozen at `NIGHT`; Meta's clock starts there too and moves on
+    with the test session, so messages keep their order and stay inside the 24-hour window.
+    """
+    return _NIGHT_MS + int((time.monotonic() - _STARTED + offset_seconds) * 1000)
 
 
 def fresh(

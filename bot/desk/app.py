@@ -639,7 +639,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     engine = create_db_engine(settings.database_url)
     ensure_schema(engine)
     tickets = TicketService(engine, OfficeCalendar.from_brand(brand),
-                            timedelta(minutes=brand.answer_within_minutes_when_open))
+                            timedelta(minutes=brand.answer_within_minutes_when_open),
+                            clock=settings.clock())
     app = create_app(DeskServices(
         agents=AgentDirectory(engine), sessions=SessionStore(engine),
         login_limit=LoginLimit(engine), tickets=tickets, claims=ClaimBook(engine),

@@ -176,11 +176,13 @@ class MessengerInput(InputChannel):
             threads=ThreadStore(engine),
             outbox=OutboxLog(engine),
             tickets=TicketService(
-                engine, calendar, timedelta(minutes=brand.answer_within_minutes_when_open)
+                engine, calendar, timedelta(minutes=brand.answer_within_minutes_when_open),
+                clock=settings.clock(),
             ),
             handle_message=on_new_message,
             parse=parse,
             responses=lambda: app.ctx.agent.domain.responses,
+            clock=settings.clock(),
         )
         recover_after = timedelta(seconds=messenger.recover_after_seconds)
         if engine.dialect.name == "sqlite":

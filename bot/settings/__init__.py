@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 from dotenv import load_dotenv
 
+from bot.clock import Clock, frozen_clock, parse_instant, system_clock
 from bot.settings.brand import Brand, BrandError, load_brand
 
 __all__ = [
@@ -123,6 +125,12 @@ class Settings:
     messenger: MessengerSettings = field(default_factory=lambda: MessengerSettings())
     desk_url: str = "http://127.0.0.1:8080"
     team: TeamChannelSettings = field(default_factory=lambda: TeamChannelSettings())
+    frozen_now: datetime | None = None
+    """`NIGHTDESK_FROZEN_NOW`: the instant the whole product believes it is (tests, demos)."""
+
+    def clock(self) -> Clock:
+        """The process's clock: frozen at `frozen_now` when set, else the machine's."""
+        return frozen_clock(self.frozen_now) if self.frozen_now else system_clock
 
     def as_environment(self) -> dict[str, str]:
         """The settings as environment variables, for child processes we start."""
@@ -137,6 +145,8 @@ class Settings:
             "PROOF_MAX_FAILURES": str(self.proof_max_failures),
             "DESK_URL": self.desk_url,
         }
+        if self.frozen_now:
+            env["NIGHTDESK_FROZEN_NOW"] = self.frozen_now.isoformat()
         if self.shop_api_url:
             env["SHOP_API_URL"] = self.shop_api_url
         if self.shop_api_token:
@@ -230,7 +240,18 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         messenger=_messenger_settings(environ),
         desk_url=environ.get("DESK_URL", "http://127.0.0.1:8080").strip().rstrip("/"),
         team=_team_settings(environ),
+        frozen_now=_frozen_now(environ.get("NIGHTDESK_FROZEN_NOW", "")),
     )
+
+
+def _frozen_now(raw: str) -> datetime | None:
+    """`NIGHTDESK_FROZEN_NOW`, when set: an ISO 8601 instant with its offset."""
+    if not raw.strip():
+        return None
+    try:
+        return parse_instant(raw)
+    except ValueError as error:
+        raise SettingsError(f"NIGHTDESK_FROZEN_NOW: {error}") from None
 
 
 def _team_settings(environ: dict[str, str]) -> TeamChannelSettings:

@@ -14,7 +14,6 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import pytest
 from bot.messenger.fake_graph import DEFAULT_TOKEN, FakeGraphApi, FakeGraphServer
 from bot.runtime.shell import send
 from bot.settings import Settings, load_settings
+from tests.frozen_time import NIGHT
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -82,6 +82,7 @@ def stack_environment(tmp: Path, rasa_port: int, action_port: int, **extra: str)
         ACTION_SERVER_URL=f"http://127.0.0.1:{action_port}/webhook",
         ORDERS_BACKEND="sql",
         RASA_TELEMETRY_ENABLED="false",
+        NIGHTDESK_FROZEN_NOW=NIGHT,
     )
     env.update(extra)
     return env
@@ -104,7 +105,7 @@ def start_stack(
     from bot.store import create_db_engine
 
     settings = load_settings(environ)
-    seed_demo_shop(create_db_engine(settings.database_url), datetime.now(timezone.utc))
+    seed_demo_shop(create_db_engine(settings.database_url), settings.clock()())
     log_dir = tmp / "logs"
     with running_servers(settings, model, log_dir=log_dir, timeout=400, debug=debug):
         yield Stack(settings, environ, log_dir)

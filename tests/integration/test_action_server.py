@@ -91,14 +91,12 @@ def _responses(answer: dict[str, Any]) -> list[str]:
 @pytest.fixture(scope="module")
 def action_server(tmp_path_factory) -> Iterator[tuple[str, Any]]:
     """An action server on loopback with its own seeded demo shop."""
-    from datetime import datetime, timezone
-
     from bot.orders.seed import seed_demo_shop
 
     tmp = tmp_path_factory.mktemp("actions")
     settings = load_settings(stack_environment(tmp, port(15105), port(15155)))
     engine = create_db_engine(settings.database_url)
-    seed_demo_shop(engine, datetime.now(timezone.utc))
+    seed_demo_shop(engine, settings.clock()())
     with running_action_server(settings, tmp / "actions.log"):
         yield settings.action_server_url, engine
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import text
@@ -20,7 +19,7 @@ CASE = re.compile(r"#(\d+)")
 def _expected_wait(stack) -> str:
     brand = load_brand(stack.settings.brand_file)
     calendar = OfficeCalendar.from_brand(brand)
-    now = datetime.now(timezone.utc)
+    now = stack.settings.clock()()
     if calendar.is_open(now):
         return f"{brand.answer_within_minutes_when_open} minutes"
     return calendar.human_wait(now)
