@@ -11,8 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import conversation
 from actions.handoff_flow import GuardedAction
 from actions.services import get_services
-from bot.orders.presentation import PAYMENT_METHOD_NAMES
-from bot.settings.brand import country_key, format_money
+from bot.settings.brand import country_key
 
 
 def _days(text: str) -> str:
@@ -30,12 +29,16 @@ class ActionShippingInfo(GuardedAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         """Uses the country in the message, else the one mentioned earlier."""
-        shipping = get_services().brand.shipping
-        money = lambda amount: format_money(amount, shipping.currency)  # noqa: E731
+        services = get_services()
+        shipping = services.brand.shipping
+        phrasing = services.phrasing(tracker.get_slot("language"))
+        money = lambda amount: phrasing.money(amount, shipping.currency)  # noqa: E731
         country = conversation.latest_entity(tracker, "country") or tracker.get_slot("country")
         if not country:
             zones = "; ".join(
-                f"{zone.name} {_days(zone.delivery_days)} working days ({money(zone.cost)})"
+                phrasing.words("shipping_zone", zone=zone.name.of(phrasing.language),
+                               days=phrasing.working_days(zone.delivery_days),
+                               cost=money(zone.cost))
                 for zone in shipping.zones
             )
             dispatcher.utter_message(
@@ -49,8 +52,9 @@ class ActionShippingInfo(GuardedAction):
         if zone is None:
             dispatcher.utter_message(
                 response="utter_shipping_unknown_country",
-                country=country,
-                countries=", ".join(c for z in shipping.zones for c in z.countries),
+                country=phrasing.country(country),
+                countries=", ".join(phrasing.country(c) for z in shipping.zones
+                                    for c in z.countries),
             )
             return [SlotSet("country", None)]
         canonical = next(
@@ -58,7 +62,7 @@ class ActionShippingInfo(GuardedAction):
         )
         dispatcher.utter_message(
             response="utter_shipping_country",
-            country=canonical,
+            country=phrasing.country(canonical),
             delivery_days=_days(zone.delivery_days),
             cost=money(zone.cost),
             free_threshold=money(shipping.free_shipping_threshold),
@@ -87,20 +91,23 @@ class ActionReturnsInfo(GuardedAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         """Fills `utter_returns_info` from brand.yml."""
-        brand = get_services().brand
+        services = get_services()
+        brand = services.brand
+        phrasing = services.phrasing(tracker.get_slot("language"))
+        language = phrasing.language
         returns = brand.returns
         label_cost = (
-            "free"
+            phrasing.words("free")
             if returns.label_cost == 0
-            else format_money(returns.label_cost, brand.shipping.currency)
+            else phrasing.money(returns.label_cost, brand.shipping.currency)
         )
         dispatcher.utter_message(
             response="utter_returns_info",
             window_days=returns.window_days,
-            conditions="; ".join(returns.conditions),
-            label=returns.label,
+            conditions="; ".join(returns.conditions.of(language)),
+            label=returns.label.of(language),
             label_cost=label_cost,
-            exchanges=returns.exchanges.rstrip("."),
+            exchanges=returns.exchanges.of(language).rstrip("."),
         )
         return []
 
@@ -116,11 +123,13 @@ class ActionRefundInfo(GuardedAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         """Lists the working days per payment method from brand.yml."""
-        days = get_services().brand.refunds.days_by_payment_method
-        refund_times = ", ".join(
-            f"{_days(value)} working day{'s' if value != '1' else ''} "
-            f"to a {PAYMENT_METHOD_NAMES.get(method, method.replace('_', ' '))}"
+        services = get_services()
+        phrasing = services.phrasing(tracker.get_slot("language"))
+        days = services.brand.refunds.days_by_payment_method
+        refund_times = phrasing.listing([
+            phrasing.words("refund_time", days=phrasing.working_days(value),
+                           method=phrasing.payment_method(method))
             for method, value in days.items()
-        )
+        ])
         dispatcher.utter_message(response="utter_refund_info", refund_times=refund_times)
         return []

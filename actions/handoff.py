@@ -64,7 +64,7 @@ class ActionHandoffPaused(GuardedAction):
             return []
         dispatcher.utter_message(
             response="utter_handoff_reminder",
-            **answer_time_values(ticket, services.clock()),
+            **answer_time_values(ticket, services.clock(), tracker.get_slot("language")),
         )
         await asyncio.to_thread(services.tickets.mark_reminder_sent, ticket.case_number)
         return [SlotSet("handoff_reminded", True)]

@@ -25,12 +25,15 @@ from bot.handoff.tickets import HandoffRequest, Ticket
 logger = logging.getLogger(__name__)
 
 
-def answer_time_values(ticket: Ticket, now: datetime) -> dict[str, Any]:
-    """The values the handoff responses need: case number and when a person answers."""
+def answer_time_values(ticket: Ticket, now: datetime, language: object) -> dict[str, Any]:
+    """The values the handoff responses need: case number and when a person answers.
+
+    The answer time is phrased in the conversation's language ("domani alle 9:00").
+    """
     services = get_services()
     return {
         "case_number": ticket.case_number,
-        "answer_time": services.tickets.answer_time_phrase(ticket, now),
+        "answer_time": services.phrasing(language).moment(ticket.expected_answer_at, now),
         "minutes": services.brand.answer_within_minutes_when_open,
     }
 
@@ -49,7 +52,7 @@ async def hand_off(
             reason=reason,
             transcript=conversation.transcript(tracker, hide=conversation.proofs_given(tracker)),
             customer_name=tracker.get_slot("first_name"),
-            language=tracker.get_slot("language") or services.brand.language,
+            language=services.language_of(tracker.get_slot("language")),
             order_number=tracker.get_slot("order_number"),
             intents_seen=conversation.intents_seen(tracker),
             status_told=conversation.status_told(tracker),
@@ -65,7 +68,7 @@ async def hand_off(
     soon = services.tickets.answers_soon(ticket, now)
     dispatcher.utter_message(
         response="utter_handoff_open_now" if soon else "utter_handoff_after_hours",
-        **answer_time_values(ticket, now),
+        **answer_time_values(ticket, now, tracker.get_slot("language")),
     )
     return [
         ActiveLoop(None),

@@ -135,7 +135,10 @@ class ActionOrderStatus(GuardedAction):
         order = await services.orders.get_order(number)
         if order is None:
             raise LookupError("a verified order disappeared from the back end")
-        response, values = status_response(order, services.brand, services.clock())
+        response, values = status_response(
+            order, services.brand, services.clock(),
+            services.phrasing(tracker.get_slot("language")),
+        )
         dispatcher.utter_message(response=response, **values)
         if order.tracking_url and order.status in CARD_STATUSES:
             # Messenger and the web chat show it as a card with a tracking button

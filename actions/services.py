@@ -9,8 +9,9 @@ from functools import lru_cache
 from bot.clock import Clock
 from bot.handoff.tickets import TicketService
 from bot.hours import OfficeCalendar
+from bot.language import LanguageDetector, Phrasing, Wording
 from bot.orders import OrderBackend, OwnershipVerifier, ProofAttemptLog
-from bot.settings import Brand, Settings, get_brand, get_settings
+from bot.settings import Brand, Settings, get_brand, get_settings, get_wording
 from bot.store import create_db_engine, ensure_schema
 
 
@@ -25,6 +26,16 @@ class Services:
     verifier: OwnershipVerifier
     tickets: TicketService
     clock: Clock
+    wording: Wording
+    detector: LanguageDetector
+
+    def language_of(self, slot_value: object) -> str:
+        """The conversation's language from its slot; the brand's default when unset."""
+        return slot_value if slot_value in self.brand.languages else self.brand.language
+
+    def phrasing(self, language: object) -> Phrasing:
+        """Values phrased in the conversation's language (slot value), in the brand's zone."""
+        return Phrasing(self.wording, self.language_of(language), self.brand.timezone)
 
 
 @lru_cache(maxsize=1)
@@ -51,4 +62,6 @@ def get_services() -> Services:
             clock=clock,
         ),
         clock=clock,
+        wording=get_wording(),
+        detector=LanguageDetector(brand.languages),
     )

@@ -11,7 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.services import get_services
 
 # A verified order is not carried over: a new session proves ownership again.
-CARRIED_OVER = ("first_name", "handoff_case", "handoff_reminded", "language")
+CARRIED_OVER = ("first_name", "handoff_case", "handoff_reminded", "language",
+                "language_settled")
 
 
 def first_name_from_metadata(metadata: dict[str, Any] | None) -> str | None:
@@ -25,6 +26,19 @@ def first_name_from_metadata(metadata: dict[str, Any] | None) -> str | None:
     return name or None
 
 
+def language_from_metadata(
+    metadata: dict[str, Any] | None, languages: tuple[str, ...]
+) -> str | None:
+    """A brand language the channel suggests (`language`, or a locale such as "it_IT")."""
+    if not isinstance(metadata, dict):
+        return None
+    for key in ("language", "locale"):
+        value = metadata.get(key)
+        if isinstance(value, str) and value[:2].lower() in languages:
+            return value[:2].lower()
+    return None
+
+
 class ActionSessionStart(Action):
     """Starts a session, keeping the pause and the name across sessions."""
 
@@ -36,15 +50,24 @@ class ActionSessionStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         """Carries over what must survive, then fills name and brand slots."""
-        brand = get_services().brand
+        services = get_services()
+        brand = services.brand
+        metadata = tracker.get_slot("session_started_metadata")
         events: list[EventType] = [SessionStarted()]
         for slot in CARRIED_OVER:
             value = tracker.get_slot(slot)
             if value is not None:
                 events.append(SlotSet(slot, value))
-        first_name = first_name_from_metadata(tracker.get_slot("session_started_metadata"))
+        first_name = first_name_from_metadata(metadata) or tracker.get_slot("first_name")
         if first_name:
             events.append(SlotSet("first_name", first_name))
+        events.append(SlotSet("has_first_name", bool(first_name)))
+        if not tracker.get_slot("language_settled"):
+            # the channel's hint (the web chat page's language, the Messenger locale) until
+            # the customer's own words tell
+            hint = language_from_metadata(metadata, brand.languages)
+            events.append(SlotSet("language", hint or services.language_of(
+                tracker.get_slot("language"))))
         events.append(SlotSet("brand_name", brand.name))
         events.append(SlotSet("bot_name", brand.bot_name))
         events.append(ActionExecuted("action_listen"))

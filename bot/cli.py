@@ -32,6 +32,7 @@ from bot.settings import (
     SettingsError,
     get_brand,
     get_settings,
+    get_wording,
 )
 from bot.trainer.model_cli import add_model_parsers
 from bot.trainer.review_cli import add_review_parser
@@ -236,13 +237,15 @@ def cmd_messenger_setup(args: argparse.Namespace) -> int:
     from bot.messenger.graph_client import GraphSendError
     from bot.messenger.profile import MissingTokenError, messenger_profile_body, set_up_profile
 
-    profile = get_brand().messenger
+    brand, wording = get_brand(), get_wording()
+    profile = brand.messenger
     if args.dry_run:
-        print(json.dumps(messenger_profile_body(profile), indent=2, ensure_ascii=False))
+        print(json.dumps(messenger_profile_body(profile, brand.languages, wording), indent=2,
+                         ensure_ascii=False))
         return 0
     messenger = get_settings().messenger
     try:
-        body = asyncio.run(set_up_profile(profile, messenger))
+        body = asyncio.run(set_up_profile(profile, brand.languages, wording, messenger))
     except MissingTokenError as error:
         print(f"nightdesk: {error}", file=sys.stderr)
         return 2

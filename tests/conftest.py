@@ -69,6 +69,30 @@ def brand():  # noqa: ANN201
 
 
 @pytest.fixture
+def wording(brand):  # noqa: ANN001, ANN201
+    """The real wording.yml, for the brand's languages."""
+    from bot.language import load_wording
+
+    return load_wording(PROJECT_DIR / "wording.yml", brand.languages)
+
+
+@pytest.fixture
+def phrasing(wording, brand):  # noqa: ANN001, ANN201
+    """English phrasing in the brand's zone (`phrasing_it` for Italian)."""
+    from bot.language import Phrasing
+
+    return Phrasing(wording, "en", brand.timezone)
+
+
+@pytest.fixture
+def phrasing_it(wording, brand):  # noqa: ANN001, ANN201
+    """Italian phrasing in the brand's zone."""
+    from bot.language import Phrasing
+
+    return Phrasing(wording, "it", brand.timezone)
+
+
+@pytest.fixture
 def now() -> datetime:
     """A fixed 'now': a Sunday night, 23:10 in Rome."""
     return datetime(2026, 11, 22, 22, 10, tzinfo=timezone.utc)

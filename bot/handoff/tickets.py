@@ -213,10 +213,6 @@ class TicketService:
         waiting = ticket.expected_answer_at - now
         return self._calendar.is_open(now) and waiting <= self._answer_within
 
-    def answer_time_phrase(self, ticket: Ticket, now: datetime) -> str:
-        """When a person will answer, in words ("tomorrow at 9:00")."""
-        return self._calendar.describe(ticket.expected_answer_at, now)
-
     def open_ticket(self, request: HandoffRequest) -> Ticket:
         """Opens a ticket for the conversation, or returns the one already open there."""
         now = self._clock()

@@ -2,7 +2,8 @@
 
 Works in the brand's own time zone with wall-clock shifts, closed days and
 holidays, and stays correct across daylight-saving changes by letting
-:mod:`zoneinfo` place each opening on the calendar. Knows nothing about Rasa.
+:mod:`zoneinfo` place each opening on the calendar. Knows nothing about Rasa, nor about
+words: `bot.language.Phrasing` says its moments in the customer's language.
 """
 
 from __future__ import annotations
@@ -19,23 +20,6 @@ _UTC = timezone.utc
 
 LOOKAHEAD_DAYS = 366
 """How many days after the given day :meth:`OfficeCalendar.next_opening` searches."""
-
-_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
 
 class OfficeCalendar:
     """When the brand's team is on duty.
@@ -136,53 +120,6 @@ class OfficeCalendar:
                 if opening is not None and opening > at:
                     return opening
         return None
-
-    def human_wait(self, at: datetime) -> str:
-        """Say in a few words when a person will answer.
-
-        Args:
-            at: An aware datetime, in any time zone.
-
-        Returns:
-            ``"now"`` when open, else ``"today at 14:00"``, ``"tomorrow at
-            9:00"``, ``"on Monday at 9:00"`` (within the next six days) or
-            ``"on 7 January at 9:00"``; ``"as soon as possible"`` when no
-            opening is found. Days are counted in the brand's time zone.
-
-        Raises:
-            ValueError: If ``at`` is naive.
-        """
-        if self.is_open(at):
-            return "now"
-        opening = self.next_opening(at)
-        if opening is None:
-            return "as soon as possible"
-        return self.describe(opening, at)
-
-    def describe(self, moment: datetime, now: datetime) -> str:
-        """Say a moment relative to `now`, in the brand's zone.
-
-        Args:
-            moment: An aware datetime to describe.
-            now: An aware datetime the description is relative to.
-
-        Returns:
-            ``"today at 14:00"``, ``"tomorrow at 9:00"``, ``"on Monday at 9:00"``
-            (within the next six days) or ``"on 7 January at 9:00"``.
-
-        Raises:
-            ValueError: If either datetime is naive.
-        """
-        local = self._local(moment)
-        clock = f"{local.hour}:{local.minute:02d}"
-        days = (local.date() - self._local(now).date()).days
-        if days <= 0:
-            return f"today at {clock}"
-        if days == 1:
-            return f"tomorrow at {clock}"
-        if days < 7:
-            return f"on {_WEEKDAY_NAMES[local.weekday()]} at {clock}"
-        return f"on {local.day} {_MONTH_NAMES[local.month - 1]} at {clock}"
 
     def _local(self, at: datetime) -> datetime:
         """Convert an aware datetime to the brand's zone; refuse naive ones."""

@@ -29,6 +29,7 @@ from sanic.response import HTTPResponse
 
 from bot.handoff.tickets import TicketService
 from bot.hours import OfficeCalendar
+from bot.language import LanguageDetector
 from bot.messenger.graph_client import GraphClient
 from bot.messenger.group_commit import GroupCommit
 from bot.messenger.inbox import Inbox
@@ -183,6 +184,7 @@ class MessengerInput(InputChannel):
             parse=parse,
             responses=lambda: app.ctx.agent.domain.responses,
             clock=settings.clock(),
+            language_of=LanguageDetector(brand.languages).language_of,
         )
         recover_after = timedelta(seconds=messenger.recover_after_seconds)
         if engine.dialect.name == "sqlite":

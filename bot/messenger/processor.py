@@ -78,6 +78,8 @@ class MessengerContext:
         parse: Rasa's NLU for one text (intent and confidence), for comments.
         responses: the domain's responses, for the replies the channel sends itself.
         clock: the current aware time.
+        language_of: the brand language a text is written in (comments have no conversation
+            language of their own); the brand's default language when not given.
     """
 
     settings: Settings
@@ -90,6 +92,7 @@ class MessengerContext:
     parse: Callable[[str], Awaitable[Mapping[str, Any]]]
     responses: Callable[[], Mapping[str, list[dict[str, Any]]]]
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    language_of: Callable[[str], str] | None = None
 
 
 class EventProcessor:
@@ -191,7 +194,7 @@ class EventProcessor:
                 conversation_id=psid, channel=CHANNEL_NAME,
                 reason=HandoffReason.DELIVERY_FAILED,
                 transcript=[TranscriptLine("customer", text, event_time(event))],
-                customer_name=name, language=ctx.brand.language,
+                customer_name=name, language=self._language_of(text),
             ),
         )
         logger.warning("messenger: reply not delivered; case #%s opened", ticket.case_number)
@@ -284,28 +287,37 @@ class EventProcessor:
         if action is comments.CommentAction.IGNORE:
             return
         name = comments.first_name(event)
+        language = self._language_of(event.message or "")
         if action is comments.CommentAction.ESCALATE:
-            await self._comment_ticket(event, HandoffReason.ABUSE, name)
+            await self._comment_ticket(event, HandoffReason.ABUSE, name, language)
             return
         values = {"first_name": name, "bot_name": ctx.brand.bot_name,
                   "brand_name": ctx.brand.name}
         if action is comments.CommentAction.THANK:
             await self._public_reply(event, render(ctx.responses(), "utter_comment_thanks",
-                                                   values))
+                                                   values, language=language))
             return
         await self._public_reply(
-            event, render(ctx.responses(), "utter_comment_public_reply", values)
+            event, render(ctx.responses(), "utter_comment_public_reply", values,
+                          language=language)
         )
         flagged = action is comments.CommentAction.ANSWER_AND_FLAG
         private = (
             "utter_comment_private_reply_flagged" if flagged else "utter_comment_private_reply"
         )
-        await self._private_reply(event, render(ctx.responses(), private, values))
+        await self._private_reply(event, render(ctx.responses(), private, values,
+                                                language=language))
         if flagged:
-            await self._comment_ticket(event, HandoffReason.PERSONAL_DATA_IN_COMMENT, name)
+            await self._comment_ticket(event, HandoffReason.PERSONAL_DATA_IN_COMMENT, name,
+                                       language)
+
+    def _language_of(self, text: str) -> str:
+        """The language a comment (or a message outside the dialogue) is written in."""
+        ctx = self.context
+        return ctx.language_of(text) if ctx.language_of else ctx.brand.language
 
     async def _comment_ticket(
-        self, event: CommentEvent, reason: HandoffReason, name: str | None
+        self, event: CommentEvent, reason: HandoffReason, name: str | None, language: str
     ) -> None:
         ctx = self.context
         ticket = await asyncio.to_thread(
@@ -313,7 +325,7 @@ class EventProcessor:
             HandoffRequest(
                 conversation_id=event.conversation_id, channel=COMMENT_CHANNEL, reason=reason,
                 transcript=[TranscriptLine("customer", event.message or "", event_time(event))],
-                customer_name=name, language=ctx.brand.language,
+                customer_name=name, language=language,
             ),
         )
         logger.info("messenger: comment case #%s (%s)", ticket.case_number, reason.value)

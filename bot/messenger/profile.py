@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.language import Wording
 from bot.messenger.events import GET_STARTED_PAYLOAD
 from bot.messenger.graph_client import GraphClient
 from bot.settings import MessengerSettings
@@ -30,50 +31,78 @@ class MissingTokenError(RuntimeError):
     """The Page access token is not configured, so nothing can be sent to Graph."""
 
 
-def _menu_button(item: MenuItem) -> dict[str, str]:
+def _menu_button(item: MenuItem, language: str) -> dict[str, str]:
     """One persistent-menu item in Graph's shape: a postback or a web_url button."""
+    title = item.title.of(language)
     if item.url is not None:
-        return {"type": "web_url", "title": item.title, "url": item.url}
+        return {"type": "web_url", "title": title, "url": item.url}
     if item.payload is None:
-        raise ValueError(f"menu item {item.title!r} has neither a payload nor a url")
-    return {"type": "postback", "title": item.title, "payload": item.payload}
+        raise ValueError(f"menu item {title!r} has neither a payload nor a url")
+    return {"type": "postback", "title": title, "payload": item.payload}
 
 
-def messenger_profile_body(profile: MessengerProfile) -> dict[str, Any]:
+def profile_locales(languages: tuple[str, ...], wording: Wording) -> list[tuple[str, str]]:
+    """(Messenger locale, language) pairs for the profile's localised fields.
+
+    ``default`` (in the brand's default language) first, then every locale wording.yml names
+    for each language (``messenger_locales``).
+    """
+    pairs = [(DEFAULT_LOCALE, languages[0])]
+    for language in languages:
+        for locale in wording.get(language, "messenger_locales").split():
+            pairs.append((locale, language))
+    return pairs
+
+
+def messenger_profile_body(
+    profile: MessengerProfile, languages: tuple[str, ...], wording: Wording
+) -> dict[str, Any]:
     """The JSON body of ``POST /me/messenger_profile`` for the brand's Messenger section.
 
     Args:
         profile: The validated ``messenger`` section of ``brand.yml``.
+        languages: The brand's languages, the default first.
+        wording: Which Messenger locales each language is shown to.
 
     Returns:
-        ``get_started``, ``greeting``, ``ice_breakers`` (Meta's localised format) and
-        ``persistent_menu``, each for the default locale. The composer stays enabled:
-        customers can always type.
+        ``get_started``, ``greeting``, ``ice_breakers`` and ``persistent_menu`` in Meta's
+        localised format: one entry per locale, ``default`` (the brand's default language)
+        first. The composer stays enabled: customers can always type.
     """
+    locales = profile_locales(languages, wording)
     return {
         "get_started": {"payload": GET_STARTED_PAYLOAD},
-        "greeting": [{"locale": DEFAULT_LOCALE, "text": profile.greeting}],
+        "greeting": [
+            {"locale": locale, "text": profile.greeting.of(language)}
+            for locale, language in locales
+        ],
         "ice_breakers": [
             {
-                "locale": DEFAULT_LOCALE,
+                "locale": locale,
                 "call_to_actions": [
-                    {"question": breaker.question, "payload": breaker.payload}
+                    {"question": breaker.question.of(language), "payload": breaker.payload}
                     for breaker in profile.ice_breakers
                 ],
             }
+            for locale, language in locales
         ],
         "persistent_menu": [
             {
-                "locale": DEFAULT_LOCALE,
+                "locale": locale,
                 "composer_input_disabled": False,
-                "call_to_actions": [_menu_button(item) for item in profile.persistent_menu],
+                "call_to_actions": [
+                    _menu_button(item, language) for item in profile.persistent_menu
+                ],
             }
+            for locale, language in locales
         ],
     }
 
 
 async def set_up_profile(
     profile: MessengerProfile,
+    languages: tuple[str, ...],
+    wording: Wording,
     messenger: MessengerSettings,
     *,
     max_attempts: int = 3,
@@ -83,6 +112,8 @@ async def set_up_profile(
 
     Args:
         profile: The validated ``messenger`` section of ``brand.yml``.
+        languages: The brand's languages, the default first.
+        wording: Which Messenger locales each language is shown to.
         messenger: The Graph connection (URL, version, Page access token, app secret).
         max_attempts: Attempts for the call, the first included (5xx and rate limits are
             retried, other refusals are final).
@@ -101,7 +132,7 @@ async def set_up_profile(
             "PAGE_ACCESS_TOKEN is not set: put the Page access token in .env (or the "
             "environment) to set up the Messenger Profile"
         )
-    body = messenger_profile_body(profile)
+    body = messenger_profile_body(profile, languages, wording)
     client = GraphClient(
         messenger.graph_api_url,
         messenger.page_access_token,

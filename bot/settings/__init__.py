@@ -15,6 +15,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from bot.clock import Clock, frozen_clock, parse_instant, system_clock
+from bot.language.wording import Wording, load_wording
 from bot.settings.brand import Brand, BrandError, load_brand
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "TeamChannelSettings",
     "get_brand",
     "get_settings",
+    "get_wording",
     "load_settings",
 ]
 
@@ -318,3 +320,10 @@ def get_settings() -> Settings:
 def get_brand() -> Brand:
     """The process-wide brand facts, loaded and validated on first use."""
     return load_brand(get_settings().brand_file)
+
+
+@lru_cache(maxsize=1)
+def get_wording() -> Wording:
+    """The words the code puts in responses (wording.yml beside brand.yml), in every language."""
+    brand = get_brand()
+    return load_wording(get_settings().brand_file.parent / "wording.yml", brand.languages)

@@ -9,6 +9,7 @@ person editing the file knows what to fix.
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 import json
 import math
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,6 +35,7 @@ __all__ = [
     "GREETING_PLACEHOLDERS",
     "HUMAN_REQUEST_PAYLOAD",
     "IceBreaker",
+    "Localized",
     "MenuItem",
     "MessengerProfile",
     "Refunds",
@@ -41,6 +43,7 @@ __all__ = [
     "Shift",
     "Shipping",
     "ShippingZone",
+    "WebChatTexts",
     "WEEKDAYS",
     "country_key",
     "format_money",
@@ -55,6 +58,26 @@ HUMAN_REQUEST_PAYLOAD = "/human_request"
 
 GREETING_PLACEHOLDERS = ("{{user_first_name}}", "{{user_last_name}}", "{{user_full_name}}")
 """The template strings Messenger fills in a greeting with the customer's name."""
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Localized(Generic[T]):
+    """A brand fact with words in it, in every language the brand answers in.
+
+    Attributes:
+        by_language: the fact per ISO 639-1 code, every brand language present.
+    """
+
+    by_language: Mapping[str, T]
+
+    def of(self, language: str | None) -> T:
+        """The fact in `language`; in the brand's first language when it has no such form."""
+        if language in self.by_language:
+            return self.by_language[language]
+        return next(iter(self.by_language.values()))
+
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 """Weekday keys of ``office_hours``, in ``date.weekday()`` order (0 = Monday)."""
@@ -136,13 +159,13 @@ class ShippingZone:
     """A group of countries sharing the same delivery time and cost.
 
     Attributes:
-        name: The zone's display name.
+        name: The zone's display name, per language.
         countries: Country names as written in brand.yml.
         delivery_days: Working days to deliver, e.g. ``"3-5"`` or ``"1"``.
         cost: Standard shipping cost in the shipping currency.
     """
 
-    name: str
+    name: Localized[str]
     countries: tuple[str, ...]
     delivery_days: str
     cost: float
@@ -234,10 +257,10 @@ class Returns:
     """
 
     window_days: int
-    conditions: tuple[str, ...]
-    label: str
+    conditions: Localized[tuple[str, ...]]
+    label: Localized[str]
     label_cost: float
-    exchanges: str
+    exchanges: Localized[str]
 
 
 @dataclass(frozen=True)
@@ -278,7 +301,7 @@ class IceBreaker:
         payload: The intent trigger sent to the bot when tapped, e.g. ``"/order_status"``.
     """
 
-    question: str
+    question: Localized[str]
     payload: str
 
 
@@ -294,7 +317,7 @@ class MenuItem:
         url: The https web page the item opens.
     """
 
-    title: str
+    title: Localized[str]
     payload: str | None = None
     url: str | None = None
 
@@ -316,7 +339,7 @@ class MessengerProfile:
             the order's first item on its way.
     """
 
-    greeting: str
+    greeting: Localized[str]
     ice_breakers: tuple[IceBreaker, ...]
     persistent_menu: tuple[MenuItem, ...]
     order_card_image: str = ""
@@ -328,6 +351,24 @@ class MessengerProfile:
         return self.order_card_image.replace("{sku}", quote(sku, safe=""))
 
 
+WEB_CHAT_TEXTS = (
+    "status", "new_chat", "new_chat_hint", "your_name", "message_label", "send", "menu",
+    "retry", "open", "card_button", "team", "typing", "not_delivered", "unreachable",
+)
+"""The web chat page's own words (brand.yml `web_chat`), each given in every language."""
+
+
+@dataclass(frozen=True)
+class WebChatTexts:
+    """The web chat page's words, by key of `WEB_CHAT_TEXTS`, in every brand language."""
+
+    texts: Mapping[str, Localized[str]]
+
+    def for_language(self, language: str) -> dict[str, str]:
+        """Every text of the page in one language."""
+        return {key: text.of(language) for key, text in self.texts.items()}
+
+
 @dataclass(frozen=True)
 class Brand:
     """Everything brand.yml says, validated.
@@ -336,7 +377,7 @@ class Brand:
         name: The brand's name.
         bot_name: The bot's display name.
         avatar_url: The bot's avatar image URL.
-        language: Language tag, e.g. ``"en"``.
+        languages: The languages the brand answers in (ISO 639-1), the default first.
         timezone: The brand's time zone.
         office_hours: Shifts per weekday (0 = Monday ... 6 = Sunday), sorted,
             non-overlapping; an empty tuple means closed. All seven days present.
@@ -353,7 +394,7 @@ class Brand:
     name: str
     bot_name: str
     avatar_url: str
-    language: str
+    languages: tuple[str, ...]
     timezone: ZoneInfo
     office_hours: dict[int, tuple[Shift, ...]]
     holidays: frozenset[date]
@@ -363,6 +404,12 @@ class Brand:
     refunds: Refunds
     contact: Contact
     messenger: MessengerProfile
+    web_chat: WebChatTexts
+
+    @property
+    def language(self) -> str:
+        """The default language: a conversation's language until the customer's words tell."""
+        return self.languages[0]
 
 
 # --------------------------------------------------------------------------- money
@@ -618,6 +665,32 @@ def _texts(value: object, path: str, *, allow_empty: bool = True) -> tuple[str, 
     return tuple(_text(item, _item(path, index)) for index, item in enumerate(items))
 
 
+_LANGUAGES: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "brand_languages", default=("en",)
+)
+"""The brand's languages while its file is parsed: every text with words needs them all."""
+
+
+def _localized(value: object, path: str, parse: Any) -> Localized[Any]:
+    """A fact given per language ("it: ...", "en: ..."), each form checked by `parse`."""
+    languages = _LANGUAGES.get()
+    example = ", ".join(f"{code}: ..." for code in languages)
+    if not isinstance(value, Mapping):
+        raise _Problem(path, f"give it in every brand language ({example}), got {_show(value)}")
+    for code in value:
+        if code not in languages:
+            raise _Problem(_key(path, code), f"is not a brand language ({', '.join(languages)})")
+    for code in languages:
+        if code not in value:
+            raise _Problem(_key(path, code), "missing: every brand language needs its form")
+    return Localized({code: parse(value[code], _key(path, code)) for code in languages})
+
+
+def _localized_text(value: object, path: str) -> Localized[str]:
+    """A text given in every brand language."""
+    return _localized(value, path, _text)
+
+
 def _number(value: object, path: str) -> float:
     """Require a finite, non-negative number."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -784,7 +857,8 @@ def _zones(value: object, path: str) -> tuple[ShippingZone, ...]:
     for index, item in enumerate(items):
         where = _item(path, index)
         fields = _fields(item, where, ("name", "countries", "delivery_days", "cost"))
-        name = _text(fields["name"], _key(where, "name"))
+        localized_name = _localized_text(fields["name"], _key(where, "name"))
+        name = localized_name.of(None)
         if name.casefold() in names:
             raise _Problem(_key(where, "name"), f"zone {_show(name)} is defined twice")
         names[name.casefold()] = index
@@ -801,7 +875,7 @@ def _zones(value: object, path: str) -> tuple[ShippingZone, ...]:
             owners[key] = index
         zones.append(
             ShippingZone(
-                name=name,
+                name=localized_name,
                 countries=countries,
                 delivery_days=_days(fields["delivery_days"], _key(where, "delivery_days")),
                 cost=_number(fields["cost"], _key(where, "cost")),
@@ -812,7 +886,7 @@ def _zones(value: object, path: str) -> tuple[ShippingZone, ...]:
 
 def _zone_name(zones: list[ShippingZone], index: int, current: str) -> str:
     """Name of an already parsed zone, or of the zone being parsed."""
-    return zones[index].name if index < len(zones) else current
+    return zones[index].name.of(None) if index < len(zones) else current
 
 
 def _express(value: object, path: str, zones: tuple[ShippingZone, ...]) -> Express:
@@ -870,10 +944,10 @@ def _returns(value: object, path: str) -> Returns:
     fields = _fields(value, path, ("window_days", "conditions", "label", "label_cost", "exchanges"))
     return Returns(
         window_days=_whole(fields["window_days"], _key(path, "window_days")),
-        conditions=_texts(fields["conditions"], _key(path, "conditions")),
-        label=_text(fields["label"], _key(path, "label")),
+        conditions=_localized(fields["conditions"], _key(path, "conditions"), _texts),
+        label=_localized_text(fields["label"], _key(path, "label")),
         label_cost=_number(fields["label_cost"], _key(path, "label_cost")),
-        exchanges=_text(fields["exchanges"], _key(path, "exchanges")),
+        exchanges=_localized_text(fields["exchanges"], _key(path, "exchanges")),
     )
 
 
@@ -919,7 +993,9 @@ MAX_PAYLOAD = 1000
 MAX_URL = 2000
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
 _AUTOMATED_WORDING = re.compile(
-    r"\b(?:automated|bot|chatbot|(?:virtual|digital|ai)\s+assistant)\b", re.IGNORECASE
+    r"\b(?:automated|bot|chatbot|(?:virtual|digital|ai)\s+assistant"
+    r"|assistente\s+(?:virtuale|automatico|digitale)|automatic[oa])\b",
+    re.IGNORECASE,
 )
 _PAYLOAD = re.compile(r"^/[A-Za-z0-9_][^\s{]*(?:\{.*\})?$", re.DOTALL)
 _MENU_KEYS = ("title", "payload", "url")
@@ -946,7 +1022,8 @@ def _greeting(value: object, path: str) -> str:
         raise _Problem(
             path,
             "must tell the customer they are talking to an automated assistant (say "
-            '"automated", "bot", "chatbot" or "virtual assistant"), got ' + _show(text),
+            '"automated", "bot", "chatbot" or "virtual assistant"; in Italian "assistente '
+            'virtuale" or "automatico"), got ' + _show(text),
         )
     return text
 
@@ -984,17 +1061,18 @@ def _ice_breakers(value: object, path: str) -> tuple[IceBreaker, ...]:
     for index, item in enumerate(items):
         where = _item(path, index)
         fields = _fields(item, where, ("question", "payload"))
-        question = _length(
-            _text(fields["question"], _key(where, "question")),
-            _key(where, "question"),
-            MAX_ICE_BREAKER_QUESTION,
+        question = _localized(
+            fields["question"], _key(where, "question"),
+            lambda text, at: _length(_text(text, at), at, MAX_ICE_BREAKER_QUESTION),
         )
-        if question.casefold() in seen:
-            raise _Problem(
-                _key(where, "question"),
-                f"{_show(question)} is already asked by {_item(path, seen[question.casefold()])}",
-            )
-        seen[question.casefold()] = index
+        for code, asked in question.by_language.items():
+            folded = f"{code}:{asked.casefold()}"
+            if folded in seen:
+                raise _Problem(
+                    _key(_key(where, "question"), code),
+                    f"{_show(asked)} is already asked by {_item(path, seen[folded])}",
+                )
+            seen[folded] = index
         found.append(IceBreaker(question, _payload(fields["payload"], _key(where, "payload"))))
     return tuple(found)
 
@@ -1011,8 +1089,9 @@ def _menu_item(value: object, path: str) -> MenuItem:
             raise _Problem(_key(path, name), f"unknown key ({suggestion})")
     if "title" not in mapping:
         raise _Problem(_key(path, "title"), "missing")
-    title = _length(
-        _text(mapping["title"], _key(path, "title")), _key(path, "title"), MAX_MENU_TITLE
+    title = _localized(
+        mapping["title"], _key(path, "title"),
+        lambda text, at: _length(_text(text, at), at, MAX_MENU_TITLE),
     )
     if "payload" in mapping and "url" in mapping:
         raise _Problem(
@@ -1042,13 +1121,14 @@ def _persistent_menu(value: object, path: str) -> tuple[MenuItem, ...]:
     for index, item in enumerate(items):
         where = _item(path, index)
         parsed = _menu_item(item, where)
-        folded = parsed.title.casefold()
-        if folded in titles:
-            raise _Problem(
-                _key(where, "title"),
-                f"{_show(parsed.title)} is already used by {_item(path, titles[folded])}",
-            )
-        titles[folded] = index
+        for code, title in parsed.title.by_language.items():
+            folded = f"{code}:{title.casefold()}"
+            if folded in titles:
+                raise _Problem(
+                    _key(_key(where, "title"), code),
+                    f"{_show(title)} is already used by {_item(path, titles[folded])}",
+                )
+            titles[folded] = index
         menu.append(parsed)
     if not any(item.payload == HUMAN_REQUEST_PAYLOAD for item in menu):
         raise _Problem(
@@ -1072,7 +1152,7 @@ def _messenger(value: object, path: str) -> MessengerProfile:
         mapping, path, ("greeting", "ice_breakers", "persistent_menu", "order_card_image")
     )
     return MessengerProfile(
-        greeting=_greeting(fields["greeting"], _key(path, "greeting")),
+        greeting=_localized(fields["greeting"], _key(path, "greeting"), _greeting),
         ice_breakers=_ice_breakers(fields["ice_breakers"], _key(path, "ice_breakers")),
         persistent_menu=_persistent_menu(
             fields["persistent_menu"], _key(path, "persistent_menu")
@@ -1105,7 +1185,27 @@ _TOP_LEVEL = (
     "refunds",
     "contact",
     "messenger",
+    "web_chat",
 )
+
+
+def _web_chat(value: object, path: str) -> WebChatTexts:
+    """Parse the ``web_chat`` section: every text of the page, in every brand language."""
+    fields = _fields(value, path, WEB_CHAT_TEXTS)
+    return WebChatTexts({key: _localized_text(fields[key], _key(path, key))
+                         for key in WEB_CHAT_TEXTS})
+
+
+def _languages(value: object, path: str) -> tuple[str, ...]:
+    """The brand's languages: ISO 639-1 codes, at least one, each once; the default first."""
+    codes = _texts(value, path, allow_empty=False)
+    for index, code in enumerate(codes):
+        if not re.fullmatch(r"[a-z]{2}", code):
+            raise _Problem(_item(path, index),
+                           f'expected a language code like "it" or "en", got {_show(code)}')
+        if code in codes[:index]:
+            raise _Problem(_item(path, index), f"{_show(code)} is listed twice")
+    return codes
 
 
 def _brand(data: object) -> Brand:
@@ -1113,17 +1213,29 @@ def _brand(data: object) -> Brand:
     if not isinstance(data, Mapping):
         raise _Problem("(top level)", f"expected a mapping of keys, got {_show(data)}")
     fields = _fields(data, "", _TOP_LEVEL)
-    identity = _fields(fields["brand"], "brand", ("name", "bot_name", "avatar_url", "language"))
-    language = _text(identity["language"], "brand.language")
-    if not _LANGUAGE.match(language):
-        raise _Problem(
-            "brand.language", f'expected a language code like "en", got {_show(language)}'
-        )
+    identity = _fields(fields["brand"], "brand",
+                       ("name", "bot_name", "avatar_url", "languages", "default_language"))
+    languages = _languages(identity["languages"], "brand.languages")
+    default = _text(identity["default_language"], "brand.default_language")
+    if default not in languages:
+        raise _Problem("brand.default_language",
+                       f"{_show(default)} is not in brand.languages ({', '.join(languages)})")
+    languages = (default, *(code for code in languages if code != default))
+    token = _LANGUAGES.set(languages)
+    try:
+        return _brand_facts(fields, identity, languages)
+    finally:
+        _LANGUAGES.reset(token)
+
+
+def _brand_facts(fields: dict[str, Any], identity: dict[str, Any],
+                 languages: tuple[str, ...]) -> Brand:
+    """Build the :class:`Brand` once the languages are known."""
     return Brand(
         name=_text(identity["name"], "brand.name"),
         bot_name=_text(identity["bot_name"], "brand.bot_name"),
         avatar_url=_url(identity["avatar_url"], "brand.avatar_url"),
-        language=language,
+        languages=languages,
         timezone=_timezone(fields["timezone"], "timezone"),
         office_hours=_office_hours(fields["office_hours"], "office_hours"),
         holidays=_holidays(fields["holidays"], "holidays"),
@@ -1135,6 +1247,7 @@ def _brand(data: object) -> Brand:
         refunds=_refunds(fields["refunds"], "refunds"),
         contact=_contact(fields["contact"], "contact"),
         messenger=_messenger(fields["messenger"], "messenger"),
+        web_chat=_web_chat(fields["web_chat"], "web_chat"),
     )
 
 

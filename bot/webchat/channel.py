@@ -31,7 +31,7 @@ from sanic.response import HTTPResponse
 from bot.settings import get_brand, get_settings
 from bot.webchat.agent_messages import WEBCHAT_CHANNEL, AgentMessageBox
 from bot.webchat.chat_request import SENDER_PATTERN, ChatRequestError, parse_chat_request
-from bot.webchat.page import load_static_files, render_page
+from bot.webchat.page import load_static_files, page_language, render_page
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,8 @@ class WebChatInput(InputChannel):
         if max_body_bytes < 1024:
             raise ValueError("max_body_bytes must be at least 1024")
         self.max_body_bytes = max_body_bytes
-        self.page = render_page(get_brand(), base_path=MOUNT_PATH)
+        brand = get_brand()
+        self.pages = {code: render_page(brand, MOUNT_PATH, code) for code in brand.languages}
         self.static_files = load_static_files()
         self._agent_messages: AgentMessageBox | None = None
 
@@ -76,8 +77,12 @@ class WebChatInput(InputChannel):
         webchat = Blueprint("webchat", __name__)
 
         @webchat.route("/", methods=["GET"])
-        async def page(_: Request) -> HTTPResponse:
-            return response.html(self.page, headers={"Cache-Control": "no-cache"})
+        async def page(request: Request) -> HTTPResponse:
+            language = page_language(get_brand(), request.args.get("lang"),
+                                     request.headers.get("accept-language"))
+            return response.html(self.pages[language], headers={
+                "Cache-Control": "no-cache", "Content-Language": language,
+                "Vary": "Accept-Language"})
 
         @webchat.route("/static/<file_name>", methods=["GET"])
         async def static_file(_: Request, file_name: str) -> HTTPResponse:
@@ -140,4 +145,24 @@ class WebChatInput(InputChannel):
         except Exception as error:  # the page shows an error bubble; details stay in the log
             logger.error("web chat: the bot failed on a message (%s)", type(error).__name__)
             return _error(500, "the bot could not answer this message; please try again")
-        return response.json(collector.messages)
+        headers = {}
+        language = await self._conversation_language(request, chat.sender)
+        if language:
+            headers["X-Conversation-Language"] = language
+        return response.json(collector.messages, headers=headers)
+
+    @staticmethod
+    async def _conversation_language(request: Request, sender: str) -> str | None:
+        """The conversation's language slot after the bot answered, for the page's texts."""
+        agent = getattr(request.app.ctx, "agent", None)
+        store = getattr(agent, "tracker_store", None)
+        if store is None:
+            return None
+        try:
+            tracker = await store.retrieve(sender)
+        except Exception as error:  # the answer still goes out; the page keeps its language
+            logger.warning("web chat: the conversation's language is unknown (%s)",
+                           type(error).__name__)
+            return None
+        value = tracker.get_slot("language") if tracker is not None else None
+        return value if isinstance(value, str) and value in get_brand().languages else None

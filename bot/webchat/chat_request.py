@@ -3,10 +3,11 @@
 A request is a JSON object::
 
     {"sender": "wc-3f2a...", "message": "where is my order?",
-     "display_text": "Track my order", "first_name": "Anna"}
+     "display_text": "Track my order", "first_name": "Anna", "language": "en"}
 
 ``message`` is what the bot reads (a quick reply's payload such as ``/track_order``);
-``display_text`` is what the customer saw on the chip they tapped, kept for the transcript.
+``display_text`` is what the customer saw on the chip they tapped, kept for the transcript;
+``language`` is the page's language (a hint for the conversation's first language).
 Anything else is refused with a message that says what is wrong.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 MAX_MESSAGE_CHARS = 2000
 MAX_NAME_CHARS = 64
 SENDER_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
+LANGUAGE_PATTERN = re.compile(r"[a-z]{2}")
 
 
 class ChatRequestError(ValueError):
@@ -34,6 +36,7 @@ class ChatRequest:
     message: str
     display_text: str | None = None
     first_name: str | None = None
+    language: str | None = None
 
     def metadata(self) -> dict[str, Any]:
         """The conversation metadata Rasa gets with the message."""
@@ -42,6 +45,8 @@ class ChatRequest:
             metadata["first_name"] = self.first_name
         if self.display_text:
             metadata["display_text"] = self.display_text
+        if self.language:
+            metadata["language"] = self.language
         return metadata
 
 
@@ -80,4 +85,12 @@ def parse_chat_request(raw: bytes) -> ChatRequest:
         message=message.strip(),
         display_text=_optional_text(body, "display_text", MAX_MESSAGE_CHARS),
         first_name=_optional_text(body, "first_name", MAX_NAME_CHARS),
+        language=_language(body),
     )
+
+
+def _language(body: dict[str, Any]) -> str | None:
+    language = _optional_text(body, "language", 2)
+    if language is not None and not LANGUAGE_PATTERN.fullmatch(language):
+        raise ChatRequestError("'language' must be a two-letter language code such as \"it\"")
+    return language

@@ -17,7 +17,7 @@ from typing import Any
 from bot.settings.brand import Brand
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-PLACEHOLDER = re.compile(r"\{\{(title|base|config)\}\}")
+PLACEHOLDER = re.compile(r"\{\{(lang|title|base|config)\}\}")
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 
 
@@ -35,9 +35,41 @@ def initials(name: str) -> str:
     return "".join(w[0] for w in words[:2]).upper() or "?"
 
 
-def page_config(brand: Brand, base_path: str) -> dict[str, Any]:
-    """What the script needs to know about the brand and the channel."""
+def _language_config(brand: Brand, language: str) -> dict[str, Any]:
+    """The page's words in one language: its own texts, the welcome, ice breakers, menu."""
     profile = brand.messenger
+    return {
+        "texts": brand.web_chat.for_language(language),
+        "greeting": profile.greeting.of(language),
+        "iceBreakers": [{"title": i.question.of(language), "payload": i.payload}
+                        for i in profile.ice_breakers],
+        "menu": [
+            {"title": m.title.of(language), "payload": m.payload, "url": m.url}
+            for m in profile.persistent_menu
+        ],
+    }
+
+
+def page_language(brand: Brand, asked: str | None, accept_language: str | None) -> str:
+    """The page's first language: `?lang=`, else the browser's preference, else the default."""
+    if asked and asked.lower() in brand.languages:
+        return asked.lower()
+    preferences = []
+    for position, part in enumerate((accept_language or "").split(",")[:20]):
+        tag, _, quality = part.strip().partition(";q=")
+        try:
+            weight = float(quality) if quality else 1.0
+        except ValueError:
+            continue
+        preferences.append((-weight, position, tag[:2].lower()))
+    for _, _, code in sorted(preferences):
+        if code in brand.languages:
+            return code
+    return brand.language
+
+
+def page_config(brand: Brand, base_path: str, language: str | None = None) -> dict[str, Any]:
+    """What the script needs to know about the brand and the channel, in every language."""
     return {
         "webhook": f"{base_path}/webhook",
         "agentMessages": f"{base_path}/agent_messages",
@@ -45,21 +77,22 @@ def page_config(brand: Brand, base_path: str) -> dict[str, Any]:
         "brandName": brand.name,
         "avatarUrl": brand.avatar_url,
         "initials": initials(brand.bot_name),
-        "greeting": profile.greeting,
-        "iceBreakers": [{"title": i.question, "payload": i.payload} for i in profile.ice_breakers],
-        "menu": [
-            {"title": m.title, "payload": m.payload, "url": m.url}
-            for m in profile.persistent_menu
-        ],
+        "language": language if language in brand.languages else brand.language,
+        "languages": {code: _language_config(brand, code) for code in brand.languages},
     }
 
 
-def render_page(brand: Brand, base_path: str) -> str:
-    """The HTML page for this brand; ``base_path`` is where the channel is mounted."""
-    config = json.dumps(page_config(brand, base_path), ensure_ascii=False)
+def render_page(brand: Brand, base_path: str, language: str | None = None) -> str:
+    """The HTML page for this brand in `language` (its first one by default).
+
+    ``base_path`` is where the channel is mounted; the script switches language with the
+    conversation.
+    """
+    config = json.dumps(page_config(brand, base_path, language), ensure_ascii=False)
     # inside <script> only "</" and "<!--" matter; escaping every "<" covers both
     config = config.replace("<", "\\u003c")
     values = {
+        "lang": html.escape(language if language in brand.languages else brand.language),
         "title": html.escape(f"{brand.bot_name} · {brand.name}"),
         "base": html.escape(base_path),
         "config": config,

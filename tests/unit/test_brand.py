@@ -85,7 +85,12 @@ def test_real_brand_file_loads_and_matches_its_text() -> None:
     assert brand.holidays == frozenset(raw["holidays"])
     assert all(isinstance(day, date) for day in brand.holidays)
     assert brand.answer_within_minutes_when_open == raw["answer_within_minutes_when_open"]
-    assert [zone.name for zone in brand.shipping.zones] == [
+    assert brand.languages == tuple(
+        [raw["brand"]["default_language"]]
+        + [code for code in raw["brand"]["languages"] if code != raw["brand"]["default_language"]]
+    )
+    assert brand.language == raw["brand"]["default_language"]
+    assert [zone.name.by_language for zone in brand.shipping.zones] == [
         zone["name"] for zone in raw["shipping"]["zones"]
     ]
     assert isinstance(brand.shipping.express.order_before, time)
@@ -153,11 +158,19 @@ CASES = [
     ("brand.name", 42, "expected text, got 42"),
     ("brand.bot_name", "  ", "must not be empty"),
     ("brand.avatar_url", "nora.png", "web address"),
-    ("brand.language", "English language", "language code"),
+    ("brand.languages[1]", "English language", "language code"),
+    ("brand.languages[1]", "it", "listed twice"),
+    ("brand.default_language", "de", "is not in brand.languages"),
+    ("shipping.zones[0].name", "Italy", "give it in every brand language"),
+    ("shipping.zones[0].name.fr", "Italie", "is not a brand language"),
+    ("shipping.zones[0].name.en", DELETE, "every brand language needs its form"),
+    ("messenger.greeting.it", "Ciao! Sono Nora.", "automated assistant"),
+    ("web_chat.send.en", DELETE, "every brand language needs its form"),
+    ("web_chat", DELETE, "missing"),
     ("answer_within_minutes_when_open", -5, "must not be negative"),
     ("answer_within_minutes_when_open", 7.5, "expected a whole number, got 7.5"),
     ("returns.window_days", "thirty", 'expected a whole number, got "thirty"'),
-    ("returns.conditions[1]", None, "expected text, got nothing"),
+    ("returns.conditions.en[1]", None, "expected text, got nothing"),
     ("refunds.days_by_payment_method.card", "a week", 'got "a week"'),
     ("contact.email", "help-at-example", "e-mail address"),
     ("holidays[1]", "2026-02-30", '"2026-02-30" is not a valid date'),
@@ -237,17 +250,19 @@ def test_country_in_two_zones(tmp_path: Path) -> None:
     path = changed(tmp_path, "shipping.zones[1].countries[0]", first["countries"][0])
     error = error_for(path)
     assert error.key_path == "shipping.zones[1].countries[0]"
-    assert f'is already in zone "{first["name"]}" (shipping.zones[0])' in str(error)
+    assert f'is already in zone "{first["name"]["it"]}" (shipping.zones[0])' in str(error)
 
 
 def test_country_in_two_zones_under_another_name(tmp_path: Path) -> None:
     zones = [
-        {"name": "Near", "countries": ["Holland"], "delivery_days": "1-2", "cost": 5},
-        {"name": "Far", "countries": ["Italy", "the Netherlands"], "delivery_days": 3, "cost": 9},
+        {"name": {"it": "Vicino", "en": "Near"}, "countries": ["Holland"],
+         "delivery_days": "1-2", "cost": 5},
+        {"name": {"it": "Lontano", "en": "Far"}, "countries": ["Italy", "the Netherlands"],
+         "delivery_days": 3, "cost": 9},
     ]
     error = error_for(changed(tmp_path, "shipping.zones", zones))
     assert error.key_path == "shipping.zones[1].countries[1]"
-    assert '"the Netherlands" is already in zone "Near" (shipping.zones[0])' in str(error)
+    assert '"the Netherlands" is already in zone "Vicino" (shipping.zones[0])' in str(error)
 
 
 def test_weekday_written_twice_in_different_case(tmp_path: Path) -> None:

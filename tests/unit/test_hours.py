@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.hours import OfficeCalendar
+from bot.language import Phrasing, load_wording
 from bot.settings.brand import Shift, load_brand
 
 ROME = ZoneInfo("Europe/Rome")
@@ -241,7 +242,7 @@ def test_input_in_another_zone(calendar: OfficeCalendar) -> None:
 def test_days_are_counted_in_the_brand_zone(calendar: OfficeCalendar) -> None:
     # Tuesday 03:00 in Tokyo is Monday 19:00 in Rome, so Tuesday 09:00 is "tomorrow".
     at = datetime(2027, 1, 5, 3, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
-    assert calendar.human_wait(at) == "tomorrow at 9:00"
+    assert human_wait(calendar, at) == "tomorrow at 9:00"
 
 
 def test_naive_datetimes_are_rejected(calendar: OfficeCalendar) -> None:
@@ -250,11 +251,18 @@ def test_naive_datetimes_are_rejected(calendar: OfficeCalendar) -> None:
         calendar.is_open(naive)
     with pytest.raises(ValueError):
         calendar.next_opening(naive)
-    with pytest.raises(ValueError):
-        calendar.human_wait(naive)
 
 
 # ------------------------------------------------------------------------ human_wait
+
+WORDING = load_wording(Path(__file__).resolve().parents[2] / "wording.yml", ["en", "it"])
+
+
+def human_wait(calendar: OfficeCalendar, at: datetime, language: str = "en") -> str:
+    """When a person answers, as the customer reads it in `language`."""
+    return Phrasing(WORDING, language, calendar.timezone).wait(
+        calendar.next_opening(at), at, open_now=calendar.is_open(at)
+    )
 
 
 @pytest.mark.parametrize(
@@ -271,21 +279,40 @@ def test_naive_datetimes_are_rejected(calendar: OfficeCalendar) -> None:
     ],
 )
 def test_human_wait(calendar: OfficeCalendar, at: datetime, phrase: str) -> None:
-    assert calendar.human_wait(at) == phrase
+    assert human_wait(calendar, at) == phrase
 
 
 def test_human_wait_gives_a_date_a_week_or_more_ahead() -> None:
     thursdays = OfficeCalendar(ROME, {3: (shift("09:00-12:00"),)}, frozenset())
     # Thursday 31 Dec 2026 after closing: next Thursday is 7 January.
-    assert thursdays.human_wait(rome(2026, 12, 31, 13, 0)) == "on 7 January at 9:00"
+    assert human_wait(thursdays, rome(2026, 12, 31, 13, 0)) == "on 7 January at 9:00"
     # Six days ahead still uses the weekday.
-    assert thursdays.human_wait(rome(2027, 1, 1, 8, 0)) == "on Thursday at 9:00"
+    assert human_wait(thursdays, rome(2027, 1, 1, 8, 0)) == "on Thursday at 9:00"
+
+
+@pytest.mark.parametrize(
+    ("at", "phrase"),
+    [
+        (rome(2027, 1, 4, 10, 0), "subito"),
+        (rome(2027, 1, 4, 13, 30), "oggi alle 14:00"),
+        (rome(2027, 1, 4, 19, 0), "domani alle 9:00"),
+        (rome(2027, 1, 9, 14, 0), "lunedì alle 9:00"),
+        (rome(2026, 12, 30, 19, 0), "sabato alle 10:00"),
+    ],
+)
+def test_human_wait_in_italian(calendar: OfficeCalendar, at: datetime, phrase: str) -> None:
+    assert human_wait(calendar, at, "it") == phrase
+
+
+def test_a_date_a_week_or_more_ahead_in_italian() -> None:
+    thursdays = OfficeCalendar(ROME, {3: (shift("09:00-12:00"),)}, frozenset())
+    assert human_wait(thursdays, rome(2026, 12, 31, 13, 0), "it") == "il 7 gennaio alle 9:00"
 
 
 def test_human_wait_pads_minutes_but_not_hours() -> None:
     odd = OfficeCalendar(ROME, {0: (shift("08:05-12:00"), shift("14:30-16:00"))}, frozenset())
-    assert odd.human_wait(rome(2027, 1, 4, 7, 0)) == "today at 8:05"
-    assert odd.human_wait(rome(2027, 1, 4, 13, 0)) == "today at 14:30"
+    assert human_wait(odd, rome(2027, 1, 4, 7, 0)) == "today at 8:05"
+    assert human_wait(odd, rome(2027, 1, 4, 13, 0)) == "today at 14:30"
 
 
 # -------------------------------------------------------------------- no openings
@@ -296,7 +323,7 @@ def test_calendar_with_no_shifts() -> None:
     at = rome(2027, 1, 4, 10, 0)
     assert not empty.is_open(at)
     assert empty.next_opening(at) is None
-    assert empty.human_wait(at) == "as soon as possible"
+    assert human_wait(empty, at) == "as soon as possible"
 
 
 def test_lookahead_stops_after_a_year() -> None:
@@ -323,4 +350,4 @@ def test_from_brand_uses_the_brand_facts() -> None:
     at = datetime(2027, 2, 1, 3, 0, tzinfo=UTC)
     opening = calendar.next_opening(at)
     assert opening is not None and calendar.is_open(opening)
-    assert calendar.human_wait(at) == "today at 9:00"  # Monday 1 Feb 2027, 04:00 in Rome
+    assert human_wait(calendar, at) == "today at 9:00"  # Monday 1 Feb 2027, 04:00 in Rome

@@ -3,29 +3,37 @@ from __future__ import annotations
 import asyncio
 from datetime import date, timedelta
 
+import pytest
+
+from bot.language import Phrasing
 from bot.orders import OrderStatus
-from bot.orders.presentation import describe_items, human_date, status_response
+from bot.orders.presentation import describe_items, status_response
 from bot.orders.seed import seed_demo_shop
 from bot.orders.sql_backend import SqlOrderBackend
 
 
-def test_human_dates():
+def test_human_dates(phrasing, phrasing_it):
     today = date(2026, 11, 22)
-    assert human_date(today, today) == "today"
-    assert human_date(today + timedelta(days=1), today) == "tomorrow"
-    assert human_date(today - timedelta(days=1), today) == "yesterday"
-    assert human_date(date(2026, 11, 24), today) == "on Tuesday 24 November"
-    assert human_date(date(2027, 1, 5), today) == "on Tuesday 5 January 2027"
-    assert human_date(None, today) == "soon"
+    assert phrasing.day(today, today) == "today"
+    assert phrasing.day(today + timedelta(days=1), today) == "tomorrow"
+    assert phrasing.day(today - timedelta(days=1), today) == "yesterday"
+    assert phrasing.day(date(2026, 11, 24), today) == "on Tuesday 24 November"
+    assert phrasing.day(date(2027, 1, 5), today) == "on Tuesday 5 January 2027"
+    assert phrasing.day(None, today) == "soon"
+    assert phrasing_it.day(today + timedelta(days=1), today) == "domani"
+    assert phrasing_it.day(date(2026, 12, 7), today) == "lunedì 7 dicembre"
+    assert phrasing_it.day(date(2027, 1, 5), today) == "martedì 5 gennaio 2027"
 
 
-def test_every_status_has_its_response_and_values(engine, brand, now):
+@pytest.mark.parametrize("language", ["en", "it"])
+def test_every_status_has_its_response_and_values(engine, brand, now, wording, language):
+    phrasing = Phrasing(wording, language, brand.timezone)
     seed_demo_shop(engine, now)
     backend = SqlOrderBackend(engine)
     seen = set()
     for number in range(10001, 10067):
         order = asyncio.run(backend.get_order(str(number)))
-        response, values = status_response(order, brand, now)
+        response, values = status_response(order, brand, now, phrasing)
         assert response == f"utter_order_{order.status.value}"
         assert values["order_number"] == order.number
         assert all(isinstance(v, str) and "None" not in v for v in values.values())
@@ -35,30 +43,36 @@ def test_every_status_has_its_response_and_values(engine, brand, now):
         if order.status is OrderStatus.DELAYED:
             assert values["expected_date"] != values["original_date"]
         if order.status is OrderStatus.REFUNDED:
-            assert values["refund_amount"].startswith("€")
+            assert values["refund_amount"] == phrasing.money(
+                float(order.refund_amount or order.total), order.currency)
+            assert "€" in values["refund_amount"]
     assert seen == set(OrderStatus)
 
 
-def test_items_in_words(engine, now):
+def test_items_in_words(engine, now, phrasing, phrasing_it):
     seed_demo_shop(engine, now)
     order = asyncio.run(SqlOrderBackend(engine).get_order("10042"))
     assert order.status is OrderStatus.PARTIALLY_SHIPPED and len(order.items) >= 2
-    assert " and " in describe_items(order.items)
-    assert describe_items(()) == "nothing"
+    assert " and " in describe_items(order.items, phrasing)
+    assert describe_items((), phrasing) == "nothing"
+    italian = describe_items(order.items, phrasing_it)
+    assert " e " in italian and "size" not in italian
+    assert describe_items((), phrasing_it) == "nessun articolo"
 
 
-def test_the_order_card_shows_the_first_item_on_its_way(engine, brand, now):
+def test_the_order_card_shows_the_first_item_on_its_way(engine, brand, now, phrasing):
     seed_demo_shop(engine, now)
     order = asyncio.run(SqlOrderBackend(engine).get_order("10042"))
     on_its_way = [item for item in order.items if item.shipped]
     assert on_its_way and len(on_its_way) < len(order.items)  # partially shipped
-    _, values = status_response(order, brand, now)
+    _, values = status_response(order, brand, now, phrasing)
     assert values["card_image_url"] == brand.messenger.order_card_image.replace(
         "{sku}", on_its_way[0].sku
     )
 
 
-def test_status_sentences_read_well_for_every_order(engine, brand, now):
+@pytest.mark.parametrize("language", ["en", "it"])
+def test_status_sentences_read_well_for_every_order(engine, brand, now, wording, language):
     import re
     from pathlib import Path
 
@@ -69,8 +83,12 @@ def test_status_sentences_read_well_for_every_order(engine, brand, now):
     backend = SqlOrderBackend(engine)
     for number in range(10001, 10067):
         order = asyncio.run(backend.get_order(str(number)))
-        response, values = status_response(order, brand, now)
+        response, values = status_response(
+            order, brand, now, Phrasing(wording, language, brand.timezone))
         for variation in domain["responses"][response]:
+            conditions = {c["name"]: c["value"] for c in variation.get("condition") or []}
+            if conditions.get("language", "en") != language:
+                continue
             sentence = variation["text"].format(**values)
             assert not re.search(r"\b(on on|since on|at on|due on on)\b", sentence), sentence
             assert "{" not in sentence and "None" not in sentence, sentence

@@ -75,7 +75,7 @@ def test_answer_time_is_next_opening_at_night_and_soon_when_open(engine, brand, 
     assert day.expected_answer_at == clock["now"] + timedelta(minutes=30)
 
 
-def test_no_promise_of_minutes_just_before_closing_or_lunch(engine, brand):
+def test_no_promise_of_minutes_just_before_closing_or_lunch(engine, brand, phrasing, phrasing_it):
     rome = brand.timezone
     for opened, expected in [
         (datetime(2026, 11, 23, 17, 55, tzinfo=rome), datetime(2026, 11, 24, 9, 0, tzinfo=rome)),
@@ -88,9 +88,9 @@ def test_no_promise_of_minutes_just_before_closing_or_lunch(engine, brand):
         assert service.answers_soon(ticket, opened) is (expected - opened <= timedelta(hours=1))
     service, _ = _service(engine, brand, datetime(2026, 11, 23, 17, 55, tzinfo=rome))
     ticket = service.open_ticket(_request(conv="c-phrase"))
-    assert service.answer_time_phrase(ticket, datetime(2026, 11, 23, 17, 55, tzinfo=rome)) == (
-        "tomorrow at 9:00"
-    )
+    opened = datetime(2026, 11, 23, 17, 55, tzinfo=rome)
+    assert phrasing.moment(ticket.expected_answer_at, opened) == "tomorrow at 9:00"
+    assert phrasing_it.moment(ticket.expected_answer_at, opened) == "domani alle 9:00"
 
 
 def test_priorities(engine, brand, now):

@@ -52,6 +52,23 @@
   let history = load("history", []);
   let agentAfter = load("agentAfter", 0);
 
+  // ------------------------------------------------------------------ language
+
+  // The page speaks the conversation's language: the page's own at first, then the one the
+  // bot answers in (the X-Conversation-Language header of each answer).
+  let language = load("language", config.language);
+  if (!config.languages[language]) language = config.language;
+
+  function words() {
+    return config.languages[language] || config.languages[config.language];
+  }
+
+  function t(key, values) {
+    let text = String(words().texts[key] || "");
+    for (const [name, value] of Object.entries(values || {})) text = text.split(`{${name}}`).join(value);
+    return text;
+  }
+
   // ------------------------------------------------------------------ drawing
 
   function element(tag, className, text) {
@@ -132,7 +149,7 @@
       }
       if (item.who === "agent") {
         const stack = element("div", "stack");
-        stack.append(element("div", "from-team", `${config.brandName} team`), content);
+        stack.append(element("div", "from-team", t("team", { brand: config.brandName })), content);
         content = stack;
       }
       row(item.who, content).classList.add("msg");
@@ -156,7 +173,7 @@
       body.append(element("div", "card-title", item.title));
       if (item.subtitle) body.append(element("div", "card-subtitle", item.subtitle));
       card.append(body);
-      if (item.url) card.append(link(item.url, item.buttonTitle || "Open", "card-button"));
+      if (item.url) card.append(link(item.url, item.buttonTitle || t("open"), "card-button"));
       row("bot", card).classList.add("msg", "order-card");
     }
   }
@@ -189,7 +206,7 @@
       bubble.append(element("span", "dot"), element("span", "dot"), element("span", "dot"));
       typingRow = row("bot", bubble);
       typingRow.classList.add("typing");
-      typingRow.setAttribute("aria-label", `${config.botName} is typing`);
+      typingRow.setAttribute("aria-label", t("typing", { bot: config.botName }));
     } else if (!on && typingRow) {
       typingRow.remove();
       typingRow = null;
@@ -198,7 +215,7 @@
 
   function showError(message, retry) {
     const note = element("div", "error", message);
-    const again = element("button", "", "Retry");
+    const again = element("button", "", t("retry"));
     again.type = "button";
     again.addEventListener("click", () => {
       note.remove();
@@ -254,8 +271,15 @@
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({
           sender, message, display_text: displayText || null, first_name: firstName() || null,
+          language,
         }),
       });
+      const spoken = response.headers.get("X-Conversation-Language");
+      if (spoken && config.languages[spoken] && spoken !== language) {
+        language = spoken;
+        save("language", language);
+        applyLanguage();
+      }
       const body = await response.json().catch(() => null);
       if (!response.ok) {
         const reason = body && body.error ? body.error : `the server answered ${response.status}`;
@@ -264,8 +288,8 @@
       answer = Array.isArray(body) ? body : [];
     } catch (error) {
       typing(false);
-      const reason = error instanceof TypeError ? "the bot cannot be reached" : error.message;
-      showError(`Not delivered: ${reason}.`, () => {
+      const reason = error instanceof TypeError ? t("unreachable") : error.message;
+      showError(t("not_delivered", { reason }), () => {
         queue = queue.then(() => deliver(message, displayText));
       });
       return;
@@ -311,10 +335,46 @@
 
   function fillGreeting() {
     const name = firstName();
-    const text = config.greeting
+    const text = words().greeting
       .replace(/\{\{user_(first|last|full)_name\}\}/g, name)
       .replace(/\s+([!,.?])/g, "$1");
     $("greeting").textContent = text;
+  }
+
+  function applyLanguage() {
+    document.documentElement.lang = language;
+    $("status").textContent = t("status");
+    const newChat = $("new-chat");
+    newChat.textContent = t("new_chat");
+    newChat.title = t("new_chat_hint");
+    $("your-name").textContent = t("your_name");
+    input.setAttribute("aria-label", t("message_label"));
+    $("send").textContent = t("send");
+    $("send").setAttribute("aria-label", t("send"));
+    $("menu-button").setAttribute("aria-label", t("menu"));
+    $("menu-button").title = t("menu");
+    fillGreeting();
+
+    const iceBreakers = $("ice-breakers");
+    iceBreakers.replaceChildren();
+    for (const question of words().iceBreakers) {
+      const button = element("button", "ice-breaker", question.title);
+      button.type = "button";
+      button.addEventListener("click", () => send(question.payload, question.title));
+      iceBreakers.append(button);
+    }
+
+    menu.replaceChildren();
+    for (const item of words().menu) {
+      if (item.payload) {
+        const button = element("button", "menu-item", item.title);
+        button.type = "button";
+        button.addEventListener("click", () => send(item.payload, item.title));
+        menu.append(button);
+      } else if (safeUrl(item.url)) {
+        menu.append(link(item.url, item.title, "menu-item"));
+      }
+    }
   }
 
   function start() {
@@ -326,26 +386,7 @@
       save("firstName", firstName());
       fillGreeting();
     });
-    fillGreeting();
-
-    const iceBreakers = $("ice-breakers");
-    for (const question of config.iceBreakers) {
-      const button = element("button", "ice-breaker", question.title);
-      button.type = "button";
-      button.addEventListener("click", () => send(question.payload, question.title));
-      iceBreakers.append(button);
-    }
-
-    for (const item of config.menu) {
-      if (item.payload) {
-        const button = element("button", "menu-item", item.title);
-        button.type = "button";
-        button.addEventListener("click", () => send(item.payload, item.title));
-        menu.append(button);
-      } else if (safeUrl(item.url)) {
-        menu.append(link(item.url, item.title, "menu-item"));
-      }
-    }
+    applyLanguage();
     $("menu-button").addEventListener("click", () => {
       menu.hidden = !menu.hidden;
     });
