@@ -1,8 +1,9 @@
 """Benchmarks for the closing notes: NLU quality against Rasa's default pipeline, and speed.
 
 Prints:
-- intent accuracy and macro F1 on the held-apart tests/nlu/test_nlu.yml, for our config.yml
-  and for `rasa init`'s config.yml (Rasa's default pipeline), both trained on data/nlu;
+- intent accuracy and macro F1 on each language's held-apart tests/nlu/test_nlu_<lang>.yml,
+  for our config.yml and for `rasa init`'s config.yml (Rasa's default pipeline), both trained
+  on all of data/nlu (one model for both languages);
 - full training time (NLU + dialogue, forced), model load time (process start to the first
   answer), reply latency p50/p95 over 100 sequential messages through the REST channel.
 
@@ -52,16 +53,23 @@ def _run(settings, *args: str) -> float:
     return time.monotonic() - started
 
 
-def nlu_scores(settings, config: Path, work: Path) -> tuple[float, float, float]:
-    """Trains NLU with `config`; returns (training seconds, intent accuracy, macro F1)."""
+TEST_FILES = sorted((PROJECT / "tests" / "nlu").glob("test_nlu_*.yml"))
+
+
+def nlu_scores(settings, config: Path, work: Path) -> tuple[float, dict[str, tuple[float, float]]]:
+    """Trains NLU with `config`; (training seconds, {language: (accuracy, macro F1)})."""
     out = work / "models"
     seconds = _run(settings, "train", "nlu", "--config", str(config), "--nlu",
                    str(PROJECT / "data" / "nlu"), "--out", str(out), "--fixed-model-name", "nlu")
-    results = work / "results"
-    _run(settings, "test", "nlu", "--model", str(out / "nlu.tar.gz"), "--nlu",
-         str(PROJECT / "tests" / "nlu" / "test_nlu.yml"), "--out", str(results))
-    report = json.loads((results / "intent_report.json").read_text())
-    return seconds, report["accuracy"], report["macro avg"]["f1-score"]
+    scores = {}
+    for test_file in TEST_FILES:
+        language = test_file.stem.removeprefix("test_nlu_")
+        results = work / f"results-{language}"
+        _run(settings, "test", "nlu", "--model", str(out / "nlu.tar.gz"), "--nlu",
+             str(test_file), "--out", str(results))
+        report = json.loads((results / "intent_report.json").read_text())
+        scores[language] = (report["accuracy"], report["macro avg"]["f1-score"])
+    return seconds, scores
 
 
 def _answers(rasa_url: str) -> bool:
@@ -92,14 +100,15 @@ def main() -> None:
         same_threshold.write_text(
             (PROJECT / "config.yml").read_text().replace("threshold: 0.5", "threshold: 0.3")
         )
-        print("== NLU on tests/nlu/test_nlu.yml (held apart from training)")
+        print("== NLU on tests/nlu/test_nlu_<lang>.yml (held apart from training)")
         for label, config in (("nightdesk config.yml", PROJECT / "config.yml"),
                               ("rasa init config.yml", default_config),
                               ("nightdesk, fallback 0.3", same_threshold)):
             work = tmp / label.replace(" ", "_").replace(",", "")
-            seconds, accuracy, macro_f1 = nlu_scores(settings, config, work)
-            print(f"{label:<24} intent accuracy {accuracy:.3f}  macro F1 {macro_f1:.3f}  "
-                  f"(NLU training {seconds:.0f} s)")
+            seconds, scores = nlu_scores(settings, config, work)
+            for language, (accuracy, macro_f1) in scores.items():
+                print(f"{label:<24} {language}  intent accuracy {accuracy:.3f}  "
+                      f"macro F1 {macro_f1:.3f}  (NLU training {seconds:.0f} s)")
 
         print("== full training (NLU + dialogue, --force)")
         models = tmp / "full"

@@ -25,6 +25,7 @@ from datetime import timedelta
 
 from bot.desk.agents_cli import add_agents_parser
 from bot.desk.report import add_report_parser
+from bot.language import WordingError
 from bot.settings import (
     DEFAULT_RASA_AUTH_TOKEN,
     BrandError,
@@ -317,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except (BrandError, SettingsError) as error:
+    except (BrandError, SettingsError, WordingError) as error:
         print(f"nightdesk: {error}", file=sys.stderr)
         return 2
     except RuntimeError as error:

@@ -30,6 +30,13 @@ def user_event(sender: str, text: str, at: datetime, intent: str, confidence: fl
             "intent_name": intent, "action_name": None, "data": json.dumps(data)}
 
 
+def slot_event(sender: str, name: str, value: object, at: datetime) -> dict:
+    """A row for a slot set (as `action_detect_language` sets ``language`` after a message)."""
+    data = {"event": "slot", "timestamp": at.timestamp(), "name": name, "value": value}
+    return {"sender_id": sender, "type_name": "slot", "timestamp": at.timestamp(),
+            "intent_name": None, "action_name": None, "data": json.dumps(data)}
+
+
 def bot_event(sender: str, text: str, at: datetime) -> dict:
     """A row for one bot message."""
     data = {"event": "bot", "timestamp": at.timestamp(), "text": text}

@@ -14,7 +14,18 @@ hours and after hours (by the brand's calendar, at the moment the customer wrote
   alone); volume by hour of day (brand's time zone), also for after hours alone (the
   night's volume); top intents; the fallback rate;
   tickets by reason; tickets that missed the 24-hour window (no person's reply within
-  24 hours of the handoff).
+  24 hours of the handoff);
+* by language (`by_language`, the brand's languages first, the default one first of all):
+  customer messages and fallbacks, by the language the message was answered in;
+  conversations and containment (settled by the bot vs needed a person), a conversation
+  counted in the language of its last customer message in the period; tickets opened, by
+  the ticket's language.
+
+A message's language is the conversation's `language` slot as Rasa stored it: the slot event
+that follows the customer's message in its turn (Rasa sets it, from `action_extract_slots`,
+before anything else happens), else the value from before (an earlier turn, an earlier
+session carried over), else the brand's default, which is the slot's initial value and so
+never stored as an event.
 """
 
 from __future__ import annotations
@@ -22,8 +33,8 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import MetaData, Table, select
@@ -36,6 +47,7 @@ from bot.store.tables import TicketRow
 
 FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 WINDOW = timedelta(hours=24)
+LANGUAGE_SLOT = "language"
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,7 @@ class Message:
     sender: str  # "customer" or "bot"
     at: datetime
     intent: str | None = None
+    language: str | None = None  # a customer message's; None: the brand's default
 
 
 @dataclass
@@ -69,6 +82,29 @@ class Figures:
         }
 
 
+@dataclass
+class LanguageFigures:
+    """The figures of one language."""
+
+    customer_messages: int = 0
+    fallbacks: int = 0
+    conversations: int = 0
+    handed_off: int = 0
+    tickets: int = 0
+
+    def as_json(self) -> dict[str, object]:
+        """The figures, shares rounded for reading."""
+        return {
+            "customer_messages": self.customer_messages,
+            "fallbacks": self.fallbacks,
+            "fallback_rate": _ratio(self.fallbacks, self.customer_messages),
+            "conversations": self.conversations,
+            "needed_a_person": _ratio(self.handed_off, self.conversations),
+            "containment": _ratio(self.conversations - self.handed_off, self.conversations),
+            "tickets": self.tickets,
+        }
+
+
 def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -81,27 +117,71 @@ def _at(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc)
 
 
+_NOT_LANGUAGE = object()
+
+
+def _language_set(data: str | None) -> object:
+    """The value a stored slot event gives the language slot; `_NOT_LANGUAGE` for others."""
+    try:
+        event = json.loads(data or "")
+    except ValueError:
+        return _NOT_LANGUAGE
+    if not isinstance(event, dict) or event.get("name") != LANGUAGE_SLOT:
+        return _NOT_LANGUAGE
+    value = event.get("value")
+    return value if isinstance(value, str) and value else None
+
+
 def stored_messages(engine: Engine, since: datetime, until: datetime) -> list[Message]:
     """Customer and bot messages from Rasa's tracker store (table ``events``).
 
+    Each customer message carries the conversation's language in its turn (the module's
+    docstring says how). For that, the language slot events of the period's conversations
+    are read from their beginning, and their session starts: a slot set after a new session
+    started belongs to the session's first message, not to the last one of the old session.
     None before Rasa has stored its first conversation (the table does not exist yet).
     """
     try:
         events = Table("events", MetaData(), autoload_with=engine)
     except NoSuchTableError:
         return []
-    query = (select(events.c.sender_id, events.c.type_name, events.c.timestamp,
-                    events.c.intent_name)
-             .where(events.c.type_name.in_(("user", "bot")),
-                    events.c.timestamp >= since.timestamp(),
-                    events.c.timestamp < (until + WINDOW).timestamp())
-             .order_by(events.c.timestamp, events.c.id))
+    end = (until + WINDOW).timestamp()
+    messages = (select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp,
+                       events.c.intent_name)
+                .where(events.c.type_name.in_(("user", "bot")),
+                       events.c.timestamp >= since.timestamp(), events.c.timestamp < end))
+    in_period = (select(events.c.sender_id)
+                 .where(events.c.type_name == "user", events.c.timestamp >= since.timestamp(),
+                        events.c.timestamp < until.timestamp()))
+    languages = (select(events.c.id, events.c.sender_id, events.c.type_name,
+                        events.c.timestamp, events.c.data)
+                 .where(events.c.timestamp < end, events.c.sender_id.in_(in_period),
+                        (events.c.type_name == "session_started")
+                        | ((events.c.type_name == "slot")
+                           & events.c.data.like(f'%"{LANGUAGE_SLOT}"%'))))
     with engine.connect() as connection:
-        return [
-            Message(row.sender_id, "customer" if row.type_name == "user" else "bot",
-                    _at(row.timestamp), row.intent_name)
-            for row in connection.execute(query)
-        ]
+        rows = [*connection.execute(messages), *connection.execute(languages)]
+    rows.sort(key=lambda row: (row.timestamp, row.id))
+    found: list[Message] = []
+    language: dict[str, str | None] = {}
+    open_turn: dict[str, int] = {}  # a conversation's customer message still in its turn
+    for row in rows:
+        sender = row.sender_id
+        if row.type_name == "user":
+            open_turn[sender] = len(found)
+            found.append(Message(sender, "customer", _at(row.timestamp), row.intent_name,
+                                 language.get(sender)))
+        elif row.type_name == "bot":
+            open_turn.pop(sender, None)
+            found.append(Message(sender, "bot", _at(row.timestamp)))
+        elif row.type_name == "session_started":
+            open_turn.pop(sender, None)
+        elif (value := _language_set(row.data)) is not _NOT_LANGUAGE:
+            language[sender] = value  # type: ignore[assignment]
+            if sender in open_turn:
+                index = open_turn[sender]
+                found[index] = replace(found[index], language=value)
+    return found
 
 
 def compute(
@@ -111,8 +191,18 @@ def compute(
     since: datetime,
     until: datetime,
     now: datetime,
+    *,
+    languages: Sequence[str],
 ) -> dict[str, object]:
-    """Every figure for the period, as JSON-ready data."""
+    """Every figure for the period, as JSON-ready data.
+
+    `languages` are the brand's, the default first: a message without a language is in the
+    default one; a language outside them (a ticket from before the brand dropped it) is
+    listed after them.
+    """
+    if not languages:
+        raise ValueError("the brand's languages are needed to split the figures")
+    default = languages[0]
     by_conversation: dict[str, list[Message]] = defaultdict(list)
     for message in sorted(messages, key=lambda m: m.at):
         by_conversation[message.conversation_id].append(message)
@@ -121,6 +211,8 @@ def compute(
     night_volume_by_hour = Counter()
     intents = Counter()
     conversations_in_period: set[str] = set()
+    by_language = {code: LanguageFigures() for code in languages}
+    conversation_language: dict[str, str] = {}
     zone = calendar.timezone
 
     for conversation_id, history in by_conversation.items():
@@ -145,6 +237,11 @@ def compute(
                 night_volume_by_hour[message.at.astimezone(zone).hour] += 1
             if message.intent:
                 intents[message.intent] += 1
+            language = message.language or default
+            in_language = by_language.setdefault(language, LanguageFigures())
+            in_language.customer_messages += 1
+            in_language.fallbacks += message.intent in FALLBACK_INTENTS
+            conversation_language[conversation_id] = language  # the last one counts
             if first_in_period is None:
                 first_in_period = message
                 if answer is not None:
@@ -152,9 +249,15 @@ def compute(
                     for name in ("all", part):
                         slices[name].bot_first_response_seconds.append(seconds)
 
-    person, handed_off_conversations = _people_figures(tickets, since, until, now)
+    person, handed_off_conversations, ticket_languages = _people_figures(
+        tickets, since, until, now)
     handed_off = handed_off_conversations & conversations_in_period
     total = len(conversations_in_period)
+    for conversation_id, language in conversation_language.items():
+        by_language[language].conversations += 1
+        by_language[language].handed_off += conversation_id in handed_off
+    for language, count in ticket_languages.items():
+        by_language.setdefault(language or default, LanguageFigures()).tickets += count
     return {
         "since": since.isoformat(),
         "until": until.isoformat(),
@@ -167,17 +270,19 @@ def compute(
             str(hour): night_volume_by_hour.get(hour, 0) for hour in range(24)},
         "top_intents": [[name, count] for name, count in intents.most_common(10)],
         **person,
+        "by_language": {code: figures.as_json() for code, figures in by_language.items()},
     }
 
 
 def _people_figures(
     tickets: Iterable[TicketRow], since: datetime, until: datetime, now: datetime
-) -> tuple[dict[str, object], set[str]]:
-    """The figures about tickets and people, and the conversations that got a ticket."""
+) -> tuple[dict[str, object], set[str], Counter]:
+    """Ticket and people figures, the conversations with a ticket, the tickets' languages."""
     first_reply: list[float] = []
     resolution: list[float] = []
     replies_to_resolution: list[int] = []
     by_reason: Counter = Counter()
+    by_language: Counter = Counter()
     missed = 0
     conversations: set[str] = set()
     for ticket in tickets:
@@ -185,6 +290,7 @@ def _people_figures(
             continue
         conversations.add(ticket.conversation_id)
         by_reason[ticket.reason] += 1
+        by_language[ticket.language] += 1
         lines = [TranscriptLine.from_json(item) for item in json.loads(ticket.transcript)]
         agent_lines = [line for line in lines if line.sender == "agent"
                        and line.at >= ticket.created_at]
@@ -208,7 +314,7 @@ def _people_figures(
         "replies_to_resolution_avg": _round(statistics.fmean(replies_to_resolution))
         if replies_to_resolution else None,
         "tickets_missed_24h_window": missed,
-    }, conversations
+    }, conversations, by_language
 
 
 def ticket_rows(engine: Engine) -> list[TicketRow]:

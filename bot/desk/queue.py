@@ -4,12 +4,13 @@ Order: priority; then the reply deadline that expires first (Messenger lets the 
 within 24 hours of the customer's last message, and a person, with the HUMAN_AGENT tag, up to
 7 days); then age. Tickets whose deadline falls today (in the brand's time zone) or has
 passed stand out. Channels without a window (the web chat, REST) have no deadline and come
-after those that have one, at equal priority.
+after those that have one, at equal priority. The queue can be narrowed to one language
+(the ticket's: the conversation's when it was handed off), for agents who answer in it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -29,10 +30,14 @@ class QueueFilter:
     reason: HandoffReason | None = None
     priority: Priority | None = None
     claimed: bool | None = None
+    language: str | None = None
 
     @classmethod
-    def from_query(cls, query: dict[str, str]) -> QueueFilter:
-        """From a page's query string; unknown values are ignored, never an error page."""
+    def from_query(cls, query: dict[str, str], languages: Sequence[str] = ()) -> QueueFilter:
+        """From a page's query string; unknown values are ignored, never an error page.
+
+        `languages` are the brand's: a language outside them is unknown.
+        """
         def pick(enum: type, value: str | None):  # noqa: ANN202
             try:
                 return enum(value) if value else None
@@ -40,8 +45,9 @@ class QueueFilter:
                 return None
 
         claimed = {"yes": True, "no": False}.get(query.get("claimed", ""))
+        language = query.get("language") if query.get("language") in languages else None
         return cls(pick(HandoffReason, query.get("reason")),
-                   pick(Priority, query.get("priority")), claimed)
+                   pick(Priority, query.get("priority")), claimed, language)
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,8 @@ def build_queue(
         if only.priority is not None and ticket.priority is not only.priority:
             continue
         if only.claimed is not None and (claim is not None) != only.claimed:
+            continue
+        if only.language is not None and ticket.language != only.language:
             continue
         deadline = reply_deadline(last_customer_message(ticket), now)
         lapses = deadline is not None and deadline.astimezone(zone).date() <= today

@@ -2,7 +2,8 @@
 
 `--since yesterday` (or `today`, or a date ``YYYY-MM-DD``) means that whole day in the
 brand's time zone; today's report runs until now. `--html FILE` also writes the report with
-its charts as one HTML file.
+its charts as one HTML file. Volume, containment and fallbacks are also given per language
+(`by_language`, in the order of brand.yml's languages).
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import json
 import os
 import re
 import sys
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
+from bot.desk.languages import language_name
 from bot.desk.metrics import compute, stored_messages, ticket_rows
 from bot.hours import OfficeCalendar
 
@@ -48,12 +51,12 @@ def period(since: str, zone: ZoneInfo, now: datetime) -> tuple[datetime, datetim
 
 
 def figures_for(engine: Engine, calendar: OfficeCalendar, since: str,
-                now: datetime | None = None) -> dict[str, object]:
-    """The figures of one period, as JSON-ready data."""
+                now: datetime | None = None, *, languages: Sequence[str]) -> dict[str, object]:
+    """The figures of one period, as JSON-ready data; `languages` are the brand's."""
     now = now or datetime.now(timezone.utc)
     start, end = period(since, calendar.timezone, now)
     return compute(stored_messages(engine, start, end), ticket_rows(engine), calendar,
-                   start, end, now)
+                   start, end, now, languages=languages)
 
 
 def _minutes(seconds: object) -> str:
@@ -88,6 +91,15 @@ def as_text(figures: dict[str, object]) -> str:
         f"{figures['tickets_missed_24h_window']}",
         "Top intents: " + ", ".join(f"{n} ({c})" for n, c in figures["top_intents"]),
     ]
+    lines.append("By language:")
+    for code, part in figures["by_language"].items():
+        label = f"{language_name(code)} ({code})"
+        lines.append(
+            f"{label:<13} {part['customer_messages']:>5} messages, fallback "
+            f"{_share(part['fallback_rate'])}; {part['conversations']} conversations: settled "
+            f"by the bot {_share(part['containment'])}, needed a person "
+            f"{_share(part['needed_a_person'])}; tickets {part['tickets']}"
+        )
     return "\n".join(lines)
 
 
@@ -98,9 +110,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     engine = create_db_engine(get_settings().database_url)
     ensure_schema(engine)
-    calendar = OfficeCalendar.from_brand(get_brand())
+    brand = get_brand()
+    calendar = OfficeCalendar.from_brand(brand)
     try:
-        figures = figures_for(engine, calendar, args.since)
+        figures = figures_for(engine, calendar, args.since, languages=brand.languages)
     except PeriodError as error:
         print(f"nightdesk: {error}", file=sys.stderr)
         return 2

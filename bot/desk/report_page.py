@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.desk.charts import Chart
+from bot.desk.languages import language_label
 
 _PARTS = (("after_hours", "After hours"), ("office_hours", "Office hours"), ("all", "All"))
 
@@ -84,6 +85,21 @@ def _people_table(figures: Mapping[str, Any]) -> str:
     return f'<table class="figures"><caption>Conversations and people</caption>{rows}</table>'
 
 
+def _languages_table(figures: Mapping[str, Any]) -> str:
+    """Volume, containment and fallbacks per language, the brand's default first."""
+    rows = "".join(
+        f'<tr data-language="{html.escape(code)}"><th scope="row">{language_label(code)}</th>'
+        f"<td>{part['customer_messages']}</td><td>{_share(part['fallback_rate'])}</td>"
+        f"<td>{part['conversations']}</td><td>{_share(part['containment'])}</td>"
+        f"<td>{_share(part['needed_a_person'])}</td><td>{part['tickets']}</td></tr>"
+        for code, part in figures["by_language"].items()
+    )
+    return ('<table class="figures languages"><caption>By language</caption><thead><tr>'
+            "<th>Language</th><th>Messages</th><th>Not understood</th><th>Conversations</th>"
+            "<th>Settled by the bot alone</th><th>Needed a person</th><th>Tickets</th></tr>"
+            f"</thead><tbody>{rows}</tbody></table>")
+
+
 def _intents_table(figures: Mapping[str, Any]) -> str:
     rows = "".join(f"<tr><td>{html.escape(str(name))}</td><td>{count}</td></tr>"
                    for name, count in figures["top_intents"])
@@ -100,12 +116,13 @@ def _chart(chart: Chart) -> str:
 
 
 def report_section(figures: Mapping[str, Any], charts: Sequence[Chart], zone: ZoneInfo) -> str:
-    """The report: period, charts, then the figures in tables."""
+    """The report: period, charts, then the figures in tables (by language among them)."""
     return (
         '<section class="report">'
         f"<p class=\"period\">{html.escape(period_label(figures, zone))}</p>"
         + "".join(_chart(chart) for chart in charts)
-        + _messages_table(figures) + _people_table(figures) + _intents_table(figures)
+        + _messages_table(figures) + _people_table(figures) + _languages_table(figures)
+        + _intents_table(figures)
         + "</section>"
     )
 
@@ -119,6 +136,8 @@ table { border-collapse: collapse; width: 100%; margin-bottom: 24px; }
 caption { text-align: left; font-weight: 600; padding: 6px 0; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #eee; }
 .period { color: #65676b; }
+.lang { display: inline-block; font-size: 11px; font-weight: 600; padding: 0 5px;
+  border: 1px solid #8a8d91; border-radius: 3px; }
 """
 
 

@@ -45,7 +45,8 @@ class DeskServices:
         zone: the brand's time zone, for every time shown.
         hand_back: gives a conversation back to the bot.
         send_reply: sends an agent's reply to the customer.
-        canned: the brand's canned replies (`canned_replies.yml`).
+        canned: the brand's canned replies (`canned_replies.yml`), each in every language.
+        languages: the brand's languages, the default first (the queue's language filter).
         report: the figures of a period ("yesterday", "today", a date), as JSON-ready data.
         review: the trainers' review inbox, where agents mark messages the bot misread.
         training: the Rasa project's data, which the Training section changes.
@@ -64,6 +65,7 @@ class DeskServices:
     hand_back: HandBack
     send_reply: Reply
     canned: tuple[CannedReply, ...] = ()
+    languages: tuple[str, ...] = ()
     report: Callable[[str], dict[str, object]] | None = None
     review: ReviewInbox | None = None
     training: TrainingData | None = None

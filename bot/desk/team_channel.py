@@ -22,6 +22,7 @@ import aiohttp
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
+from bot.desk.languages import language_name
 from bot.handoff.redaction import redact
 from bot.handoff.tickets import Ticket, TicketService
 from bot.settings import TeamChannelSettings
@@ -42,11 +43,16 @@ def _utc_now() -> datetime:
 
 
 def message_for(ticket: Ticket, desk_url: str) -> tuple[str, str]:
-    """The subject and the redacted text that leave the product for one ticket."""
+    """The subject and the redacted text that leave the product for one ticket.
+
+    The text says the conversation's language, so the shift knows who can answer it.
+    """
     subject = (f"Case #{ticket.case_number}: {ticket.reason.value.replace('_', ' ')} "
                f"({ticket.priority.value})")
     transcript = "\n".join(f"{line.sender}: {redact(line.text)}" for line in ticket.transcript)
-    body = (f"{subject}\n{redact(ticket.summary)}\n\n{transcript or '(no messages)'}\n\n"
+    language = f"Language: {language_name(ticket.language)} ({ticket.language.upper()})"
+    body = (f"{subject}\n{language}\n{redact(ticket.summary)}\n\n"
+            f"{transcript or '(no messages)'}\n\n"
             f"Open it on the desk: {desk_url}/tickets/{ticket.case_number}")
     return subject, body
 

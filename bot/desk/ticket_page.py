@@ -1,5 +1,8 @@
 """The ticket page: the handoff packet first, then the transcript, the order and the notes.
 
+The ticket's language (the conversation's, when it was handed off) shows beside the case
+number and in the packet; the canned replies come in that language first.
+
 Everything the customer or the bot wrote is escaped; personal data is shown in full, since
 only logged-in agents reach this page.
 """
@@ -10,8 +13,9 @@ import html
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.desk.canned import CannedReply
+from bot.desk.canned import CannedReply, offered_first
 from bot.desk.claims import Claim
+from bot.desk.languages import language_badge, language_label, language_name, language_tag
 from bot.desk.notes import MAX_NOTE_LENGTH, Note
 from bot.handoff.reasons import Priority
 from bot.handoff.tickets import HandoffPacket, Ticket, TranscriptLine
@@ -42,10 +46,12 @@ def packet(ticket: Ticket, handoff: HandoffPacket, claim: Claim | None, zone: Zo
     if handoff.status_told:
         order += f'<p class="told">The bot told them: {html.escape(handoff.status_told)}</p>'
     return (
-        f"<h1>Case #{ticket.case_number}</h1><table class=\"packet\">"
+        f"<h1>Case #{ticket.case_number} {language_badge(ticket.language)}</h1>"
+        '<table class="packet">'
         + _row("Reason", html.escape(ticket.reason.value.replace("_", " ")))
         + _row("Priority", f'<span class="{ticket.priority.value}">{ticket.priority.value}</span>')
         + _row("Customer", html.escape(ticket.customer_name or "name unknown"))
+        + _row("Language", language_label(ticket.language))
         + _row("Channel", html.escape(ticket.channel))
         + _row("What they wanted", _lines(handoff.wanted, zone))
         + _row("Intents the bot saw", intents)
@@ -88,7 +94,8 @@ def transcript(ticket: Ticket, zone: ZoneInfo, csrf_token: str = "",
 
     lines = "".join(line_html(index, line) for index, line in enumerate(ticket.transcript))
     return (f'<h2>Transcript</h2><ol class="transcript" data-case="{ticket.case_number}" '
-            f'data-count="{len(ticket.transcript)}">{lines}</ol>')
+            f'data-count="{len(ticket.transcript)}" lang="{html.escape(ticket.language)}">'
+            f"{lines}</ol>")
 
 
 def order_details(ticket: Ticket, order: Order | None, looked_up: bool) -> str:
@@ -121,6 +128,24 @@ def order_details(ticket: Ticket, order: Order | None, looked_up: bool) -> str:
     )
 
 
+def _canned_choices(case_number: int, canned: tuple[CannedReply, ...], language: str) -> str:
+    """The canned replies as links, one line per language, the ticket's language first."""
+    lines = []
+    for code, replies in offered_first(canned, language):
+        links = " · ".join(
+            f'<a href="/tickets/{case_number}?canned={html.escape(reply.key)}'
+            f'&amp;language={html.escape(code)}" lang="{html.escape(code)}">'
+            f"{html.escape(reply.title)}</a>"
+            for reply in replies
+        )
+        name = html.escape(language_name(code))
+        label = (f"Canned replies in {name}, the customer's language" if code == language
+                 else f"In {name}")
+        lines.append(f'<p class="canned" data-language="{html.escape(code)}">'
+                     f"{language_tag(code)} {label}: {links}</p>")
+    return "".join(lines)
+
+
 def work_panel(
     case_number: int,
     found: list[Note],
@@ -129,8 +154,15 @@ def work_panel(
     may_work: bool,
     canned: tuple[CannedReply, ...] = (),
     reply_text: str = "",
+    language: str = "",
+    reply_language: str = "",
 ) -> str:
-    """The notes; for those who work tickets also the reply, note and hand-back forms."""
+    """The notes; for those who work tickets also the reply, note and hand-back forms.
+
+    The canned replies are offered in the ticket's `language` first, then in the other
+    languages, each group labelled; `reply_language` is the language of the reply box (the
+    chosen canned reply's, else the ticket's).
+    """
     listed = "".join(
         f"<li><span class=\"when\">{time_shown(note.at, zone)}</span> "
         f"<strong>{html.escape(note.author)}</strong>: {html.escape(note.text)}</li>"
@@ -143,16 +175,13 @@ def work_panel(
         'aria-label="Private note"></textarea><button type="submit">Add note</button></form>'
         if may_work else ""
     )
-    choices = " · ".join(
-        f'<a href="/tickets/{case_number}?canned={reply.key}">{html.escape(reply.title)}</a>'
-        for reply in canned
-    )
+    reply_lang = html.escape(reply_language or language)
     reply_form = (
-        '<h2>Reply to the customer</h2>'
-        + (f'<p class="canned">Canned replies: {choices}</p>' if choices else "")
+        '<h2>Reply to the customer</h2>' + _canned_choices(case_number, canned, language)
         + f'<form method="post" action="/tickets/{case_number}/reply">'
         f'<input type="hidden" name="csrf_token" value="{html.escape(csrf)}">'
-        '<textarea name="text" rows="4" maxlength="2000" required aria-label="Reply">'
+        '<textarea name="text" rows="4" maxlength="2000" required aria-label="Reply"'
+        + (f' lang="{reply_lang}"' if reply_lang else "") + ">"
         f"{html.escape(reply_text)}</textarea><button type=\"submit\">Send reply</button></form>"
         if may_work else ""
     )

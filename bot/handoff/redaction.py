@@ -1,23 +1,40 @@
 """Personal-data redaction for log lines and handoff transcripts.
 
-Customers paste e-mail addresses, phone numbers, card numbers, IBANs and postal
-addresses into the chat. Nothing of that may reach a log file or a transcript that
-leaves the desk, so every such text goes through `redact` first, which swaps each
-item for a placeholder: ``[email]``, ``[phone]``, ``[card]``, ``[iban]`` or
-``[address]``.
+Customers paste e-mail addresses, phone numbers, card numbers, IBANs, postal
+addresses, tax codes and VAT numbers into the chat. Nothing of that may reach a log
+file or a transcript that leaves the desk, so every such text goes through `redact`
+first, which swaps each item for a placeholder: ``[email]``, ``[phone]``,
+``[card]``, ``[iban]``, ``[address]``, ``[tax_code]`` or ``[vat_number]``.
 
 The rules lean towards keeping what an agent needs to help: order numbers
-(``10023``), prices (``59.90``), dates, times, bare postcodes and tracking codes
-that mix letters and digits stay as they are. Card numbers must start with 2 to 6,
-be grouped like a card and pass the Luhn check, and IBANs must pass the mod-97
-check, so a mistyped number is left alone rather than guessed at. A phone number is
-a run of 8 to 15 digits, so any other long bare number (a timestamp, a numeric id)
-is redacted as ``[phone]`` too.
+(``10023``), prices (``59.90``, ``9,90 €``), dates, times, bare postcodes and
+tracking codes that mix letters and digits stay as they are. Card numbers must
+start with 2 to 6, be grouped like a card and pass the Luhn check, and IBANs must
+pass the mod-97 check, so a mistyped number is left alone rather than guessed at. A
+phone number is a run of 8 to 15 digits, so any other long bare number (a timestamp,
+a numeric id) is redacted as ``[phone]`` too.
 
-The kinds are applied in a fixed order: e-mail, IBAN, card, address, phone. IBANs
-and cards come before phones so the looser phone rule can never eat half of them;
-addresses come before phones so a house number next to a postcode is not read as a
-phone number.
+Italian formats have rules of their own:
+
+* a codice fiscale (``RSSMRA80A01H501U``, any case, omocodia letters included)
+  becomes ``[tax_code]``; its check letter is only required when every digit has
+  been replaced by a letter, which is the one shape an ordinary word could take;
+* a partita IVA becomes ``[vat_number]``: always after a label (``P.IVA``,
+  ``partita IVA``, ``VAT``), which stays, and otherwise (bare or ``IT``-prefixed)
+  only when its check digit is right; a bare 11-digit number that fails the check
+  is still caught by the phone rule;
+* Italian mobiles (``+39 347 765 4321``) and landlines (``02 1234 5678``) are
+  found by their shape before the generic phone rule, so an order number or a
+  postcode written next to them (``10023 3477654321``) is kept; a short landline
+  of 6 or 7 digits counts only after a word such as ``tel.``;
+* an Italian street address is redacted even without a postcode (``Via Roma 12``),
+  as long as the house number is not followed by a unit (``via mail 3 volte``),
+  a date, a time or a price.
+
+The kinds are applied in a fixed order: e-mail, tax code, IBAN, card, VAT number,
+address, phone. IBANs and cards come before phones so the looser phone rule can
+never eat half of them; addresses come before phones so a house number next to a
+postcode is not read as a phone number.
 
 `redact_card_numbers` replaces card numbers alone, for the transcripts kept on the desk.
 """
@@ -35,6 +52,8 @@ _PHONE_TAG = "[phone]"
 _CARD_TAG = "[card]"
 _IBAN_TAG = "[iban]"
 _ADDRESS_TAG = "[address]"
+_TAX_CODE_TAG = "[tax_code]"
+_VAT_TAG = "[vat_number]"
 _CIRCULAR = "[circular]"
 
 # A handler looks at one regex match and returns ``(end, replacement)``: the text
@@ -194,6 +213,110 @@ def _card_handler(text: str, match: re.Match[str]) -> tuple[int, str]:
     return match.end(), "".join(pieces)
 
 
+# --- codice fiscale -----------------------------------------------------------------
+
+# Surname and name (3 + 3 letters), year (2), month letter, day (2), place (letter
+# + 3) and a check letter. With omocodia the digits may be the letters L-V; spaces
+# are allowed only between the usual groups (``RSS MRA 80A01 H501U``).
+_OMO_DIGIT = "[0-9LMNPQRSTUV]"
+_TAX_CODE_RE = re.compile(
+    rf"(?<![^\W_])[A-Z]{{3}} ?[A-Z]{{3}} ?{_OMO_DIGIT}{{2}}[A-Z]{_OMO_DIGIT}{{2}}"
+    rf" ?[A-Z]{_OMO_DIGIT}{{3}} ?[A-Z](?![^\W_])",
+    re.IGNORECASE,
+)
+_TAX_CODE_DIGIT_POSITIONS = (6, 7, 9, 10, 12, 13, 14)
+_TAX_CODE_MONTHS = "ABCDEHLMPRST"
+_TAX_CODE_ODD_VALUES = dict(
+    zip(
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        [1, 0, 5, 7, 9, 13, 15, 17, 19, 21] * 2
+        + [2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23],
+        strict=True,
+    )
+)
+
+
+def _tax_code_check_letter(first15: str) -> str:
+    """The check letter of a codice fiscale, from its first 15 characters (upper case)."""
+    total = 0
+    for index, char in enumerate(first15):
+        if index % 2 == 0:  # odd positions, counting from 1
+            total += _TAX_CODE_ODD_VALUES[char]
+        else:
+            total += int(char) if char.isdigit() else ord(char) - ord("A")
+    return chr(ord("A") + total % 26)
+
+
+def _tax_code_handler(text: str, match: re.Match[str]) -> tuple[int, str] | None:
+    """Replace a codice fiscale.
+
+    The shape alone is enough while at least one digit is left. A code whose digits
+    are all omocodia letters is sixteen letters long, like a word, so it must be
+    written without spaces, have a real month letter and the right check letter.
+    """
+    raw = match.group()
+    code = raw.replace(" ", "").upper()
+    if not code.isascii():
+        return None  # [A-Z] matched a look-alike letter under IGNORECASE
+    if any(code[index].isdigit() for index in _TAX_CODE_DIGIT_POSITIONS):
+        return match.end(), _TAX_CODE_TAG
+    if " " in raw or code[8] not in _TAX_CODE_MONTHS:
+        return None
+    if _tax_code_check_letter(code[:15]) != code[15]:
+        return None
+    return match.end(), _TAX_CODE_TAG
+
+
+# --- where a number may start -------------------------------------------------------
+
+# Not inside a word or inside another number, except right after a lone 5-digit
+# number and a space ("10023 3477654321": an order number or a postcode, then the
+# number), so that the 5-digit number is kept.
+_NUMBER_START = (
+    r"(?<![\w+])(?:(?<!\d[ \u00a0.,:\-/])"
+    r"|(?<=(?<![\w.,:\-/+])\d{5}[ \u00a0]))"
+)
+
+
+# --- partita IVA --------------------------------------------------------------------
+
+_VAT_LABEL = (
+    r"p\.?[ \t]?iva|p\.[ \t]?i\.|partita[ \t]+i\.?v\.?a\.?"
+    r"|vat(?:[ \t]+(?:number|no\.?|id|n\.))?"
+)
+_VAT_LABELLED_RE = re.compile(
+    rf"(?<![^\W_])(?i:{_VAT_LABEL})(?![^\W_])"
+    r"[ \t]*[:.]?[ \t]*(?:(?i:n|nr|no|num|numero)\.?[ \t]*|(?i:è|e')[ \t]+|(?i:is)[ \t]+)?"
+    r"(?P<number>(?i:it)?[ \t]?\d{11})(?!\d)"
+)
+_VAT_RE = re.compile(rf"{_NUMBER_START}(?P<number>(?:IT[ \t]|(?i:it))?\d{{11}})(?!\d)")
+_CURRENCY_AFTER_RE = re.compile(
+    r"[ \u00a0]?(?:[€$£¥]|(?i:eur|usd|gbp|chf|euros?|dollars?)(?![^\W_]))"
+)
+
+
+def _vat_labelled_handler(text: str, match: re.Match[str]) -> tuple[int, str]:
+    """Replace the 11 digits after a VAT label, valid or not; the label stays."""
+    label = text[match.start() : match.start("number")]
+    return match.end(), label + _VAT_TAG
+
+
+def _vat_handler(text: str, match: re.Match[str]) -> tuple[int, str] | None:
+    """Replace an unlabelled 11-digit number (``IT`` optional) with a valid check digit.
+
+    The partita IVA check digit is the Luhn check over all 11 digits.
+    """
+    if _glued_after(text, match.end()):
+        return None
+    if text[: match.start()].rstrip(" \u00a0").endswith(("€", "$", "£", "¥")):
+        return None
+    if _CURRENCY_AFTER_RE.match(text, match.end()):
+        return None
+    if not _luhn_is_valid(match.group("number")[-11:]):
+        return None
+    return match.end(), _VAT_TAG
+
+
 # --- postal addresses ---------------------------------------------------------------
 
 _LETTER = r"[^\W\d_]"
@@ -211,10 +334,16 @@ _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?[ \t]*\d[A-Z]{2}(?![^\W_])"
 _US_ZIP = r"\d{5}(?:-\d{4})?(?!\d)"
 _EU_TAIL = (
     rf"(?:,?\s*(?:[-–][ \t]*)?{_POSTCODE}[ \t]+(?P<tcity>{_CITY})"
-    rf"|,?\s*{_CITY},?\s+{_POSTCODE})"
+    rf"|,?\s*(?P<pcity>{_CITY}),?\s+{_POSTCODE})"
+)
+# Words that make "<word> <5 digits>" an order number rather than a city and its
+# postcode ("Via Roma 12, ordine 10023").
+_NOT_CITY_WORDS = frozenset(
+    "ordine ordini ordinazione order orders bestellung bestellnummer commande pedido"
+    " n nr no num numero number rif ref".split()
 )
 _STREET_FIRST_TYPES = (
-    r"via|viale|v\.le|piazza|p\.zza|p\.za|piazzale|corso|c\.so|largo|vicolo|vico"
+    r"via|viale|v\.le|piazza|p\.zza|p\.za|piazzale|p\.le|corso|c\.so|largo|l\.go|vicolo|vico"
     r"|strada|contrada|lungomare|lungotevere|borgo|salita|calle|avenida|avda|plaza"
     r"|paseo|camino|carrer|passeig|rua|travessa|rue|avenue|boulevard|bd|place"
     r"|chemin|allée|allee|quai|impasse|cours"
@@ -260,13 +389,19 @@ _ADDRESS_PATTERNS = (
 _NON_SPACE_RE = re.compile(r"\S+")
 
 
-def _address_handler(text: str, match: re.Match[str]) -> tuple[int, str]:
+def _address_handler(text: str, match: re.Match[str]) -> tuple[int, str] | None:
     """Replace an address, trimming words that were only swept up as its city.
 
     The city pattern takes up to four words. Words after the first are dropped when
     another address starts there, and trailing lowercase words ("Milano e poi") are
-    dropped too; a sentence's full stop is left outside the placeholder.
+    dropped too; a sentence's full stop is left outside the placeholder. A "city"
+    before the postcode that holds a word like "ordine" is an order number: the
+    match is dropped (a shorter rule may still take the street).
     """
+    if "pcity" in match.re.groupindex and match.group("pcity") is not None:
+        words = {word.strip(".,:#°º").lower() for word in match.group("pcity").split()}
+        if words & _NOT_CITY_WORDS:
+            return None
     end = match.end()
     start, city_end = match.span("tcity") if "tcity" in match.re.groupindex else (-1, -1)
     if start != -1 and city_end == end:
@@ -284,6 +419,74 @@ def _address_handler(text: str, match: re.Match[str]) -> tuple[int, str]:
         end = words[keep - 1][1]
     while end > match.start() + 1 and text[end - 1] in ".,":
         end -= 1
+    return end, _ADDRESS_TAG
+
+
+# Italian street addresses without a postcode: "Via Roma 12", "C.so Buenos Aires,
+# 33", "Via 4 Novembre 7/B". The tail with postcode and city is optional here; the
+# full form is normally taken whole by the first pattern above already.
+_IT_STREET_TYPES = (
+    r"via|viale|v\.le|piazza|p\.zza|p\.za|piazzale|p\.le|corso|c\.so|largo|l\.go"
+    r"|vicolo|vico|strada|contrada|lungomare|lungotevere|borgo|salita"
+)
+_IT_MONTHS = (
+    r"gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|ottobre"
+    r"|novembre|dicembre"
+)
+_SHORT_HOUSE = (
+    r"(?:(?i:n[°º]?|nr)\.?[ \t]*)?\d{1,4}(?!\d)"
+    r"(?:[A-Za-z](?![^\W_])|[ \t]?(?i:bis|ter)(?![^\W_]))?"
+    r"(?:[/\-](?:\d{1,4}[A-Za-z]?|[A-Za-z])(?![^\W_]))?"
+    r"(?!\d|[.,:/\-]\d)"
+)
+_SHORT_ADDRESS_RE = re.compile(
+    rf"(?<![^\W_])(?P<type>(?i:{_IT_STREET_TYPES}))\.?[ \t]+"
+    rf"(?P<name>(?:\d{{1,2}}[ \t]+(?=(?i:{_IT_MONTHS})(?![^\W_])))?{_NAME}),?[ \t]+{_SHORT_HOUSE}"
+    rf"(?P<tail>{_EU_TAIL})?"
+)
+# "via" also means "by" (via mail, via DHL) and "corso" "in progress": a first word
+# like these is not a street name.
+_NOT_STREET_NAMES = frozenset(
+    "mail email e-mail posta pec sms whatsapp telegram messenger instagram facebook"
+    " chat telefono internet web app sito bonifico paypal satispay amazon ebay dhl ups"
+    " gls brt sda tnt fedex bartolini corriere poste raccomandata e ed o che non mi ti"
+    " ci si ho ha hanno sono è taglia misura numero size the a an and or to my your our"
+    " their".split()
+)
+# Street types that are also everyday words ("è un po' largo", "ordine in corso"):
+# without a postcode, written all in lower case, they are not taken for a street.
+_EVERYDAY_TYPES = frozenset({"largo", "corso", "strada", "salita", "borgo", "vico", "contrada"})
+# A number followed by one of these is a quantity, not a house number.
+_QUANTITY_AFTER_RE = re.compile(
+    r"[ \t]*(?:[€$£%°]|(?i:volt[ae]|giorn[oi]|gg|or[ae]|minut[oi]|min|settiman[ae]|mes[ei]"
+    r"|ann[oi]|euro|eur|pai[ao]|pezz[oi]|pz|articol[oi]|prodott[oi]|ordini|cm|mm|km|kg"
+    r"|days?|hours?|weeks?|months?|years?|times?|pairs?|items?|euros?|am|pm"
+    rf"|{_IT_MONTHS})(?![^\W_]))"
+)
+
+
+def _short_address_handler(text: str, match: re.Match[str]) -> tuple[int, str] | None:
+    """Replace an Italian street address that may lack a postcode.
+
+    Without a postcode the match is rejected when the street name starts with a word
+    that makes "via" mean "by" (``via mail 2``), when the number is a quantity
+    (``corso di formazione 3 giorni``), and when a street type that is also an
+    everyday word is written all in lower case (``largo sul collo 42``).
+    """
+    end = match.end()
+    if match.group("tail") is not None:
+        full = _address_handler(text, match)
+        if full is not None:
+            return full
+        end = match.start("tail")  # "Via Roma 12, ordine 10023": the street alone
+    name = match.group("name")
+    if name.split()[0].lower().rstrip(".'’") in _NOT_STREET_NAMES:
+        return None
+    if _QUANTITY_AFTER_RE.match(text, end):
+        return None
+    street_type = match.group("type")
+    if street_type in _EVERYDAY_TYPES and name == name.lower():
+        return None
     return end, _ADDRESS_TAG
 
 
@@ -374,11 +577,63 @@ def _phone_handler(text: str, match: re.Match[str]) -> tuple[int, str]:
     return match.end(), _PHONE_TAG
 
 
+# Italian numbers, found by shape before the generic run rule: +39 / 0039 / 39
+# optional, then a mobile (3xx and 6-7 more digits) or a landline (0, area code and
+# number: 6 to 11 digits), with or without separators.
+_IT_PHONE_RE = re.compile(
+    rf"{_NUMBER_START}"
+    rf"(?:(?P<prefix>(?:\+[ ]?|00)39|\(\+?39\)|39){_SEP}?)?"
+    rf"(?:(?P<mobile>3(?:{_SEP}?\d){{8,9}})|(?P<landline>0[1-9](?:{_SEP}?\d){{4,9}}))"
+    r"(?!\d)"
+)
+_RUN_CONTINUES_RE = re.compile(rf"(?:{_SEP}\d+(?!\d))+")
+_SEPARATE_NUMBER_RE = re.compile(r"[ \u00a0]\d{5}")
+_PHONE_WORD_BEFORE_RE = re.compile(
+    r"(?i:\b(?:tel|telefono|telefonami|telefonare|cell|cellulare|fisso|fax|chiam\w*|phone"
+    r"|call))\b[^\w\n]{0,4}(?:(?i:al|allo|il|n|nr|numero|me|on|at)\b[^\w\n]{0,4}){0,2}$"
+)
+
+
+def _italian_phone_handler(text: str, match: re.Match[str]) -> tuple[int, str] | None:
+    """Replace an Italian mobile or landline number; ``None`` leaves it to the run rule.
+
+    The number may be followed, after a space, by a number of 5 digits or more
+    (``3477654321 10023``), which is kept, unless the two together are laid out like
+    a card. Any other digits run on into are left to the run rule, as they may be
+    part of the same number. A landline of 6 or 7 digits needs ``tel.`` or a similar
+    word before it.
+    """
+    if _glued_after(text, match.end()):
+        return None
+    before = text[: match.start()].rstrip(" \u00a0")
+    if before.endswith(("€", "$", "£", "¥")):
+        return None
+    number = match.group("mobile") or match.group("landline")
+    rest = _RUN_CONTINUES_RE.match(text, match.end())
+    if rest is not None and not _SEPARATE_NUMBER_RE.match(rest.group()):
+        return None
+    whole = match.group() + (rest.group() if rest else "")
+    lengths = [len(group) for group in _DIGITS_RE.findall(whole)]
+    if not whole.startswith("+"):
+        separators = set(re.sub(r"[\d()+]", "", whole))
+        if all(length == 5 for length in lengths) and separators <= {"-", "/"}:
+            return None  # 31234-31299, a range of order numbers
+        if sum(lengths) >= 13 and _card_shaped(lengths):
+            return None  # a mistyped card number
+    if match.group("landline") and sum(char.isdigit() for char in number) < 8:
+        context = text[max(0, match.start() - 40) : match.start()]
+        if rest is not None or not _PHONE_WORD_BEFORE_RE.search(context):
+            return None
+    return match.end(), _PHONE_TAG
+
+
 def _redact_phones(text: str) -> str:
     """Replace phone numbers, leaving dates, times, prices and amounts alone."""
     if _MASK_OPEN in text or _MASK_CLOSE in text:
+        text = _scan(text, _IT_PHONE_RE, _italian_phone_handler)
         return _scan(text, _PHONE_RUN_RE, _phone_handler)
     masked, hidden = _mask_non_phones(text)
+    masked = _scan(masked, _IT_PHONE_RE, _italian_phone_handler)
     return _unmask(_scan(masked, _PHONE_RUN_RE, _phone_handler), hidden)
 
 
@@ -388,10 +643,12 @@ def _redact_phones(text: str) -> str:
 def redact(text: str) -> str:
     """Replace personal data in a text with placeholders.
 
-    E-mail addresses become ``[email]``, IBANs ``[iban]``, payment card numbers
-    ``[card]``, street addresses with a postcode ``[address]`` and phone numbers
-    ``[phone]``. Order numbers, prices, dates, times, bare postcodes and tracking
-    codes are kept. Redacting twice gives the same result as redacting once.
+    E-mail addresses become ``[email]``, codici fiscali ``[tax_code]``, IBANs
+    ``[iban]``, payment card numbers ``[card]``, partite IVA ``[vat_number]``, street
+    addresses (with a postcode, or Italian ones with a house number) ``[address]``
+    and phone numbers ``[phone]``. Order numbers, prices, dates, times, bare
+    postcodes and tracking codes are kept. Redacting twice gives the same result as
+    redacting once.
 
     Args:
         text: Any text: a chat message, a log line, a traceback.
@@ -406,12 +663,16 @@ def redact(text: str) -> str:
         raise TypeError(f"redact() needs a str, not {type(text).__name__}")
     if "@" in text:
         text = _EMAIL_RE.sub(_EMAIL_TAG, text)
+    text = _scan(text, _TAX_CODE_RE, _tax_code_handler)
     if not any(char.isdigit() for char in text):
         return text
     text = _scan(text, _IBAN_RE, _iban_handler)
     text = _scan(text, _CARD_RUN_RE, _card_handler)
+    text = _scan(text, _VAT_LABELLED_RE, _vat_labelled_handler)
+    text = _scan(text, _VAT_RE, _vat_handler)
     for pattern in _ADDRESS_PATTERNS:
         text = _scan(text, pattern, _address_handler)
+    text = _scan(text, _SHORT_ADDRESS_RE, _short_address_handler)
     return _redact_phones(text)
 
 
@@ -435,7 +696,7 @@ def contains_personal_data(text: str) -> bool:
 
     Returns:
         True if the text holds at least one e-mail address, phone number, card
-        number, IBAN or street address.
+        number, IBAN, street address, tax code or VAT number.
     """
     return redact(text) != text
 

@@ -28,6 +28,14 @@ SWITCH_CONFIDENCE = 0.75
 FIRST_WORD_CONFIDENCE = 0.9
 """Before the language is settled, one word the detector is this sure of decides it."""
 
+WORD_VOTE_CONFIDENCE = 0.7
+"""A word counts for a language when the detector, reading it alone, is this sure of it.
+
+Switching a settled conversation also needs more such words for the new language than for
+the current one: Italian customers mix in English words ("mi date il tracking?", "avete
+mountain bike?"), which pull the whole-message score towards English.
+"""
+
 
 @dataclass(frozen=True)
 class LanguageChoice:
@@ -85,6 +93,17 @@ class LanguageDetector:
             return None, 0.0, len(words)
         return self._by_language[values[0].language], float(values[0].value), len(words)
 
+    def word_votes(self, text: str) -> dict[str, int]:
+        """How many words of `text` the detector, reading each alone, gives to each language."""
+        votes = dict.fromkeys(self.languages, 0)
+        if self._detector is None:
+            return votes
+        for word in _WORD.findall((text or "").lower()):
+            values = self._detector.compute_language_confidence_values(word)
+            if values and values[0].value >= WORD_VOTE_CONFIDENCE:
+                votes[self._by_language[values[0].language]] += 1
+        return votes
+
     def language_of(self, text: str) -> str:
         """The language of one text on its own, such as a public comment.
 
@@ -109,5 +128,9 @@ class LanguageDetector:
         if not settled and confidence >= FIRST_WORD_CONFIDENCE:
             return LanguageChoice(detected, True, detected, confidence)
         if words >= MIN_WORDS_TO_SWITCH and confidence >= SWITCH_CONFIDENCE:
-            return LanguageChoice(detected, True, detected, confidence)
+            if detected == current:
+                return LanguageChoice(current, True, detected, confidence)
+            votes = self.word_votes(text)
+            if votes[detected] > votes[current]:
+                return LanguageChoice(detected, True, detected, confidence)
         return LanguageChoice(current, settled, detected, confidence)

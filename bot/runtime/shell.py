@@ -13,11 +13,19 @@ import uuid
 from typing import Any
 
 
-def send(rasa_url: str, sender: str, text: str, first_name: str | None) -> list[dict[str, Any]]:
-    """Sends one message to the REST channel and returns the bot's replies."""
+def send(
+    rasa_url: str, sender: str, text: str, first_name: str | None, language: str | None = None
+) -> list[dict[str, Any]]:
+    """Sends one message to the REST channel and returns the bot's replies.
+
+    `language` is the channel's hint for a new conversation's language (as the web chat
+    page sends its own); the customer's words decide after that.
+    """
     body: dict[str, Any] = {"sender": sender, "message": text}
-    if first_name:
-        body["metadata"] = {"first_name": first_name}
+    metadata = {key: value for key, value in (("first_name", first_name),
+                                               ("language", language)) if value}
+    if metadata:
+        body["metadata"] = metadata
     request = urllib.request.Request(
         f"{rasa_url}/webhooks/rest/webhook",
         data=json.dumps(body).encode(),

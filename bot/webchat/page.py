@@ -61,6 +61,8 @@ def page_language(brand: Brand, asked: str | None, accept_language: str | None) 
             weight = float(quality) if quality else 1.0
         except ValueError:
             continue
+        if weight <= 0:  # q=0: "not this one"
+            continue
         preferences.append((-weight, position, tag[:2].lower()))
     for _, _, code in sorted(preferences):
         if code in brand.languages:

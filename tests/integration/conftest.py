@@ -46,13 +46,19 @@ class Stack:
     environ: dict[str, str]
     log_dir: Path
 
-    def send(self, sender: str, text: str, first_name: str | None = None) -> list[dict[str, Any]]:
-        """One message through the REST channel (as `nightdesk shell` sends it); the replies."""
-        return send(self.settings.rasa_url, sender, text, first_name)
+    def send(self, sender: str, text: str, first_name: str | None = None,
+             language: str | None = None) -> list[dict[str, Any]]:
+        """One message through the REST channel (as `nightdesk shell` sends it); the replies.
 
-    def say(self, sender: str, text: str, first_name: str | None = None) -> str:
+        `language` is the channel's hint for a new conversation (the brand's default else).
+        """
+        return send(self.settings.rasa_url, sender, text, first_name, language)
+
+    def say(self, sender: str, text: str, first_name: str | None = None,
+            language: str | None = None) -> str:
         """The bot's replies to one message, joined into one string."""
-        return "\n".join(r.get("text", "") for r in self.send(sender, text, first_name))
+        return "\n".join(r.get("text", "") for r in self.send(sender, text, first_name,
+                                                               language))
 
     def tracker(self, sender: str) -> dict[str, Any]:
         """The conversation's tracker from Rasa's HTTP API."""

@@ -114,8 +114,9 @@ def broken_shop_action_server(tmp_path_factory) -> Iterator[str]:
 
 def test_shipping_answer_comes_from_brand_file(action_server):
     url, _ = action_server
-    status, answer = call(url, "action_shipping_info",
-                          tracker_before("shipping_germany", "action_shipping_info"))
+    tracker = tracker_before("shipping_germany", "action_shipping_info")
+    tracker["slots"]["language"] = "en"
+    status, answer = call(url, "action_shipping_info", tracker)
     assert status == 200
     first = answer["responses"][0]
     assert first["response"] == "utter_shipping_country"
@@ -123,6 +124,54 @@ def test_shipping_answer_comes_from_brand_file(action_server):
     assert first["delivery_days"] == "3–5" and first["free_threshold"] == "€60.00"
     assert _responses(answer)[1] == "utter_shipping_express"
     assert _slot_events(answer) == {"country": "Germany"}
+
+
+def test_the_shipping_answer_in_italian(action_server):
+    url, _ = action_server
+    tracker = tracker_before("shipping_germany", "action_shipping_info")
+    tracker["slots"]["language"] = "it"
+    status, answer = call(url, "action_shipping_info", tracker)
+    assert status == 200
+    first = answer["responses"][0]
+    assert first["country"] == "Germania" and first["cost"] == "9,90\u00a0€"
+    assert first["free_threshold"] == "60,00\u00a0€"
+    # the slot keeps the brand file's name, whatever the language
+    assert _slot_events(answer) == {"country": "Germany"}
+
+
+@pytest.mark.parametrize(("text", "current", "settled", "expected"), [
+    ("ciao, dov'è il mio ordine 10023?", "en", True, {"language": "it"}),
+    ("where is my order?", "it", True, {"language": "en"}),
+    ("10023", "en", True, {}),
+    ("thanks", "it", False, {"language": "en", "language_settled": True}),
+    ("/human_request", "it", False, {}),
+])
+def test_the_language_follows_the_customers_words(action_server, text, current, settled,
+                                                   expected):
+    url, _ = action_server
+    tracker = tracker_before("human_request", "action_handoff")
+    tracker["slots"].update(language=current, language_settled=settled)
+    tracker["latest_message"] = {**tracker["latest_message"], "text": text}
+    status, answer = call(url, "action_detect_language", tracker)
+    assert status == 200 and answer["responses"] == []
+    slots = _slot_events(answer)
+    if "language_settled" not in expected and slots.get("language_settled") is True:
+        slots.pop("language_settled")  # settled by a clear message in the same language
+    assert slots == expected
+
+
+def test_session_start_takes_the_language_hint_from_the_channel(action_server):
+    url, _ = action_server
+    tracker = tracker_before("human_request", "action_session_start")
+    tracker["slots"]["session_started_metadata"] = {"language": "en", "first_name": "Anna"}
+    _, answer = call(url, "action_session_start", tracker)
+    slots = _slot_events(answer)
+    assert slots["language"] == "en" and slots["has_first_name"] is True
+    tracker["slots"]["session_started_metadata"] = {"language": "fr"}
+    tracker["slots"]["first_name"] = None
+    _, answer = call(url, "action_session_start", tracker)
+    slots = _slot_events(answer)
+    assert slots["language"] == "it" and slots["has_first_name"] is False
 
 
 def test_session_start_takes_the_first_name_from_metadata(action_server):

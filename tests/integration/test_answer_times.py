@@ -22,22 +22,25 @@ from tests.integration.test_action_server import call, tracker_before
 
 pytestmark = pytest.mark.e2e
 
-# (instant in Rome, the reply after the acknowledgement, what it promises, when in UTC)
+# (instant in Rome, the reply after the acknowledgement, what it promises in English and in
+# Italian, when in UTC)
 INSTANTS = {
     "night": ("2026-12-02T23:00:00+01:00", "utter_handoff_after_hours",
-              "tomorrow at 9:00", "2026-12-03T08:00:00+00:00"),
+              "tomorrow at 9:00", "domani alle 9:00", "2026-12-03T08:00:00+00:00"),
     "before_opening": ("2026-12-03T08:57:00+01:00", "utter_handoff_after_hours",
-                       "today at 9:27", "2026-12-03T08:27:00+00:00"),
+                       "today at 9:27", "oggi alle 9:27", "2026-12-03T08:27:00+00:00"),
     "open": ("2026-12-03T10:00:00+01:00", "utter_handoff_open_now",
-             "today at 10:30", "2026-12-03T09:30:00+00:00"),
+             "today at 10:30", "oggi alle 10:30", "2026-12-03T09:30:00+00:00"),
     "lunch_break": ("2026-12-03T13:20:00+01:00", "utter_handoff_after_hours",
-                    "today at 14:00", "2026-12-03T13:00:00+00:00"),
+                    "today at 14:00", "oggi alle 14:00", "2026-12-03T13:00:00+00:00"),
     "saturday_afternoon": ("2026-12-05T15:00:00+01:00", "utter_handoff_after_hours",
-                           "on Monday at 9:00", "2026-12-07T08:00:00+00:00"),
+                           "on Monday at 9:00", "lunedì alle 9:00",
+                           "2026-12-07T08:00:00+00:00"),
     "holiday_eve": ("2026-12-07T19:00:00+01:00", "utter_handoff_after_hours",
-                    "on Wednesday at 9:00", "2026-12-09T08:00:00+00:00"),
+                    "on Wednesday at 9:00", "mercoledì alle 9:00", "2026-12-09T08:00:00+00:00"),
     "summer_time_weekend": ("2027-03-27T20:00:00+01:00", "utter_handoff_after_hours",
-                            "on Monday at 9:00", "2027-03-29T07:00:00+00:00"),
+                            "on Monday at 9:00", "lunedì alle 9:00",
+                            "2027-03-29T07:00:00+00:00"),
 }
 
 
@@ -53,11 +56,16 @@ def frozen_action_server(request, tmp_path_factory) -> Iterator[tuple[str, Any, 
         yield settings.action_server_url, create_db_engine(settings.database_url), INSTANTS[name]
 
 
-def test_the_handoff_promise_follows_the_frozen_clock(frozen_action_server):
-    url, engine, (_, reply, promise, answer_at) = frozen_action_server
-    status, answer = call(url, "action_handoff", tracker_before("human_request", "action_handoff"))
+@pytest.mark.parametrize("language", ["en", "it"])
+def test_the_handoff_promise_follows_the_frozen_clock(frozen_action_server, language):
+    url, engine, (_, reply, english, italian, answer_at) = frozen_action_server
+    tracker = tracker_before("human_request", "action_handoff")
+    tracker["sender_id"] = f"{tracker['sender_id']}-{language}"
+    tracker["slots"]["language"] = language
+    status, answer = call(url, "action_handoff", tracker)
     assert status == 200
     told = answer["responses"][1]
+    promise = english if language == "en" else italian
     assert told["response"] == reply and told["answer_time"] == promise
     with engine.connect() as connection:
         row = connection.execute(text("select expected_answer_at from handoff_tickets "

@@ -1,17 +1,19 @@
 """The night's figures on a small set of conversations whose right figures are worked out
-by hand below (Rome is UTC+1 in November; Monday's office hours start at 09:00 Rome)."""
+by hand below (Rome is UTC+1 in November; Monday's office hours start at 09:00 Rome), and
+the conversation's language as read from Rasa's stored events."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.desk.metrics import Message, compute
+from bot.desk.metrics import Message, compute, stored_messages
 from bot.hours import OfficeCalendar
 from bot.settings import get_brand
 from bot.store import TicketRow
+from tests.rasa_events import bot_event, events_table, user_event
 
 
 def utc(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
@@ -21,31 +23,35 @@ def utc(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
 SINCE, UNTIL = utc(22, 18), utc(23, 10)  # Sunday 19:00 to Monday 11:00 in Rome
 NOW = utc(24, 12)
 
+LANGUAGES = ("it", "en")  # the brand's, Italian the default
 MESSAGES = [
-    # A, Sunday 22:00 Rome (after hours): two questions, each answered in 2 and 3 seconds
+    # A, Sunday 22:00 Rome (after hours): two questions, each answered in 2 and 3 seconds;
+    # the greeting kept the default language (Italian), the question was in English
     Message("A", "customer", utc(22, 21, 0, 0), "greet"),
     Message("A", "bot", utc(22, 21, 0, 2)),
-    Message("A", "customer", utc(22, 21, 1, 0), "order_status"),
+    Message("A", "customer", utc(22, 21, 1, 0), "order_status", "en"),
     Message("A", "bot", utc(22, 21, 1, 3)),
-    # B, Monday 03:00 Rome (after hours): not understood (4 s), then asks for a person
-    Message("B", "customer", utc(23, 2, 0, 0), "nlu_fallback"),
+    # B, Monday 03:00 Rome (after hours), in Italian: not understood (4 s), then asks for a
+    # person
+    Message("B", "customer", utc(23, 2, 0, 0), "nlu_fallback", "it"),
     Message("B", "bot", utc(23, 2, 0, 4)),
-    Message("B", "customer", utc(23, 2, 5, 0), "human_request"),
+    Message("B", "customer", utc(23, 2, 5, 0), "human_request", "it"),
     Message("B", "bot", utc(23, 2, 5, 1)),
-    # C, Monday 09:30 Rome (office hours): a complaint the bot did not answer
-    Message("C", "customer", utc(23, 8, 30, 0), "complaint"),
+    # C, Monday 09:30 Rome (office hours), in English: a complaint the bot did not answer
+    Message("C", "customer", utc(23, 8, 30, 0), "complaint", "en"),
     # outside the period: not counted
-    Message("E", "customer", utc(23, 11, 0, 0), "greet"),
+    Message("E", "customer", utc(23, 11, 0, 0), "greet", "en"),
     Message("E", "bot", utc(23, 11, 0, 1)),
 ]
 
 
 def ticket(case: int, conversation: str, reason: str, created: datetime, status: str,
-           agent_lines: list[datetime], closed: datetime | None = None) -> TicketRow:
+           agent_lines: list[datetime], closed: datetime | None = None,
+           language: str = "en") -> TicketRow:
     transcript = [{"sender": "agent", "text": "hello", "at": at.isoformat()}
                   for at in agent_lines]
     return TicketRow(id=case, conversation_id=conversation, channel="messenger",
-                     reason=reason, priority="normal", language="en", summary="",
+                     reason=reason, priority="normal", language=language, summary="",
                      transcript=json.dumps(transcript), status=status, created_at=created,
                      expected_answer_at=created, reminder_sent=False, handed_back_at=closed)
 
@@ -53,7 +59,7 @@ def ticket(case: int, conversation: str, reason: str, created: datetime, status:
 TICKETS = [
     # B: a person answered 7 h after the handoff (25,200 s), resolved 30 min later
     ticket(1, "B", "human_request", utc(23, 2, 5, 1), "resolved", [utc(23, 9, 5, 1)],
-           closed=utc(23, 9, 35, 1)),
+           closed=utc(23, 9, 35, 1), language="it"),
     # C: nobody answered, and on Tuesday noon more than 24 h have passed: missed
     ticket(2, "C", "complaint", utc(23, 8, 30, 5), "open", []),
     # before the period: not counted
@@ -64,7 +70,7 @@ TICKETS = [
 @pytest.fixture(scope="module")
 def figures():
     calendar = OfficeCalendar.from_brand(get_brand())
-    return compute(MESSAGES, TICKETS, calendar, SINCE, UNTIL, NOW)
+    return compute(MESSAGES, TICKETS, calendar, SINCE, UNTIL, NOW, languages=LANGUAGES)
 
 
 def test_messages_answers_and_the_bots_first_response(figures):
@@ -105,6 +111,102 @@ def test_volume_by_hour_and_top_intents(figures):
     assert sorted(figures["top_intents"]) == sorted(
         [["greet", 1], ["order_status", 1], ["nlu_fallback", 1], ["human_request", 1],
          ["complaint", 1]])
+
+
+def test_volume_containment_and_fallbacks_by_language(figures):
+    # Italian: A's greeting (no language: the default), B's two; B needed a person.
+    # English: A's question and C's complaint; A counts in English, the language of its
+    # last message; C needed a person. Tickets by their own language.
+    assert figures["by_language"] == {
+        "it": {"customer_messages": 3, "fallbacks": 1, "fallback_rate": 0.3333,
+               "conversations": 1, "needed_a_person": 1.0, "containment": 0.0, "tickets": 1},
+        "en": {"customer_messages": 2, "fallbacks": 0, "fallback_rate": 0.0,
+               "conversations": 2, "needed_a_person": 0.5, "containment": 0.5, "tickets": 1},
+    }
+    parts = figures["by_language"].values()
+    assert sum(p["customer_messages"] for p in parts) == figures["all"]["customer_messages"]
+    assert sum(p["conversations"] for p in parts) == figures["conversations"]
+
+
+def test_every_brand_language_is_listed_the_default_first_and_others_after_it():
+    calendar = OfficeCalendar.from_brand(get_brand())
+    quiet = compute([], [], calendar, SINCE, UNTIL, NOW, languages=LANGUAGES)
+    assert list(quiet["by_language"]) == ["it", "en"]
+    assert quiet["by_language"]["en"] == {
+        "customer_messages": 0, "fallbacks": 0, "fallback_rate": None, "conversations": 0,
+        "needed_a_person": None, "containment": None, "tickets": 0}
+    # a language the brand no longer lists (an old ticket, an old slot value) comes last
+    old = compute([Message("D", "customer", utc(22, 20), "greet", "de")],
+                  [ticket(4, "D", "complaint", utc(22, 20, 1), "open", [], language="de")],
+                  calendar, SINCE, UNTIL, NOW, languages=("en",))
+    assert list(old["by_language"]) == ["en", "de"]
+    assert old["by_language"]["de"]["conversations"] == 1
+    assert old["by_language"]["de"]["needed_a_person"] == 1.0
+
+
+def slot_event(sender: str, name: str, value: object, at: datetime) -> dict:
+    """A row for one slot set, as Rasa 3.6's SQLTrackerStore stores it."""
+    data = {"event": "slot", "timestamp": at.timestamp(), "name": name, "value": value}
+    return {"sender_id": sender, "type_name": "slot", "timestamp": at.timestamp(),
+            "intent_name": None, "action_name": None, "data": json.dumps(data)}
+
+
+def session_started(sender: str, at: datetime) -> dict:
+    data = {"event": "session_started", "timestamp": at.timestamp()}
+    return {"sender_id": sender, "type_name": "session_started", "timestamp": at.timestamp(),
+            "intent_name": None, "action_name": None, "data": json.dumps(data)}
+
+
+def test_a_messages_language_is_the_slot_rasa_stored_in_its_turn(engine):
+    def at(hour: int, minute: int, second: float = 0) -> datetime:
+        return utc(22, hour, minute) + timedelta(seconds=second)
+
+    rows = [
+        # P settled on English the day before: its message tonight is still in English
+        user_event("P", "hello there, a question", utc(21, 20), "greet", 0.9),
+        slot_event("P", "language", "en", utc(21, 20) + timedelta(seconds=0.1)),
+        user_event("P", "ok", at(20, 0), "affirm", 0.9),
+        # Q never changed the slot (it stays at the default, which Rasa does not store)
+        user_event("Q", "ciao", at(20, 5), "greet", 0.9),
+        bot_event("Q", "Ciao!", at(20, 5, 1)),
+        # R: English after the first message (set before the bot answers), still English on
+        # a short "ok"; a new session starts in Italian (the channel's hint): that slot is
+        # the next message's, not the "ok"'s
+        user_event("R", "where is my order please", at(21, 0), "order_status", 0.9),
+        slot_event("R", "language", "en", at(21, 0, 0.1)),
+        slot_event("R", "language_settled", True, at(21, 0, 0.1)),
+        slot_event("R", "first_name", "language", at(21, 0, 0.2)),
+        bot_event("R", "Which order?", at(21, 0, 1)),
+        user_event("R", "ok", at(21, 1), "affirm", 0.9),
+        session_started("R", at(22, 30)),
+        slot_event("R", "language", "it", at(22, 30, 0.1)),
+        user_event("R", "buongiorno, dov'è il mio ordine?", at(22, 31), "order_status", 0.9),
+        slot_event("R", "language", "it", at(22, 31, 0.1)),
+        # S: the slot cleared (None) is the default again
+        user_event("S", "hi", at(23, 0), "greet", 0.9),
+        slot_event("S", "language", None, at(23, 0, 0.1)),
+    ]
+    events = events_table(engine, replace=True)
+    try:
+        with engine.begin() as connection:
+            connection.execute(events.insert(), rows)
+        found = stored_messages(engine, SINCE, UNTIL)
+    finally:
+        events.drop(engine)  # a shared PostgreSQL keeps no table of ours for the next test
+    assert [(m.conversation_id, m.sender, m.intent, m.language) for m in found] == [
+        ("P", "customer", "affirm", "en"),
+        ("Q", "customer", "greet", None), ("Q", "bot", None, None),
+        ("R", "customer", "order_status", "en"), ("R", "bot", None, None),
+        ("R", "customer", "affirm", "en"),
+        ("R", "customer", "order_status", "it"),
+        ("S", "customer", "greet", None),
+    ]
+    # R counts in Italian, the language of its last message; P in English; Q and S in the
+    # default
+    figures = compute(found, [], OfficeCalendar.from_brand(get_brand()), SINCE, UNTIL, NOW,
+                      languages=LANGUAGES)
+    assert {code: (part["customer_messages"], part["conversations"])
+            for code, part in figures["by_language"].items()} == {"it": (3, 3), "en": (3, 1)}
 
 
 def test_the_period_is_a_whole_day_in_the_brands_zone():

@@ -1,4 +1,5 @@
-"""The queue's order (priority, reply deadline, age), its filters and what stands out today."""
+"""The queue's order (priority, reply deadline, age), its filters (the language among them)
+and what stands out today."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)  # 09:00 in Rome
 
 
 def ticket(case: int, priority: Priority, created_hours_ago: float,
-           reason: HandoffReason = HandoffReason.COMPLAINT, channel: str = "messenger") -> Ticket:
+           reason: HandoffReason = HandoffReason.COMPLAINT, channel: str = "messenger",
+           language: str = "en") -> Ticket:
     created = NOW - timedelta(hours=created_hours_ago)
-    return Ticket(case, f"psid-{case}", channel, f"Customer {case}", reason, priority, "en",
+    return Ticket(case, f"psid-{case}", channel, f"Customer {case}", reason, priority, language,
                   None, "summary", [], "open", created, created, False)
 
 
@@ -69,3 +71,20 @@ def test_filters_by_reason_priority_and_claim():
     assert cases(QueueFilter(claimed=False)) == [1, 3]
     assert QueueFilter.from_query({"reason": "abuse", "priority": "nonsense", "claimed": "no"}) \
         == QueueFilter(HandoffReason.ABUSE, None, False)
+
+
+def test_filter_by_the_tickets_language_among_the_brands():
+    tickets = [ticket(1, Priority.NORMAL, 1, language="it"),
+               ticket(2, Priority.NORMAL, 2, language="en"),
+               ticket(3, Priority.HIGH, 3, language="it")]
+
+    def cases(only: QueueFilter) -> list[int]:
+        return [r.ticket.case_number for r in
+                build_queue(tickets, {}, lambda t: None, NOW, ROME, only)]
+
+    assert cases(QueueFilter(language="it")) == [3, 1]
+    assert cases(QueueFilter(language="en")) == [2]
+    brand = ("it", "en")
+    assert QueueFilter.from_query({"language": "en"}, brand) == QueueFilter(language="en")
+    assert QueueFilter.from_query({"language": "de"}, brand) == QueueFilter()  # not the brand's
+    assert QueueFilter.from_query({"language": "en"}) == QueueFilter()  # no languages known

@@ -16,7 +16,7 @@ from bot.desk.metrics import compute
 from bot.desk.report_page import report_section, standalone_page
 from bot.hours import OfficeCalendar
 from bot.settings import get_brand
-from tests.unit.test_desk_metrics import MESSAGES, NOW, SINCE, TICKETS, UNTIL
+from tests.unit.test_desk_metrics import LANGUAGES, MESSAGES, NOW, SINCE, TICKETS, UNTIL
 
 IMAGE = re.compile(r'<img src="data:image/png;base64,([^"]+)"[^>]*alt="([^"]*)"')
 
@@ -27,12 +27,12 @@ def calendar() -> OfficeCalendar:
 
 @pytest.fixture(scope="module")
 def figures():
-    return compute(MESSAGES, TICKETS, calendar(), SINCE, UNTIL, NOW)
+    return compute(MESSAGES, TICKETS, calendar(), SINCE, UNTIL, NOW, languages=LANGUAGES)
 
 
 @pytest.fixture(scope="module")
 def quiet_night():
-    return compute([], [], calendar(), SINCE, UNTIL, NOW)
+    return compute([], [], calendar(), SINCE, UNTIL, NOW, languages=LANGUAGES)
 
 
 def pixels_of(png: bytes, colour: str) -> int:
@@ -77,3 +77,25 @@ def test_the_html_report_embeds_the_charts_and_the_figures(figures):
     assert "7 h 30 min" in section  # time to resolution
     page = standalone_page("Morning report", section)
     assert page.startswith("<!doctype html>") and "<style>" in page
+
+
+def test_the_report_splits_volume_containment_and_fallbacks_by_language(figures, quiet_night):
+    from bot.desk.report import as_text
+
+    section = report_section(figures, draw_all(figures), calendar().timezone)
+    table = section[section.index("<caption>By language</caption>"):]
+    table = table[:table.index("</table>")]
+    rows = re.findall(r'<tr data-language="(\w+)">(.*?)</tr>', table)
+    assert [code for code, _ in rows] == ["it", "en"]  # the brand's default first
+    cells = {code: re.findall(r"<td>([^<]*)</td>", row) for code, row in rows}
+    # messages, not understood, conversations, settled by the bot, needed a person, tickets
+    assert cells == {"it": ["3", "33%", "1", "0%", "100%", "1"],
+                     "en": ["2", "0%", "2", "50%", "50%", "1"]}
+    assert "Italian" in dict(rows)["it"] and ">IT</span>" in dict(rows)["it"]
+    text = as_text(figures)
+    assert ("Italian (it)      3 messages, fallback 33%; 1 conversations: settled by the bot "
+            "0%, needed a person 100%; tickets 1") in text
+    assert "English (en)      2 messages, fallback 0%; 2 conversations: settled by the bot " \
+        "50%, needed a person 50%; tickets 1" in text
+    quiet = report_section(quiet_night, draw_all(quiet_night), calendar().timezone)
+    assert '<tr data-language="en">' in quiet and "<td>—</td>" in quiet

@@ -71,6 +71,17 @@ def test_what_leaves_the_product_is_redacted_and_links_to_the_desk(engine):
     assert subject == f"Case #{ticket.case_number}: complaint (high)"
     assert "piera.v@example.org" not in body and "1234567" not in body
     assert f"https://desk.example/tickets/{ticket.case_number}" in body
+    assert body.splitlines()[1] == "Language: English (EN)"
+
+
+def test_the_message_says_the_tickets_language(engine):
+    tickets = TicketService(engine, OfficeCalendar.from_brand(get_brand()), timedelta(minutes=30))
+    ticket = tickets.open_ticket(HandoffRequest(
+        conversation_id="psid-10", channel="messenger", reason=HandoffReason.HUMAN_REQUEST,
+        language="it", transcript=[TranscriptLine("customer", "Vorrei parlare con qualcuno", NOW)],
+    ))
+    _, body = message_for(ticket, "https://desk.example")
+    assert body.splitlines()[1] == "Language: Italian (IT)"
 
 
 def test_transcripts_reach_the_webhook_and_the_mailbox_once(engine, mailbox):

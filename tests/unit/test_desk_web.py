@@ -1,4 +1,5 @@
-"""The desk web app over HTTP: login (CSRF, rate limit), sessions, roles, the open tickets."""
+"""The desk web app over HTTP: login (CSRF, rate limit), sessions, roles, the open tickets,
+a ticket's page (its language, the canned replies in it first), the morning report."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from bot.orders.sql_backend import SqlOrderBackend
 from bot.settings import get_brand
 from bot.trainer.review import ReviewInbox
 from bot.trainer.settings import TrainerSettings
-from tests.unit.test_desk_metrics import MESSAGES, NOW, SINCE, TICKETS, UNTIL
+from tests.unit.test_desk_metrics import LANGUAGES, MESSAGES, NOW, SINCE, TICKETS, UNTIL
 
 PASSWORD = "a long enough password"
 HANDED_BACK = web.AppKey("handed_back_for_test", list)
@@ -65,7 +66,8 @@ def desk(engine):
 
     def report(since: str) -> dict[str, object]:
         period(since, brand.timezone, NOW)  # refuses what the real report refuses
-        return compute(MESSAGES, TICKETS, OfficeCalendar.from_brand(brand), SINCE, UNTIL, NOW)
+        return compute(MESSAGES, TICKETS, OfficeCalendar.from_brand(brand), SINCE, UNTIL, NOW,
+                       languages=LANGUAGES)
 
     app = create_app(DeskServices(
         agents=directory, sessions=SessionStore(engine), login_limit=LoginLimit(engine),
@@ -73,9 +75,14 @@ def desk(engine):
         orders=SqlOrderBackend(engine), threads=ThreadStore(engine), zone=brand.timezone,
         hand_back=hand_back, send_reply=send_reply,
         canned=(CannedReply(
-            "delay", "Sorry for the delay",
-            "Hi {first_name}, order {order_number}: {tracking_url} ({agent_name})"),),
-        report=report, review=ReviewInbox(engine, TrainerSettings()),
+            "delay", "it", "Scuse per il ritardo",
+            "Ciao {first_name}, ordine {order_number}: {tracking_url} ({agent_name})"),
+            CannedReply(
+            "delay", "en", "Sorry for the delay",
+            "Hi {first_name}, order {order_number}: {tracking_url} ({agent_name})"),
+            CannedReply("bye", "it", "Altro?", "Altro, {first_name}?"),
+            CannedReply("bye", "en", "Anything else?", "Anything else, {first_name}?")),
+        languages=LANGUAGES, report=report, review=ReviewInbox(engine, TrainerSettings()),
     ))
     app[REPLIES] = replies
     app[HANDED_BACK] = handed_back
@@ -447,6 +454,10 @@ def test_one_ticket_as_json_for_the_live_transcript(desk):
     run(app, scenario)
 
 
+REPLY_BOX = re.compile(r'aria-label="Reply"(?: lang="(\w+)")?>([^<]*)</textarea>')
+CANNED_LINE = re.compile(r'<p class="canned" data-language="(\w+)">(.*?)</p>')
+
+
 def test_a_canned_reply_is_filled_into_the_reply_box(desk):
     app, tickets, engine = desk
     seed_demo_shop(engine, datetime.now(timezone.utc))
@@ -458,11 +469,90 @@ def test_a_canned_reply_is_filled_into_the_reply_box(desk):
     async def scenario(browser, base):
         await log_in(browser, base)
         async with browser.get(f"{base}/tickets/{case}") as page:
-            assert f'href="/tickets/{case}?canned=delay"' in await page.text()
+            assert f'href="/tickets/{case}?canned=delay&amp;language=en"' in await page.text()
         async with browser.get(f"{base}/tickets/{case}?canned=delay") as page:
             text = await page.text()
-        box = re.search(r'aria-label="Reply">([^<]*)</textarea>', text).group(1)
+        language, box = REPLY_BOX.search(text).groups()
         assert box.startswith("Hi Anna, order 10023: https://") and box.endswith("(Anna)")
+        assert language == "en"  # the ticket's
+
+    run(app, scenario)
+
+
+def test_the_canned_replies_come_in_the_tickets_language_first(desk):
+    app, tickets, _ = desk
+    cases = {language: tickets.open_ticket(HandoffRequest(
+        conversation_id=f"c-canned-{language}", channel="messenger", customer_name="Piera",
+        reason=HandoffReason.HUMAN_REQUEST, language=language, transcript=[],
+    )).case_number for language in LANGUAGES}
+
+    async def scenario(browser, base):
+        await log_in(browser, base)
+        offered = {}
+        for language, case in cases.items():
+            async with browser.get(f"{base}/tickets/{case}") as page:
+                offered[language] = CANNED_LINE.findall(await page.text())
+        italian, english = offered["it"], offered["en"]
+        assert [code for code, _ in italian] == ["it", "en"]
+        assert [code for code, _ in english] == ["en", "it"]
+        first, then = italian[0][1], italian[1][1]
+        assert "Canned replies in Italian, the customer's language" in first
+        assert first.index("Scuse per il ritardo") < first.index("Altro?")
+        assert "In English" in then and "Sorry for the delay" in then and "Scuse" not in then
+        assert "Canned replies in English, the customer's language" in english[0][1]
+        # picked without a language: the ticket's; with one: that one
+        async with browser.get(f"{base}/tickets/{cases['it']}?canned=bye") as page:
+            assert REPLY_BOX.search(await page.text()).groups() == ("it", "Altro, Piera?")
+        async with browser.get(f"{base}/tickets/{cases['it']}?canned=bye&language=en") as page:
+            assert REPLY_BOX.search(await page.text()).groups() == (
+                "en", "Anything else, Piera?")
+        async with browser.get(f"{base}/tickets/{cases['it']}?canned=bye&language=de") as page:
+            assert REPLY_BOX.search(await page.text()).groups() == ("it", "Altro, Piera?")
+
+    run(app, scenario)
+
+
+def test_the_queue_the_ticket_and_its_packet_show_the_language(desk):
+    app, tickets, _ = desk
+    italian = tickets.open_ticket(HandoffRequest(
+        conversation_id="c-lang-it", channel="messenger", customer_name="Piera",
+        reason=HandoffReason.COMPLAINT, language="it", transcript=[],
+    )).case_number
+    english = tickets.open_ticket(HandoffRequest(
+        conversation_id="c-lang-en", channel="messenger", customer_name="Ugo",
+        reason=HandoffReason.HUMAN_REQUEST, language="en", transcript=[],
+    )).case_number
+    badge = re.compile(r'<span class="lang" title="(\w+)"><span aria-hidden="true">(\w+)'
+                       r'</span><span class="sr-only">(\w+)</span></span>')
+
+    async def scenario(browser, base):
+        await log_in(browser, base)
+        async with browser.get(f"{base}/") as page:
+            text = await page.text()
+        assert "<th>Customer</th><th>Language</th>" in text
+        rows = dict(re.findall(r'href="/tickets/(\d+)">.*?</td><td>[^<]*</td><td>(.*?)</td>',
+                               text))
+        assert badge.fullmatch(rows[str(italian)]).groups() == ("Italian", "IT", "Italian")
+        assert badge.fullmatch(rows[str(english)]).groups() == ("English", "EN", "English")
+        assert '<option value="it">Italian</option>' in text  # the language filter
+        async with browser.get(f"{base}/?language=en") as page:
+            text = await page.text()
+        assert f"/tickets/{english}" in text and f"/tickets/{italian}\"" not in text
+        async with browser.get(f"{base}/api/tickets?language=it") as api:
+            listed = (await api.json())["tickets"]
+        assert [(t["case_number"], t["language"]) for t in listed] == [(italian, "it")]
+        async with browser.get(f"{base}/api/tickets?language=xx") as api:
+            assert len((await api.json())["tickets"]) == 2  # unknown: not a filter
+        async with browser.get(f"{base}/tickets/{italian}") as page:
+            text = await page.text()
+        heading = re.search(r"<h1>(.*?)</h1>", text).group(1)
+        assert heading.startswith(f"Case #{italian} ") and badge.search(heading)
+        packet = text[text.index('class="packet"'):text.index("</table>")]
+        assert ('<tr><th>Language</th><td><span class="lang" aria-hidden="true">IT</span> '
+                "Italian</td></tr>") in packet
+        assert 'class="transcript"' in text and 'lang="it"' in text
+        async with browser.get(f"{base}/api/tickets/{italian}") as api:
+            assert (await api.json())["language"] == "it"
 
     run(app, scenario)
 
@@ -485,9 +575,14 @@ def test_the_morning_report_page_and_its_json(desk):
         async with browser.get(f"{base}/report?since=last+week") as bad:
             assert bad.status == 400
             assert "yesterday, today or YYYY-MM-DD" in await bad.text()
+        assert "<caption>By language</caption>" in text
+        assert text.index('<tr data-language="it">') < text.index('<tr data-language="en">')
         async with browser.get(f"{base}/api/report?since=yesterday") as api:
             figures = await api.json()
         assert figures["tickets_by_reason"] == {"complaint": 1, "human_request": 1}
+        assert list(figures["by_language"]) == ["it", "en"]
+        assert figures["by_language"]["it"]["containment"] == 0.0
+        assert figures["by_language"]["en"]["customer_messages"] == 2
         async with browser.get(f"{base}/api/report?since=2026-13-01") as bad_api:
             assert bad_api.status == 400 and "not a date" in (await bad_api.json())["error"]
 

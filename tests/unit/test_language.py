@@ -52,6 +52,12 @@ def test_before_the_language_is_settled_one_clear_word_decides(detector):
     assert unclear.language == "it" and not unclear.settled
 
 
+@pytest.mark.parametrize("text", ["mi date il tracking del 10731?", "ecco lo screenshot",
+                                  "ok, vai pure col reso"])
+def test_english_words_in_italian_do_not_switch_to_english(detector, text):
+    assert detector.choose(text, "it", settled=True).language == "it"
+
+
 def test_intent_payloads_never_switch(detector):
     assert detector.choose("/human_request", "it", settled=False).language == "it"
 

@@ -51,24 +51,41 @@ def run_setup(
     )
 
 
-def expected_body() -> dict[str, Any]:
-    """The profile Meta documents, written out from brand.yml's raw YAML."""
+LOCALES = [("default", "it"), ("it_IT", "it"), ("en_US", "en"), ("en_GB", "en")]
+"""The Messenger locales of the real brand.yml and wording.yml: the default one in Italian."""
+
+
+def expected_body(locales: list[tuple[str, str]] = LOCALES) -> dict[str, Any]:
+    """The profile Meta documents, written out from brand.yml's raw YAML: one entry per locale."""
     raw = yaml.safe_load(REAL_BRAND.read_text(encoding="utf-8"))["messenger"]
-    menu = [
-        {"type": "web_url", "title": item["title"], "url": item["url"]} if "url" in item
-        else {"type": "postback", "title": item["title"], "payload": item["payload"]}
-        for item in raw["persistent_menu"]
-    ]
+
+    def menu(language: str) -> list[dict[str, str]]:
+        return [
+            {"type": "web_url", "title": item["title"][language], "url": item["url"]}
+            if "url" in item
+            else {"type": "postback", "title": item["title"][language],
+                  "payload": item["payload"]}
+            for item in raw["persistent_menu"]
+        ]
+
     return {
         "get_started": {"payload": "GET_STARTED"},
-        "greeting": [{"locale": "default", "text": raw["greeting"].strip()}],
-        "ice_breakers": [{"locale": "default", "call_to_actions": [
-            {"question": item["question"], "payload": item["payload"]}
+        "greeting": [{"locale": locale, "text": raw["greeting"][language].strip()}
+                     for locale, language in locales],
+        "ice_breakers": [{"locale": locale, "call_to_actions": [
+            {"question": item["question"][language], "payload": item["payload"]}
             for item in raw["ice_breakers"]
-        ]}],
-        "persistent_menu": [{"locale": "default", "composer_input_disabled": False,
-                             "call_to_actions": menu}],
+        ]} for locale, language in locales],
+        "persistent_menu": [{"locale": locale, "composer_input_disabled": False,
+                             "call_to_actions": menu(language)}
+                            for locale, language in locales],
     }
+
+
+def entry(body: dict[str, Any], field: str, locale: str) -> dict[str, Any]:
+    """The entry of a localised profile field for one Messenger locale."""
+    (found,) = [item for item in body[field] if item["locale"] == locale]
+    return found
 
 
 def test_setup_sends_exactly_the_brand_profile(tmp_path: Path, fake: FakeGraphServer) -> None:
@@ -85,15 +102,54 @@ def test_setup_sends_exactly_the_brand_profile(tmp_path: Path, fake: FakeGraphSe
     proof = hmac.new(b"app-secret-77", TOKEN.encode(), hashlib.sha256).hexdigest()
     assert call.query["appsecret_proof"] == proof
     assert fake.api.messenger_profile == expected_body()
-    # What the page shows, spelled out once more.
+    # What the page shows, spelled out once more: Italian by default, English to en_* users.
     assert call.json["get_started"] == {"payload": "GET_STARTED"}
-    assert "automated" in call.json["greeting"][0]["text"]
-    assert {"type": "postback", "title": "Talk to a person", "payload": "/human_request"} in (
-        call.json["persistent_menu"][0]["call_to_actions"]
-    )
+    for field in ("greeting", "ice_breakers", "persistent_menu"):
+        assert [item["locale"] for item in call.json[field]] == [
+            "default", "it_IT", "en_US", "en_GB"
+        ], field
+    assert "assistente virtuale" in entry(call.json, "greeting", "default")["text"]
+    assert "assistente virtuale" in entry(call.json, "greeting", "it_IT")["text"]
+    assert "automated" in entry(call.json, "greeting", "en_US")["text"]
+    assert "automated" in entry(call.json, "greeting", "en_GB")["text"]
+    for locale, title in [("default", "Parla con una persona"),
+                          ("it_IT", "Parla con una persona"),
+                          ("en_US", "Talk to a person"), ("en_GB", "Talk to a person")]:
+        assert {"type": "postback", "title": title, "payload": "/human_request"} in (
+            entry(call.json, "persistent_menu", locale)["call_to_actions"]
+        ), locale
+    assert entry(call.json, "ice_breakers", "en_GB")["call_to_actions"][0] == {
+        "question": "Where is my order?", "payload": "/order_status"
+    }
+    assert entry(call.json, "ice_breakers", "default")["call_to_actions"][0] == {
+        "question": "Dov'è il mio ordine?", "payload": "/order_status"
+    }
     assert "Messenger Profile set" in result.stdout
-    assert "Talk to a person" in result.stdout
+    assert "Parla con una persona" in result.stdout  # the default locale's menu
     assert TOKEN not in result.stdout + result.stderr
+
+
+def test_setup_uses_the_messenger_locales_of_the_wording_beside_the_brand_file(
+    tmp_path: Path, fake: FakeGraphServer
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    brand = tmp_path / "brand.yml"
+    brand.write_text(REAL_BRAND.read_text(encoding="utf-8"), encoding="utf-8")
+    wording = yaml.safe_load((PROJECT_DIR / "wording.yml").read_text(encoding="utf-8"))
+    wording["en"]["messenger_locales"] = "en_US"
+    wording["it"]["messenger_locales"] = "it_IT it_CH"
+    (tmp_path / "wording.yml").write_text(yaml.safe_dump(wording, allow_unicode=True),
+                                          encoding="utf-8")
+    locales = [("default", "it"), ("it_IT", "it"), ("it_CH", "it"), ("en_US", "en")]
+    for extra in ((), ("--dry-run",)):
+        result = run_setup(home, *extra, brand=brand, GRAPH_API_URL=fake.base_url,
+                           PAGE_ACCESS_TOKEN=TOKEN)
+        assert result.returncode == 0, result.stderr
+        if extra:
+            assert json.loads(result.stdout) == expected_body(locales)
+    assert len(fake.api.calls) == 1
+    assert fake.api.calls[0].json == expected_body(locales)
 
 
 def test_graph_api_version_comes_from_the_settings(tmp_path: Path, fake: FakeGraphServer) -> None:
@@ -212,4 +268,43 @@ def test_broken_messenger_section_is_reported_and_nothing_is_sent(
         expected = f'{brand}: messenger.persistent_menu: must have an item with payload "/hu'
         assert expected in result.stderr
         assert result.stdout == ""
+    assert fake.api.calls == []
+
+
+@pytest.mark.parametrize(
+    ("language", "greeting", "problem"),
+    [
+        ("en", "Hi {{user_first_name}}! How can we help?", "automated assistant"),
+        ("it", "Ciao! Come possiamo aiutarti?", 'in Italian "assistente virtuale"'),
+    ],
+)
+def test_a_broken_greeting_is_reported_with_its_language_and_nothing_is_sent(
+    tmp_path: Path, fake: FakeGraphServer, language: str, greeting: str, problem: str
+) -> None:
+    data = yaml.safe_load(REAL_BRAND.read_text(encoding="utf-8"))
+    data["messenger"]["greeting"][language] = greeting
+    brand = tmp_path / "brand.yml"
+    brand.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    for extra in ((), ("--dry-run",)):
+        result = run_setup(tmp_path, *extra, brand=brand, GRAPH_API_URL=fake.base_url,
+                           PAGE_ACCESS_TOKEN=TOKEN)
+        assert result.returncode == 2
+        assert f"{brand}: messenger.greeting.{language}: must tell the customer" in result.stderr
+        assert problem in result.stderr
+        assert result.stdout == ""
+    assert fake.api.calls == []
+
+
+def test_a_greeting_in_one_language_only_is_reported(
+    tmp_path: Path, fake: FakeGraphServer
+) -> None:
+    data = yaml.safe_load(REAL_BRAND.read_text(encoding="utf-8"))
+    data["messenger"]["greeting"] = data["messenger"]["greeting"]["en"]
+    brand = tmp_path / "brand.yml"
+    brand.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    result = run_setup(tmp_path, brand=brand, GRAPH_API_URL=fake.base_url,
+                       PAGE_ACCESS_TOKEN=TOKEN)
+    assert result.returncode == 2
+    assert (f"{brand}: messenger.greeting: give it in every brand language (it: ..., en: ...)"
+            in result.stderr)
     assert fake.api.calls == []

@@ -17,6 +17,8 @@ PERSONAL = {
     "card": "4111 1111 1111 1111",
     "iban": "IT60 X054 2811 1010 0000 0123 456",
     "address": "Via Roma 12, 20121 Milano",
+    "tax_code": "RSSMRA80A01H501U",
+    "vat_number": "IT12345678903",
 }
 SECRETS = (
     "mario.rossi@example.com",
@@ -25,6 +27,9 @@ SECRETS = (
     "4111",
     "X054",
     "Via Roma",
+    "RSSMRA",
+    "H501U",
+    "12345678903",
 )
 
 
@@ -153,6 +158,219 @@ def test_phone_next_to_order_number_and_price() -> None:
 
 def test_two_phones_in_one_text() -> None:
     assert redact("Tel: +49 30 1234567; Fax: +49 30 7654321") == "Tel: [phone]; Fax: [phone]"
+
+
+# --- Italian phone numbers -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "+39 347 765 4321",
+        "3477654321",
+        "347-765 43 21",
+        "0039 349 1234567",
+        "+39 3477654321",
+        "+393477654321",
+        "(+39) 347 765 4321",
+        "39 347 7654321",
+        "393477654321",
+        "347 7654321",
+        "347.765.4321",
+        "347/7654321",
+        "347 123456",
+        "320 12 34 567",
+        "347.765.432",
+    ],
+)
+def test_italian_mobile_is_redacted(phone: str) -> None:
+    assert redact(f"il mio cell è {phone}, grazie") == "il mio cell è [phone], grazie"
+    assert redact(phone) == "[phone]"
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "02 1234 5678",
+        "+39 06 6988 1234",
+        "011-5551234",
+        "081 5551234",
+        "0331 123456",
+        "0331/123456",
+        "06.6988.1234",
+        "+39 02 12345678",
+        "0039 011 5551234",
+        "055 234 5678",
+        "0471 123456",
+        "0612345678",
+    ],
+)
+def test_italian_landline_is_redacted(phone: str) -> None:
+    assert redact(f"chiamate il {phone} dopo le 9:00") == "chiamate il [phone] dopo le 9:00"
+    assert redact(phone) == "[phone]"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tel. 06 12345", "tel. [phone]"),
+        ("Tel: 0471 12345", "Tel: [phone]"),
+        ("chiamami al 0331 1234", "chiamami al [phone]"),
+        ("telefono fisso 0612345", "telefono fisso [phone]"),
+        ("06 12345", "06 12345"),
+        ("codice 0612345", "codice 0612345"),
+    ],
+)
+def test_short_italian_landline_needs_a_phone_word(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ordine 10023 3477654321", "ordine 10023 [phone]"),
+        ("3477654321 10023", "[phone] 10023"),
+        ("CAP 20121 02 1234 5678", "CAP 20121 [phone]"),
+        ("+39 347 765 4321 20121", "[phone] 20121"),
+        ("Ordine 10023, cell 347-765 43 21, CAP 20121", "Ordine 10023, cell [phone], CAP 20121"),
+        ("tel. 333 1234567 / 02 1234 5678", "tel. [phone] / [phone]"),
+    ],
+)
+def test_italian_phone_next_to_order_number_or_postcode(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ordine 10023",
+        "CAP 20121",
+        "20121",
+        "00186",
+        "prezzo 9,90 €",
+        "0,90 €",
+        "totale 129,90 EUR",
+        "consegna il 07/12/2026",
+        "consegna il 07.12.2026",
+        "consegna il 07-12-2026",
+        "alle 9:00",
+        "dalle 9:00 alle 13:00",
+        "alle 09.30",
+        "ordini 31234-31299",
+        "numero 3782 822463 10006",
+        "€ 3477654321",
+        "ref AB3477654321",
+        "3477654321abc",
+        "taglia 42, 2 paia",
+        "Ordine 10023 del 07/12/2026 alle 9:00, totale 9,90 €",
+    ],
+)
+def test_not_an_italian_phone_is_kept(text: str) -> None:
+    assert redact(text) == text
+
+
+# --- codice fiscale -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "RSSMRA80A01H501U",
+        "rssmra80a01h501u",
+        "RssMra80a01H501u",
+        "VRDGPP85M41F205X",
+        "BNCLRA92E52L219N",
+        "RSS MRA 80A01 H501U",
+        "RSSMRA80A01H50MM",
+        "RSSMRA80A01HRLMS",
+        "rssmra80a01hrlms",
+        "RSSMRAULALMHRLMD",
+    ],
+)
+def test_tax_code_is_redacted(code: str) -> None:
+    assert redact(f"CF: {code}, grazie") == "CF: [tax_code], grazie"
+    assert redact(code) == "[tax_code]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RSSMRAULALMHRLMA",
+        "RSSMRA80A01H501",
+        "RSSMRA80A01H501UX",
+        "XRSSMRA80A01H501U",
+        "RSSMRA80A01H501U2",
+        "RSSMR80A01H501U",
+        "tracking 1Z999AA10123456784",
+        "tracking JJD0001234567890",
+        "tracking RR123456789IT",
+        "precipitevolissimevolmente",
+        "SCARPEDASTRADAUOMO",
+    ],
+)
+def test_not_a_tax_code_is_kept(text: str) -> None:
+    assert redact(text) == text
+
+
+# --- partita IVA --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("P.IVA 12345678901", "P.IVA [vat_number]"),
+        ("P. IVA 12345678901", "P. IVA [vat_number]"),
+        ("p.iva: 01234567890", "p.iva: [vat_number]"),
+        ("PIVA 12345678901", "PIVA [vat_number]"),
+        ("P.I. 12345678901", "P.I. [vat_number]"),
+        ("partita iva 01234567890", "partita iva [vat_number]"),
+        ("Partita IVA: IT01234567890", "Partita IVA: [vat_number]"),
+        ("la mia partita IVA è 01234567890", "la mia partita IVA è [vat_number]"),
+        ("P.IVA n. 12345678901", "P.IVA n. [vat_number]"),
+        ("P.IVA IT 12345678901", "P.IVA [vat_number]"),
+        ("C.F./P.IVA 12345678903", "C.F./P.IVA [vat_number]"),
+        ("VAT number IT12345678901", "VAT number [vat_number]"),
+    ],
+)
+def test_labelled_vat_number_is_always_redacted(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "12345678903",
+        "00743110157",
+        "07643520567",
+        "IT12345678903",
+        "it00743110157",
+        "IT 00743110157",
+    ],
+)
+def test_vat_number_with_valid_check_digit_is_redacted(number: str) -> None:
+    assert redact(f"fattura a {number}, grazie") == "fattura a [vat_number], grazie"
+
+
+def test_unlabelled_vat_number_with_bad_check_digit() -> None:
+    # Eleven bare digits are still a long number for the phone rule; glued to "IT"
+    # they are not a number at all.
+    assert redact("fattura 12345678901") == "fattura [phone]"
+    assert redact("fattura IT12345678901") == "fattura IT12345678901"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IVA 22% inclusa",
+        "prezzo 89,90 € IVA inclusa",
+        "ordine 10023, IVA 22%",
+        "€ 12345678903",
+        "12345678903 €",
+        "ref 12345678903X",
+    ],
+)
+def test_not_a_vat_number_is_kept(text: str) -> None:
+    assert redact(text) == text
 
 
 # --- payment cards -------------------------------------------------------------------
@@ -312,7 +530,6 @@ def test_two_addresses_in_one_sentence() -> None:
     [
         "postcode 20121",
         "PLZ 10115 Berlin",
-        "Via Roma 12",
         "I live in Milano",
         "Bestellnummer: 10999",
         "shipped via DHL on 2026-11-22",
@@ -321,6 +538,89 @@ def test_two_addresses_in_one_sentence() -> None:
     ],
 )
 def test_not_an_address_is_kept(text: str) -> None:
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "Piazza Navona 6, 00186 Roma",
+        "corso buenos aires 33 20124 milano",
+        "VIA ROMA 12 20121 MILANO",
+        "V.le Monza 140, 20127 Milano",
+        "C.so Buenos Aires 33, 20124 Milano",
+        "P.za Navona 6 00186 Roma",
+        "Piazzale Loreto 1, 20131 Milano",
+        "P.le Loreto 1, 20131 Milano",
+        "Largo Augusto 3, 20122 Milano",
+        "Vicolo del Cinque 10, 00153 Roma",
+        "Strada Nuova 5, 10121 Torino",
+        "Lungomare Caracciolo 10, 80122 Napoli",
+        "Via XX Settembre 12, 16121 Genova",
+        "Via 4 Novembre 7, 20121 Milano",
+        "Via Roma 12 - 50123 Firenze (FI)",
+    ],
+)
+def test_italian_address_with_postcode_is_redacted(address: str) -> None:
+    assert redact(f"Spedite in {address}, grazie") == "Spedite in [address], grazie"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "Via Roma 12",
+        "via roma 12",
+        "Via Roma, 12",
+        "Via Roma n. 12",
+        "Via Garibaldi 9/B",
+        "Viale Monza 140/A",
+        "V.le Monza 140",
+        "C.so Buenos Aires 33",
+        "corso Buenos Aires 33",
+        "Corso Vittorio Emanuele II 15",
+        "Piazza Duomo 1",
+        "P.za Navona 6",
+        "Piazzale Loreto 1",
+        "Largo Augusto 3",
+        "Vicolo Stretto 4",
+        "Strada Nuova 5",
+        "Lungomare Caracciolo 10",
+        "Via dell'Orso 5",
+        "Via XX Settembre 12",
+        "Via 4 Novembre 7",
+        "Via del Corso 7",
+    ],
+)
+def test_italian_address_without_postcode_is_redacted(address: str) -> None:
+    assert redact(f"Spedite in {address}, grazie") == "Spedite in [address], grazie"
+    assert redact(address) == "[address]"
+
+
+def test_short_italian_address_keeps_what_follows() -> None:
+    assert redact("abito in Via Roma 12 a Milano") == "abito in [address] a Milano"
+    assert redact("Via Roma 12, 20121") == "[address], 20121"
+    assert redact("Via Roma 12, ordine 10023") == "[address], ordine 10023"
+    assert redact("via Roma 12 e via Verdi 3") == "[address] e [address]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "spedito via DHL 2 giorni fa",
+        "l'ho mandato via mail 3 volte",
+        "inviato via e-mail il 3 dicembre",
+        "pagato via PayPal 59,90 €",
+        "consegna via corriere 10023",
+        "ordine in corso di spedizione 3 giorni",
+        "ordine 10023 in corso",
+        "il modello è largo sul collo 42",
+        "la strada più corta 2 km",
+        "via Roma, ordine 10023",
+        "Via Roma",
+        "CAP 20121 Milano",
+    ],
+)
+def test_not_an_italian_address_is_kept(text: str) -> None:
     assert redact(text) == text
 
 
@@ -340,6 +640,21 @@ def test_every_kind_in_one_text() -> None:
     )
 
 
+def test_every_italian_kind_in_one_text() -> None:
+    text = (
+        "Sono Mario Rossi, CF RSSMRA80A01H501U, P.IVA 12345678903, cell +39 347 765 4321, "
+        "fisso 02 1234 5678, abito in Via Roma 12, 20121 Milano. Ordine 10023 del "
+        "07/12/2026 alle 9:00, totale 9,90 €, CAP 20121."
+    )
+    once = redact(text)
+    assert once == (
+        "Sono Mario Rossi, CF [tax_code], P.IVA [vat_number], cell [phone], "
+        "fisso [phone], abito in [address]. Ordine 10023 del "
+        "07/12/2026 alle 9:00, totale 9,90 €, CAP 20121."
+    )
+    assert redact(once) == once
+
+
 def test_unicode_text_around_personal_data() -> None:
     text = "Grüße aus Köln 🌍 — schreiben Sie an jürgen@beispiel.de oder 0221 123456789 ☎"
     assert redact(text) == "Grüße aus Köln 🌍 — schreiben Sie an [email] oder [phone] ☎"
@@ -355,7 +670,7 @@ def test_redact_is_idempotent() -> None:
     text = " ".join(PERSONAL.values()) + " order 10023"
     once = redact(text)
     assert redact(once) == once
-    assert once == "[email] [phone] [card] [iban] [address] order 10023"
+    assert once == "[email] [phone] [card] [iban] [address] [tax_code] [vat_number] order 10023"
 
 
 def test_redact_rejects_non_strings() -> None:
@@ -364,7 +679,17 @@ def test_redact_rejects_non_strings() -> None:
 
 
 def test_long_hostile_input_is_fast() -> None:
-    for text in ["1 " * 5000, "a" * 20000 + "@", "Via Roma " * 2000, "IT60 " * 3000]:
+    for text in [
+        "1 " * 5000,
+        "a" * 20000 + "@",
+        "Via Roma " * 2000,
+        "IT60 " * 3000,
+        "3 " * 5000,
+        "RSS MRA " * 2000,
+        "via mail 3 volte " * 2000,
+        "P.IVA " * 3000,
+        "tel 06 " * 3000,
+    ]:
         assert isinstance(redact(text), str)
 
 
@@ -374,7 +699,18 @@ def test_contains_personal_data(kind: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "order 10023", "price 59.90", "2026-11-22", "4111 1111 1111 1112", "[email]"]
+    "text",
+    [
+        "",
+        "order 10023",
+        "price 59.90",
+        "2026-11-22",
+        "4111 1111 1111 1112",
+        "[email]",
+        "CAP 20121",
+        "9,90 € IVA inclusa",
+        "[tax_code] [vat_number]",
+    ],
 )
 def test_contains_no_personal_data(text: str) -> None:
     assert not contains_personal_data(text)
@@ -634,6 +970,19 @@ def test_install_redacts_tracebacks_for_plain_handlers(restore_logging) -> None:
     assert_clean(output)
 
 
+def test_italian_personal_data_is_redacted_in_logs(restore_logging) -> None:
+    install_log_redaction()
+    logger, stream = make_logger("nightdesk.test.italian")
+    logger.info(
+        "cliente CF %s, P.IVA %s, cell %s, indirizzo %s, ordine %s",
+        "RSSMRA80A01H501U", "12345678901", "347-765 43 21", "Via Roma 12", 10023,
+    )
+    assert stream.getvalue() == (
+        "INFO cliente CF [tax_code], P.IVA [vat_number], cell [phone], indirizzo [address], "
+        "ordine 10023\n"
+    )
+
+
 def test_fixture_restored_logging() -> None:
     factory = logging.getLogRecordFactory()
     record = factory("x", logging.INFO, __file__, 1, "mail %s", ("a@b.it",), None)
@@ -647,3 +996,5 @@ def test_only_card_numbers_go_from_what_the_desk_keeps() -> None:
     assert redact_card_numbers(text) == (
         "card [card], mail anna.rossi@example.com, tel +39 347 123 4567")
     assert redact_card_numbers("order 10023") == "order 10023"
+    italian = "CF RSSMRA80A01H501U, P.IVA 12345678903, Via Roma 12"
+    assert redact_card_numbers(italian) == italian
