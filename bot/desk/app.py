@@ -2,7 +2,9 @@
 
 Login and logout; the queue with filters and claims; a ticket's page (packet, transcript,
 order, notes, reply, canned replies, priority, resolve or hand back, marking a customer's
-message for the trainers); the morning report (charts and figures) and its figures as JSON;
+message for the trainers); the queue and the ticket show the ticket's language, and the
+canned replies come in it first; the morning report (charts and figures, also by language)
+and its figures as JSON;
 the Training section (`bot.desk.training_pages`).
 `nightdesk up` runs it (`python -m bot.desk.app --host H --port P`, from DESK_URL). Pages
 are rendered on the server with every customer text escaped; the gate (`bot.desk.web_auth`)
@@ -26,7 +28,9 @@ from aiohttp import web
 
 from bot.desk import ticket_page
 from bot.desk.agents import AgentDirectory
+from bot.desk.canned import pick
 from bot.desk.claims import ClaimBook, ClaimError
+from bot.desk.languages import language_badge, language_name
 from bot.desk.layout import header, page, refused
 from bot.desk.login_limit import LoginLimit
 from bot.desk.notes import NoteBook, NoteError
@@ -176,6 +180,7 @@ def _ticket_json(row: QueueRow, now: datetime) -> dict[str, object]:
         "lapses_today": row.lapses_today,
         "case_number": ticket.case_number,
         "customer_name": ticket.customer_name,
+        "language": ticket.language,
         "channel": ticket.channel,
         "reason": ticket.reason.value,
         "priority": ticket.priority.value,
@@ -208,7 +213,7 @@ async def home(request: web.Request) -> web.Response:
                 f'action="/tickets/{ticket.case_number}/{action}">{csrf}'
                 f'<button type="submit">{action.capitalize()}</button></form>')
 
-    only = QueueFilter.from_query(dict(request.query))
+    only = QueueFilter.from_query(dict(request.query), _services(request).languages)
     zone = _services(request).zone
 
     def deadline_cell(row: QueueRow) -> str:
@@ -221,6 +226,7 @@ async def home(request: web.Request) -> web.Response:
         f'<tr class="{"lapses" if r.lapses_today else ""}">'
         f'<td><a href="/tickets/{r.ticket.case_number}">#{r.ticket.case_number}</a></td>'
         f'<td>{html.escape(r.ticket.customer_name or "—")}</td>'
+        f"<td>{language_badge(r.ticket.language)}</td>"
         f"<td>{html.escape(_channel_label(r.ticket))}</td>"
         f"<td>{html.escape(r.ticket.reason.value)}</td>"
         f'<td class="{r.ticket.priority.value}">{r.ticket.priority.value}</td>'
@@ -228,10 +234,11 @@ async def home(request: web.Request) -> web.Response:
         f"<td>{_waiting(r.ticket.created_at, now)}</td><td>{deadline_cell(r)}</td>"
         f"<td>{claim_cell(r.ticket)}</td></tr>"
         for r in _queue(request, now, only)
-    ) or '<tr><td colspan="9">No open tickets.</td></tr>'
+    ) or '<tr><td colspan="10">No open tickets.</td></tr>'
     body = (
-        header(request) + "<main><h1>Open tickets</h1>" + _filter_form(only)
-        + "<table><thead><tr><th>Case</th><th>Customer</th>"
+        header(request) + "<main><h1>Open tickets</h1>"
+        + _filter_form(only, _services(request).languages)
+        + "<table><thead><tr><th>Case</th><th>Customer</th><th>Language</th>"
         "<th>Channel</th><th>Reason</th><th>Priority</th><th>Order</th><th>Waiting</th>"
         "<th>Reply by</th>"
         f"<th>Claimed by</th></tr></thead><tbody>{rows}</tbody></table></main>"
@@ -266,10 +273,12 @@ def _queue(request: web.Request, now: datetime, only: QueueFilter) -> list[Queue
                        _last_customer_message(request), now, services.zone, only)
 
 
-def _filter_form(only: QueueFilter) -> str:
-    def options(name: str, values: list[str], chosen: str | None) -> str:
+def _filter_form(only: QueueFilter, languages: Sequence[str] = ()) -> str:
+    def options(name: str, values: list[str], chosen: str | None,
+                shown: Callable[[str], str] = str) -> str:
         items = "".join(
-            f'<option value="{v}"{" selected" if v == chosen else ""}>{v or "any"}</option>'
+            f'<option value="{html.escape(v)}"{" selected" if v == chosen else ""}>'
+            f"{html.escape(shown(v)) if v else 'any'}</option>"
             for v in ["", *values]
         )
         return f'<label>{name} <select name="{name}">{items}</select></label> '
@@ -282,6 +291,8 @@ def _filter_form(only: QueueFilter) -> str:
         + options("priority", [p.value for p in Priority],
                   only.priority.value if only.priority else None)
         + options("claimed", ["yes", "no"], claimed)
+        + (options("language", list(languages), only.language, language_name)
+           if len(languages) > 1 else "")
         + '<button type="submit">Filter</button></form>'
     )
 
@@ -312,7 +323,8 @@ async def ticket_view(request: web.Request) -> web.Response:
     order, looked_up = await _order_for(request, ticket)
     review = _services(request).review
     canned = _services(request).canned
-    chosen = next((c for c in canned if c.key == request.query.get("canned")), None)
+    chosen = pick(canned, request.query.get("canned"),
+                  request.query.get("language") or ticket.language)
     reply_text = chosen.filled({
         "first_name": ticket.customer_name, "order_number": ticket.order_number,
         "tracking_url": order.tracking_url if order else None,
@@ -328,7 +340,8 @@ async def ticket_view(request: web.Request) -> web.Response:
         + "</section><section>" + ticket_page.order_details(ticket, order, looked_up)
         + ticket_page.work_panel(ticket.case_number, _services(request).notes.for_ticket(
             ticket.case_number), zone, session.csrf_token,
-            session.agent.role.may(Permission.WORK_TICKETS), canned, reply_text)
+            session.agent.role.may(Permission.WORK_TICKETS), canned, reply_text,
+            language=ticket.language, reply_language=chosen.language if chosen else "")
         + "</section></div></main>"
     )
     return page(f"Case #{ticket.case_number}", body)
@@ -433,6 +446,7 @@ async def api_ticket(request: web.Request) -> web.Response:
     return web.json_response({
         "case_number": ticket.case_number,
         "status": ticket.status,
+        "language": ticket.language,
         "priority": ticket.priority.value,
         "reason": ticket.reason.value,
         "claimed_by": claim.login if claim else None,
@@ -500,7 +514,8 @@ async def report_view(request: web.Request) -> web.Response:
 async def api_tickets(request: web.Request) -> web.Response:
     """The open tickets as JSON, in the same order as the page."""
     now = datetime.now(timezone.utc)
-    rows = _queue(request, now, QueueFilter.from_query(dict(request.query)))
+    only = QueueFilter.from_query(dict(request.query), _services(request).languages)
+    rows = _queue(request, now, only)
     return web.json_response({"tickets": [_ticket_json(row, now) for row in rows]})
 
 
@@ -618,7 +633,7 @@ def create_app(services: DeskServices, *, secure_cookies: bool = False) -> web.A
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Serves the desk on loopback (put it behind HTTPS to reach it from elsewhere)."""
-    from bot.desk.canned import load_canned_replies
+    from bot.desk.canned import CannedRepliesError, load_canned_replies
     from bot.desk.replies import reply_to_customer
     from bot.desk.report import figures_for
     from bot.desk.team_channel import TeamChannel
@@ -635,6 +650,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args(argv)
     settings, brand = get_settings(), get_brand()
+    try:  # checked before anything else: a reply missing a language stops the desk, clearly
+        canned = tuple(load_canned_replies(settings.project_dir / "canned_replies.yml",
+                                           brand.languages))
+    except CannedRepliesError as error:
+        raise SystemExit(f"nightdesk desk: {error}") from None
     trainer_settings = load_trainer_settings(settings.project_dir / "trainer.yml")
     engine = create_db_engine(settings.database_url)
     ensure_schema(engine)
@@ -648,8 +668,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         threads=ThreadStore(engine), zone=brand.timezone,
         hand_back=partial(hand_back, settings, engine, tickets),
         send_reply=partial(reply_to_customer, settings, engine, tickets),
-        canned=tuple(load_canned_replies(settings.project_dir / "canned_replies.yml")),
-        report=partial(figures_for, engine, OfficeCalendar.from_brand(brand)),
+        canned=canned, languages=brand.languages,
+        report=partial(figures_for, engine, OfficeCalendar.from_brand(brand),
+                       languages=brand.languages),
         review=ReviewInbox(engine, trainer_settings), training=TrainingData(settings.project_dir),
         trainer_settings=trainer_settings,
     ))

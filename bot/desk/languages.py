@@ -7,17 +7,10 @@ third brand language needs no code here. Knows nothing of HTTP.
 from __future__ import annotations
 
 import html
-from functools import cache
 
-from babel import Locale
+from bot.language.names import language_name
 
-_DESK_LOCALE = Locale.parse("en")
-
-
-@cache
-def language_name(code: str) -> str:
-    """The language's English name ("Italian"); the code itself when CLDR has none."""
-    return _DESK_LOCALE.languages.get(code.replace("-", "_"), code) if code else "unknown"
+__all__ = ["language_badge", "language_label", "language_name", "language_tag"]
 
 
 def language_badge(code: str) -> str:

@@ -2,13 +2,16 @@
 
 This module is its NLU half and the verdict; `bot.trainer.story_gate` plays the test stories.
 
-Both models read every example of `tests/nlu/test_nlu.yml`; the report gives, for each, the
-intent accuracy and the macro F1, then per intent the F1 of both, the predictions that
-changed (better or worse), and where the new intents are confused with old ones. The
-candidate is refused when its accuracy or macro F1 is lower than the live model's by more
-than `trainer.yml`'s tolerance, or when an old intent's F1 drops by more than
-`gate.intent_f1_drop` (with a dozen test examples an intent, one example read differently
-moves its F1 by about 0.05: the bar sits above that noise).
+The held-apart data exists per language: `tests/nlu/test_nlu_<language>.yml` for each of the
+brand's languages. Both models read every example of each; the report gives, per language,
+the intent accuracy and the macro F1 of both, then per intent the F1 of both, the
+predictions that changed (better or worse), and where the new intents are confused with old
+ones. The bars hold in each language on its own (a better English never hides a worse
+Italian): the candidate is refused when, in any language, its accuracy or macro F1 is lower
+than the live model's by more than `trainer.yml`'s tolerance, or an old intent's F1 drops by
+more than `gate.intent_f1_drop` (with a dozen test examples an intent, one example read
+differently moves its F1 by about 0.05: the bar sits above that noise). Every figure and
+every refusal is named with its language.
 
 Examples of intents the live model does not know (the new ones) count for the candidate only;
 comparing the two is done on the intents both know.
@@ -25,7 +28,9 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from bot.trainer.languages import named
 from bot.trainer.story_gate import StoriesComparison
+from bot.trainer.training_data import held_apart_file
 
 if TYPE_CHECKING:
     from rasa.core.agent import Agent
@@ -42,6 +47,29 @@ class Example:
 
     text: str
     intent: str
+
+
+class GateError(ValueError):
+    """The gate cannot run: the message says what is missing."""
+
+
+def held_apart_by_language(project_dir: Path,
+                           languages: Sequence[str]) -> dict[str, list[Example]]:
+    """The held-apart examples of each brand language, in the brand's order.
+
+    Raises:
+        GateError: when a language has no test file, or one without examples.
+    """
+    found = {}
+    for code in languages:
+        path = project_dir / held_apart_file(code)
+        if not path.exists():
+            raise GateError(f"{held_apart_file(code)} is missing: the gate needs held-apart "
+                            f"examples in every brand language ({named([code])} has none)")
+        found[code] = held_apart_examples(path)
+        if not found[code]:
+            raise GateError(f"{held_apart_file(code)} has no examples")
+    return found
 
 
 def held_apart_examples(path: Path) -> list[Example]:
@@ -117,42 +145,38 @@ class Change:
 
 
 @dataclass
-class GateReport:
-    """The comparison, and the verdict."""
+class LanguageComparison:
+    """The NLU half for one language: both models on its held-apart file, and its refusals."""
 
+    language: str
     live: Evaluation
     candidate: Evaluation
     compared_live: Evaluation
     compared_candidate: Evaluation
     changes: list[Change]
     confusion_with_new: dict[str, dict[str, int]]
-    tolerance: float
     new_intents: list[str]
-    intent_f1_drop: float
     refusals: list[str] = field(default_factory=list)
-    stories: StoriesComparison | None = None
 
     @property
-    def passed(self) -> bool:
-        """Whether the candidate may be promoted (NLU and, when played, the stories)."""
-        return not self.all_refusals
+    def examples(self) -> int:
+        """How many held-apart examples of the language were read."""
+        return len(self.candidate.predictions)
 
-    @property
-    def all_refusals(self) -> list[str]:
-        """Why the candidate is refused: the NLU's reasons, then the stories'."""
-        return self.refusals + (self.stories.refusals if self.stories else [])
-
-    def as_text(self) -> str:
-        """The report for a terminal."""
+    def as_text(self) -> list[str]:
+        """The language's part of the report, each figure named with the language."""
+        code = self.language
         lines = [
+            f"NLU, {named([code])}: {self.examples} held-apart examples "
+            f"({held_apart_file(code)})",
             f"{'':24} {'live':>8} {'candidate':>10}",
-            f"{'accuracy (shared)':24} {self.compared_live.accuracy:>8.3f} "
+            f"{f'{code} accuracy (shared)':24} {self.compared_live.accuracy:>8.3f} "
             f"{self.compared_candidate.accuracy:>10.3f}",
-            f"{'macro F1 (shared)':24} {self.compared_live.macro_f1:>8.3f} "
+            f"{f'{code} macro F1 (shared)':24} {self.compared_live.macro_f1:>8.3f} "
             f"{self.compared_candidate.macro_f1:>10.3f}",
-            f"{'accuracy (all)':24} {'':>8} {self.candidate.accuracy:>10.3f}",
+            f"{f'{code} accuracy (all)':24} {'':>8} {self.candidate.accuracy:>10.3f}",
             "",
-            f"{'intent':24} {'F1 live':>8} {'F1 cand.':>10} {'examples':>9}",
+            f"{f'{code} intent':24} {'F1 live':>8} {'F1 cand.':>10} {'examples':>9}",
         ]
         for intent, score in sorted(self.candidate.per_intent.items()):
             old = None if intent in self.new_intents else self.live.per_intent[intent]
@@ -160,27 +184,113 @@ class GateReport:
                          f"{score.f1:>10.3f} {score.support:>9}")
         better = [c for c in self.changes if c.better]
         worse = [c for c in self.changes if not c.better]
-        lines.append(f"\nChanged predictions: {len(better)} better, {len(worse)} worse")
+        lines.append(f"\n{code} changed predictions: {len(better)} better, {len(worse)} worse")
         for change in self.changes:
             mark = "+" if change.better else "-"
             lines.append(f"  {mark} \"{change.text}\" ({change.expected}): {change.live} -> "
                          f"{change.candidate}")
         for new, confused in self.confusion_with_new.items():
             pairs = ", ".join(f"{other} {count}" for other, count in confused.items()) or "none"
-            lines.append(f"Confusion of {new} with old intents: {pairs}")
+            lines.append(f"Confusion of {new} with old intents ({code}): {pairs}")
+        return lines
+
+    def as_json(self) -> dict[str, object]:
+        """The language's figures, for the verdict file."""
+        return {
+            "examples": self.examples,
+            "accuracy": {"live": self.compared_live.accuracy,
+                         "candidate": self.compared_candidate.accuracy,
+                         "candidate_all": self.candidate.accuracy},
+            "macro_f1": {"live": self.compared_live.macro_f1,
+                         "candidate": self.compared_candidate.macro_f1},
+            "intents": {intent: {"live": None if intent in self.new_intents
+                                 else self.live.per_intent[intent].f1,
+                                 "candidate": score.f1, "examples": score.support}
+                        for intent, score in sorted(self.candidate.per_intent.items())},
+            "new_intents": self.new_intents,
+            "changed": {"better": sum(c.better for c in self.changes),
+                        "worse": sum(not c.better for c in self.changes)},
+            "refusals": self.refusals,
+        }
+
+
+@dataclass
+class GateReport:
+    """The comparison in every brand language (and on the stories), and the verdict."""
+
+    languages: list[LanguageComparison]
+    tolerance: float
+    intent_f1_drop: float
+    stories: StoriesComparison | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Whether the candidate may be promoted (every language and, when played, the stories)."""
+        return not self.all_refusals
+
+    @property
+    def refusals(self) -> list[str]:
+        """Why the NLU half refuses the candidate, each reason named with its language."""
+        return [reason for language in self.languages for reason in language.refusals]
+
+    @property
+    def all_refusals(self) -> list[str]:
+        """Why the candidate is refused: the NLU's reasons, then the stories'."""
+        return self.refusals + (self.stories.refusals if self.stories else [])
+
+    def language(self, code: str) -> LanguageComparison:
+        """One language's comparison."""
+        return next(language for language in self.languages if language.language == code)
+
+    def as_text(self) -> str:
+        """The report for a terminal."""
+        lines: list[str] = []
+        for language in self.languages:
+            lines += [*language.as_text(), ""]
         if self.stories is not None:
-            lines += ["", f"{'test stories':24} {'live':>8} {'candidate':>10}",
+            lines += [f"{'test stories':24} {'live':>8} {'candidate':>10}",
                       *self.stories.as_text()]
         verdict = "PASSED" if self.passed else "REFUSED: " + "; ".join(self.all_refusals)
         lines.append(f"\nGate (tolerance {self.tolerance:.3f}, an intent's F1 "
-                     f"{self.intent_f1_drop:.3f}): {verdict}")
+                     f"{self.intent_f1_drop:.3f}, in each of "
+                     f"{', '.join(language.language for language in self.languages)}): "
+                     f"{verdict}")
         return "\n".join(lines)
 
+    def as_json(self) -> dict[str, object]:
+        """The figures by language, the stories' and the verdict, for the verdict file."""
+        stories = None
+        if self.stories is not None:
+            shared = self.stories.shared
+            stories = {"shared": len(shared),
+                       "passed": {"live": self.stories.live.passed_share(shared),
+                                  "candidate": self.stories.candidate.passed_share(shared)},
+                       "actions_right": {
+                           "live": self.stories.live.action_share(shared),
+                           "candidate": self.stories.candidate.action_share(shared)},
+                       "now_failing": self.stories.now_failing,
+                       "refusals": self.stories.refusals}
+        return {"passed": self.passed, "tolerance": self.tolerance,
+                "intent_f1_drop": self.intent_f1_drop,
+                "languages": {language.language: language.as_json()
+                              for language in self.languages},
+                "stories": stories, "refusals": self.all_refusals}
 
-def compare(examples: Sequence[Example], live: Evaluation, candidate: Evaluation,
-            live_intents: set[str], tolerance: float,
-            intent_f1_drop: float = 0.1) -> GateReport:
-    """The verdict on the candidate against the live model, which knows `live_intents`."""
+
+def compare(language: str, examples: Sequence[Example], live: Evaluation,
+            candidate: Evaluation, live_intents: set[str], tolerance: float,
+            intent_f1_drop: float = 0.1) -> LanguageComparison:
+    """The verdict in one language on the candidate against the live model.
+
+    Args:
+        language: the language of the examples (it names every refusal).
+        examples: the language's held-apart examples, read by both models.
+        live: how the live model read them.
+        candidate: how the candidate read them.
+        live_intents: the intents the live model knows.
+        tolerance: how much lower the candidate's accuracy and macro F1 may be.
+        intent_f1_drop: how much lower an old intent's F1 may be.
+    """
     new_intents = {e.intent for e in examples} - live_intents
     shared = [i for i, e in enumerate(examples) if e.intent not in new_intents]
     expected = [examples[i].intent for i in shared]
@@ -199,18 +309,19 @@ def compare(examples: Sequence[Example], live: Evaluation, candidate: Evaluation
             elif example.intent != new and predicted == new:
                 counts[example.intent] += 1  # an old intent's examples read as the new one
         confusion[new] = dict(counts.most_common())
-    report = GateReport(live, candidate, compared_live, compared_candidate, changes, confusion,
-                        tolerance, sorted(new_intents), intent_f1_drop)
+    report = LanguageComparison(language, live, candidate, compared_live, compared_candidate,
+                                changes, confusion, sorted(new_intents))
     if compared_candidate.accuracy < compared_live.accuracy - tolerance:
-        report.refusals.append(f"accuracy fell from {compared_live.accuracy:.3f} to "
-                               f"{compared_candidate.accuracy:.3f}")
+        report.refusals.append(f"{language}: accuracy fell from {compared_live.accuracy:.3f} "
+                               f"to {compared_candidate.accuracy:.3f}")
     if compared_candidate.macro_f1 < compared_live.macro_f1 - tolerance:
-        report.refusals.append(f"macro F1 fell from {compared_live.macro_f1:.3f} to "
-                               f"{compared_candidate.macro_f1:.3f}")
+        report.refusals.append(f"{language}: macro F1 fell from {compared_live.macro_f1:.3f} "
+                               f"to {compared_candidate.macro_f1:.3f}")
     for intent, old in compared_live.per_intent.items():
         new_score = compared_candidate.per_intent[intent]
         if new_score.f1 < old.f1 - intent_f1_drop:
-            report.refusals.append(f"{intent} F1 fell from {old.f1:.3f} to {new_score.f1:.3f}")
+            report.refusals.append(f"{language}: {intent} F1 fell from {old.f1:.3f} to "
+                                   f"{new_score.f1:.3f}")
     return report
 
 

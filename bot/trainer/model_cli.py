@@ -1,7 +1,9 @@
 """`nightdesk gate`, `nightdesk promote`, `nightdesk rollback`: from a candidate to the live bot.
 
 nightdesk gate                  the candidate (the model of the current data) against the live
-                                one, on the held-apart NLU examples and the test stories
+                                one, on the held-apart NLU examples of every brand language
+                                (tests/nlu/test_nlu_<language>.yml, each language judged on
+                                its own) and the test stories
 nightdesk promote [--by NAME]   load a candidate that passed into the running Rasa server
 nightdesk rollback [--by NAME]  put the model live before it back
 
@@ -37,8 +39,17 @@ def _audit(settings, who: str, action: str, model: str, previous: str | None) ->
 
 
 def cmd_gate(_: argparse.Namespace) -> int:
-    """Evaluates the candidate and the live model on the held-apart NLU file and the stories."""
-    from bot.trainer.gate import agent_reader, compare, evaluate, held_apart_examples, load_agent
+    """Evaluates the candidate and the live model: each language's held-apart file, stories."""
+    from bot.settings import get_brand
+    from bot.trainer.gate import (
+        GateError,
+        GateReport,
+        agent_reader,
+        compare,
+        evaluate,
+        held_apart_by_language,
+        load_agent,
+    )
     from bot.trainer.story_gate import compare_stories, play_stories, read_test_stories
 
     settings, shelf, candidate = _shelf_and_candidate()
@@ -59,22 +70,29 @@ def cmd_gate(_: argparse.Namespace) -> int:
         return 2
     trainer = load_trainer_settings(settings.project_dir / "trainer.yml")
     tolerance = trainer.gate_tolerance
-    tests = settings.project_dir / "tests"
-    examples = held_apart_examples(tests / "nlu" / "test_nlu.yml")
-    stories = read_test_stories(tests / "stories")
+    try:
+        examples = held_apart_by_language(settings.project_dir, get_brand().languages)
+    except GateError as error:
+        print(f"nightdesk: {error}", file=sys.stderr)
+        return 2
+    stories = read_test_stories(settings.project_dir / "tests" / "stories")
+    counted = ", ".join(f"{len(found)} {code}" for code, found in examples.items())
     evaluations = {}
     for role, path in (("live", shelf.models_dir / live.model), ("candidate", candidate)):
-        print(f"{role}: {path.name}: loading, reading {len(examples)} held-apart examples, "
+        print(f"{role}: {path.name}: loading, reading held-apart examples ({counted}), "
               f"playing {len(stories)} test stories...", file=sys.stderr)
         agent = load_agent(path)
-        evaluations[role] = (evaluate(examples, agent_reader(agent)), set(agent.domain.intents),
-                             play_stories(stories, agent))
+        read = agent_reader(agent)
+        evaluations[role] = ({code: evaluate(found, read) for code, found in examples.items()},
+                             set(agent.domain.intents), play_stories(stories, agent))
     (live_nlu, live_intents, live_stories), (candidate_nlu, _, candidate_stories) = (
         evaluations["live"], evaluations["candidate"])
-    report = compare(examples, live_nlu, candidate_nlu, live_intents, tolerance,
-                     trainer.gate_intent_f1_drop)
-    report.stories = compare_stories(live_stories, candidate_stories, tolerance)
-    shelf.save_gate(candidate, live.model, report.passed, report.as_text())
+    report = GateReport(
+        [compare(code, found, live_nlu[code], candidate_nlu[code], live_intents, tolerance,
+                 trainer.gate_intent_f1_drop) for code, found in examples.items()],
+        tolerance, trainer.gate_intent_f1_drop,
+        compare_stories(live_stories, candidate_stories, tolerance))
+    shelf.save_gate(candidate, live.model, report.passed, report.as_text(), report.as_json())
     print(report.as_text())
     return 0 if report.passed else 1
 

@@ -2,11 +2,11 @@
 
 `models/live.json` names the live model, who put it there and when, and the model before it
 (for `nightdesk rollback`); `models/<model>.gate.json` keeps the gate's verdict on a
-candidate against the live model of that moment. Putting a model live loads it into the
-running Rasa server through `bot.runtime.model_channel` (with the server's auth token), which
-loads it beside the old one, so the bot keeps answering throughout; only then is the record
-changed. A restarted bot (`nightdesk up`) serves the live model too, not a newer candidate
-that has not been through the gate.
+candidate against the live model of that moment, with its figures by language. Putting a
+model live loads it into the running Rasa server through `bot.runtime.model_channel` (with the
+server's auth token), which loads it beside the old one, so the bot keeps answering
+throughout; only then is the record changed. A restarted bot (`nightdesk up`) serves the
+live model too, not a newer candidate that has not been through the gate.
 """
 
 from __future__ import annotations
@@ -65,10 +65,20 @@ class ModelShelf:
         _write_json(self.models_dir / LIVE_FILE, asdict(record))
         return record
 
-    def save_gate(self, candidate: Path, live_model: str, passed: bool, report: str) -> None:
-        """Keeps the gate's verdict on a candidate (against the named live model)."""
+    def save_gate(self, candidate: Path, live_model: str, passed: bool, report: str,
+                  figures: dict[str, object] | None = None) -> None:
+        """Keeps the gate's verdict on a candidate (against the named live model).
+
+        Args:
+            candidate: the model the gate judged.
+            live_model: the live model it was compared with.
+            passed: the verdict.
+            report: the report as printed.
+            figures: the figures (`GateReport.as_json`: by language, and the stories').
+        """
         _write_json(self.models_dir / f"{candidate.name}.gate.json",
                     {"live": live_model, "passed": passed, "report": report,
+                     **({"figures": figures} if figures is not None else {}),
                      "at": datetime.now(timezone.utc).isoformat()})
 
     def gate(self, candidate: Path) -> dict[str, object] | None:

@@ -8,23 +8,29 @@ ticket ("the bot should have understood this"). Messages a trainer already assig
 dismissed leave the inbox. Texts are shown redacted; button payloads (``/intent``) are not
 language and are never reviewed.
 
+Each message carries its language: the conversation's ``language`` slot as the bot answered
+that message (`action_detect_language` sets it right after each customer message, from the
+customer's words), or, where the tracker has no such slot (a conversation from before the
+slot, a mark whose event is gone), the language the detector reads in the text alone.
+
 Messages come from Rasa's tracker store (table ``events``, in the product database).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import MetaData, Table, select
+from sqlalchemy import MetaData, Table, and_, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import NoSuchTableError
 
 from bot.handoff.reasons import HandoffReason
 from bot.handoff.redaction import redact
 from bot.store import ReviewDecisionRow, TicketRow, TrainerMarkRow, session_scope
+from bot.trainer.languages import brand_languages
 from bot.trainer.settings import TrainerSettings
 
 FALLBACK = "fallback"
@@ -32,6 +38,8 @@ OUT_OF_SCOPE = "out_of_scope"
 LOW_CONFIDENCE = "low_confidence"
 HANDED_OFF = "handed_off"
 MARKED = "marked"
+LANGUAGE_SLOT = "language"
+_SLOTS_RESET = ("restart", "reset_slots")  # Rasa's Restarted and AllSlotsReset events
 
 # Handoffs that follow from reading the customer right: the message is reviewed only when
 # the model read it as something else.
@@ -49,13 +57,18 @@ def message_key(conversation_id: str, at: datetime) -> str:
 
 @dataclass(frozen=True)
 class CustomerMessage:
-    """One stored customer message with what the model read in it."""
+    """One stored customer message with what the model read in it, and its language.
+
+    `language` is the conversation's language slot as the bot answered the message (None when
+    the tracker has none).
+    """
 
     conversation_id: str
     text: str
     at: datetime
     intent: str | None
     confidence: float | None
+    language: str | None = None
 
     @property
     def key(self) -> str:
@@ -71,6 +84,7 @@ class ReviewItem:
         key: the message's key (`message_key`), used to label or dismiss it.
         text: the text, personal data redacted.
         reasons: why it is here: fallback, out_of_scope, low_confidence, handed_off, marked.
+        language: the brand language the message is in (ISO 639-1).
     """
 
     key: str
@@ -80,11 +94,12 @@ class ReviewItem:
     intent: str | None
     confidence: float | None
     reasons: tuple[str, ...]
+    language: str
 
     def as_json(self) -> dict[str, object]:
         """JSON-ready, for the API and `--json`."""
         return {"key": self.key, "conversation_id": self.conversation_id, "text": self.text,
-                "at": self.at.isoformat(), "intent": self.intent,
+                "language": self.language, "at": self.at.isoformat(), "intent": self.intent,
                 "confidence": None if self.confidence is None else round(self.confidence, 4),
                 "reasons": list(self.reasons)}
 
@@ -135,8 +150,20 @@ def review_items(
     marks: Iterable[Mark],
     decided: set[str],
     settings: TrainerSettings,
+    languages: Sequence[str],
+    language_of: Callable[[str], str],
 ) -> list[ReviewItem]:
-    """The inbox: the badly handled messages not decided yet, newest first."""
+    """The inbox: the badly handled messages not decided yet, newest first.
+
+    Args:
+        messages: the stored customer messages.
+        tickets: the handoffs of the same time.
+        marks: agents' marks on customer messages.
+        decided: keys of the messages a trainer decided already.
+        settings: the trainer's settings.
+        languages: the brand's languages.
+        language_of: the language of a text alone, for a message without a (brand) language.
+    """
     spoken = sorted((m for m in messages if not m.text.lstrip().startswith("/")),
                     key=lambda m: m.at)
     reasons: dict[str, list[str]] = {m.key: _reasons_from_the_model(m, settings) for m in spoken}
@@ -152,11 +179,29 @@ def review_items(
             reasons[key].append(MARKED)
     items = [
         ReviewItem(key, m.conversation_id, redact(m.text), m.at, m.intent, m.confidence,
-                   tuple(reasons[key]))
+                   tuple(reasons[key]),
+                   m.language if m.language in languages else language_of(m.text))
         for key, m in by_key.items()
         if reasons[key] and key not in decided
     ]
     return sorted(items, key=lambda item: item.at, reverse=True)
+
+
+def examples_by_language(items: Sequence[ReviewItem], own: Sequence[str], language: str | None,
+                         language_of: Callable[[str], str]) -> dict[str, list[str]]:
+    """The texts to write, by language: each message's own, and the trainer's wordings.
+
+    The trainer's wordings are in `language`; without it, in the one language of the chosen
+    messages, or (none chosen, or several languages) in the language read in each.
+    """
+    found: dict[str, list[str]] = {}
+    for item in items:
+        found.setdefault(item.language, []).append(item.text)
+    if language is None and len(found) == 1:
+        language = next(iter(found))
+    for text in own:
+        found.setdefault(language or language_of(text), []).append(text)
+    return found
 
 
 def _at(timestamp: float) -> datetime:
@@ -164,37 +209,89 @@ def _at(timestamp: float) -> datetime:
 
 
 def stored_customer_messages(engine: Engine, since: datetime) -> list[CustomerMessage]:
-    """The customer messages in Rasa's tracker store from `since` on (none before any)."""
+    """The customer messages in Rasa's tracker store from `since` on (none before any).
+
+    Each with its conversation's ``language`` slot after it: the slot events of its
+    conversation are replayed (from before `since` too) up to the next customer message.
+    """
     try:
         events = Table("events", MetaData(), autoload_with=engine)
     except NoSuchTableError:
         return []
-    query = (select(events.c.sender_id, events.c.timestamp, events.c.data)
-             .where(events.c.type_name == "user", events.c.timestamp >= since.timestamp())
+    recent = events.c.timestamp >= since.timestamp()
+    talking = (select(events.c.sender_id).where(events.c.type_name == "user", recent)
+               .distinct().scalar_subquery())
+    query = (select(events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
+             .where(or_(and_(events.c.type_name == "user", recent),
+                        and_(events.c.type_name.in_(("slot", *_SLOTS_RESET)),
+                             events.c.sender_id.in_(talking))))
              .order_by(events.c.timestamp, events.c.id))
-    found = []
+    found: list[CustomerMessage] = []
+    language: dict[str, str | None] = {}  # each conversation's slot so far
+    last: dict[str, int] = {}  # each conversation's latest message, while the bot answers it
     with engine.connect() as connection:
         for row in connection.execute(query):
             data = json.loads(row.data or "{}")
+            sender = row.sender_id
+            if row.type_name == "slot":
+                if data.get("name") == LANGUAGE_SLOT:
+                    value = data.get("value")
+                    language[sender] = value if isinstance(value, str) else None
+                    if sender in last:
+                        found[last[sender]] = replace(found[last[sender]],
+                                                      language=language[sender])
+                continue
+            if row.type_name in _SLOTS_RESET:  # the slots are back to their initial values
+                language.pop(sender, None)
+                last.pop(sender, None)
+                continue
+            last.pop(sender, None)
             text = data.get("text")
             if not isinstance(text, str) or not text.strip():
                 continue
             intent = (data.get("parse_data") or {}).get("intent") or {}
             confidence = intent.get("confidence")
+            last[sender] = len(found)
             found.append(CustomerMessage(
-                row.sender_id, text, _at(row.timestamp), intent.get("name"),
-                float(confidence) if isinstance(confidence, (int, float)) else None))
+                sender, text, _at(row.timestamp), intent.get("name"),
+                float(confidence) if isinstance(confidence, (int, float)) else None,
+                language.get(sender)))
     return found
 
 
 class ReviewInbox:
-    """The review inbox over the product database and Rasa's tracker store."""
+    """The review inbox over the product database and Rasa's tracker store.
+
+    Args:
+        engine: the product database (with Rasa's tracker store table ``events``).
+        settings: the trainer's settings.
+        clock: now.
+        languages: the brand's languages, the default first (None: brand.yml's).
+    """
 
     def __init__(self, engine: Engine, settings: TrainerSettings,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 languages: Sequence[str] | None = None) -> None:
         self._engine = engine
         self._settings = settings
         self._clock = clock
+        self._languages = None if languages is None else tuple(languages)
+        self._detector = None
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The brand's languages, the default first."""
+        if self._languages is None:
+            self._languages = brand_languages()
+        return self._languages
+
+    def language_of(self, text: str) -> str:
+        """The language of a text alone (the detector, built on first use)."""
+        if self._detector is None:
+            from bot.language import LanguageDetector
+
+            self._detector = LanguageDetector(self.languages)
+        return self._detector.language_of(text)
 
     def items(self) -> list[ReviewItem]:
         """The messages waiting for a trainer, newest first (`look_back_days` of them)."""
@@ -206,7 +303,7 @@ class ReviewInbox:
                      for r in session.query(TrainerMarkRow).filter(TrainerMarkRow.at >= since)]
             decided = {r.item_key for r in session.query(ReviewDecisionRow.item_key)}
         return review_items(stored_customer_messages(self._engine, since), tickets, marks,
-                            decided, self._settings)
+                            decided, self._settings, self.languages, self.language_of)
 
     def mark(self, conversation_id: str, at: datetime, text: str, by: str) -> None:
         """An agent's "the bot should have understood this" on a customer message."""

@@ -1,14 +1,19 @@
 """`nightdesk review`: the review inbox from the terminal, and what a trainer decides on it.
 
 nightdesk review [--json]                         the groups, biggest first, with their messages
-nightdesk review assign GROUP.. --intent NAME [--example TEXT..]
-nightdesk review new-intent GROUP.. --name NAME (--answer TEXT.. | --hand-off) [--example TEXT..]
+nightdesk review assign GROUP.. --intent NAME [--example TEXT.. [--language LANG]]
+nightdesk review new-intent GROUP.. --name NAME (--answer LANG TEXT.. | --hand-off)
+                                  [--example TEXT.. [--language LANG]]
 nightdesk review dismiss GROUP..                  noise: the messages leave the inbox
 
 A GROUP is a number from the list (``3``), or one message of it (``3.2``); numbers are those
-of the list as it is when the command runs, and the command says which texts it took.
-`--example` adds a wording of the trainer's own to the messages (repeat it for more); with
-`--example`, no GROUP is needed.
+of the list as it is when the command runs, and the command says which texts it took. Each
+group is of one language, shown with it, and its messages are written into that language's
+data. `--example` adds a wording of the trainer's own to the messages (repeat it for more),
+in `--language` (by default the language of the chosen messages, or, without one, the
+language the detector reads in it); with `--example`, no GROUP is needed. A new intent's
+answer is given in every brand language: `--answer it "..." --answer en "..."` (repeat a
+language for variations); the command names the languages still missing.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.trainer.review import ReviewInbox, ReviewItem
+from bot.trainer.languages import language_name, named
+from bot.trainer.review import ReviewInbox, ReviewItem, examples_by_language
 from bot.trainer.settings import TrainerSettings, load_trainer_settings
-from bot.trainer.training_data import TrainingData, TrainingDataError
+from bot.trainer.training_data import Added, MissingAnswerError, TrainingData, TrainingDataError
 
 if TYPE_CHECKING:  # grouping loads scikit-learn: only when a review command runs
     from bot.trainer.grouping import ReviewGroup
@@ -50,7 +56,8 @@ def _context(args: argparse.Namespace) -> _Context:
 def _groups(context: _Context) -> list[ReviewGroup]:
     from bot.trainer.grouping import group_items
 
-    return group_items(context.inbox.items(), context.settings.group_distance)
+    return group_items(context.inbox.items(), context.settings.group_distance,
+                       context.settings.stop_words)
 
 
 class SelectionError(ValueError):
@@ -78,7 +85,8 @@ def _show(groups: list[ReviewGroup]) -> str:
         return "The review inbox is empty."
     lines = []
     for group in groups:
-        lines.append(f"[{group.number}] {len(group.items)} message(s) like "
+        lines.append(f"[{group.number}] {len(group.items)} message(s) in "
+                     f"{language_name(group.language)} ({group.language}) like "
                      f"\"{group.typical}\"")
         for index, item in enumerate(group.items, start=1):
             read = f"{item.intent} {item.confidence:.2f}" if item.confidence is not None \
@@ -95,16 +103,23 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(verb: str, items: list[ReviewItem], added: object | None = None,
+def _report(verb: str, items: list[ReviewItem], added: Added | None = None,
             own: list[str] | None = None) -> None:
     print(f"{verb} {len(items)} message(s):")
     for item in items:
-        print(f"  - {item.text}")
+        print(f"  - [{item.language}] {item.text}")
     if own:
         print(f"and {len(own)} wording(s) of the trainer's own.")
-    if added is not None:
-        print(f"  to training: {len(added.training)}, to the test file: {len(added.test)}, "
-              f"already known: {len(added.duplicates)}")
+    for split in added.splits if added is not None else ():
+        print(f"  {named([split.language])}: to training: {len(split.training)}, to the test "
+              f"file: {len(split.test)}, already known: {len(split.duplicates)}")
+
+
+def _answers(pairs: list[list[str]] | None) -> dict[str, list[str]]:
+    answers: dict[str, list[str]] = {}
+    for language, text in pairs or ():
+        answers.setdefault(language.strip().lower(), []).append(text)
+    return answers
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
@@ -112,26 +127,31 @@ def cmd_decide(args: argparse.Namespace) -> int:
     context = _context(args)
     try:
         items = select(_groups(context), args.groups) if args.groups else []
-        texts = [item.text for item in items] + list(getattr(args, "example", None) or [])
-        if not texts:
+        own = list(getattr(args, "example", None) or [])
+        if not items and not own:
             raise SelectionError("name a GROUP of the list, or give an --example")
         if args.review_command == "dismiss":
             context.inbox.decide([i.key for i in items], "dismissed", by=context.who)
             _report("Dismissed", items)
             return 0
+        examples = examples_by_language(items, own, args.language, context.inbox.language_of)
         if args.review_command == "assign":
             intent = args.intent
-            added = context.data.add_examples(intent, texts, context.settings.test_every)
+            added = context.data.add_examples(intent, examples, context.settings.test_every)
         else:
             intent = args.name
-            added = context.data.create_intent(intent, texts, answers=args.answer or (),
+            added = context.data.create_intent(intent, examples, answers=_answers(args.answer),
                                                hand_off=args.hand_off,
                                                test_every=context.settings.test_every)
+    except MissingAnswerError as error:
+        print(f"nightdesk: {error}\n  give it with: "
+              + " ".join(f'--answer {code} "..."' for code in error.missing), file=sys.stderr)
+        return 2
     except (SelectionError, TrainingDataError) as error:
         print(f"nightdesk: {error}", file=sys.stderr)
         return 2
     context.inbox.decide([i.key for i in items], "assigned", by=context.who, intent=intent)
-    _report(f"Labelled as {intent}", items, added, args.example)
+    _report(f"Labelled as {intent}", items, added, own)
     print("Train a candidate with `nightdesk train` when you are done labelling.")
     return 0
 
@@ -150,8 +170,9 @@ def add_review_parser(sub: argparse._SubParsersAction) -> None:
     new.add_argument("groups", nargs="*", metavar="GROUP")
     new.add_argument("--name", required=True, help="the new intent's name, e.g. gift_wrapping")
     answer = new.add_mutually_exclusive_group(required=True)
-    answer.add_argument("--answer", action="append",
-                        help="one wording of the bot's answer (repeat for variations)")
+    answer.add_argument("--answer", action="append", nargs=2, metavar=("LANG", "TEXT"),
+                        help="one wording of the bot's answer in a language, e.g. --answer it "
+                             "\"Sì...\" (repeat for variations; every brand language)")
     answer.add_argument("--hand-off", action="store_true",
                         help="the bot hands these to a person instead of answering")
     dismiss = actions.add_parser("dismiss", help="noise: take the messages out of the inbox")
@@ -159,6 +180,9 @@ def add_review_parser(sub: argparse._SubParsersAction) -> None:
     for parser in (assign, new):
         parser.add_argument("--example", action="append", default=[],
                             help="a wording of the trainer's own (repeat for more)")
+        parser.add_argument("--language", metavar="LANG",
+                            help="the language of the --example wordings (default: that of "
+                                 "the chosen messages, else the one read in each)")
     for parser in (assign, new, dismiss):
         parser.add_argument("--by", default=argparse.SUPPRESS,
                             help="who decides (kept with the decision)")

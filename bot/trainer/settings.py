@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ class TrainerSettings:
         low_confidence_below: messages read with less confidence than this are reviewed.
         look_back_days: how many days of conversations the review inbox reads.
         group_distance: the cosine distance under which messages share a group.
+        stop_words: per language, the little words grouping leaves out (English has
+            scikit-learn's list unless one is given here).
         test_every: every Nth labelled message goes to the NLU test file.
         gate_tolerance: how much lower than the live model's the candidate's accuracy, macro
             F1, share of test stories passed and of their actions right may be before the gate
@@ -32,6 +35,7 @@ class TrainerSettings:
     low_confidence_below: float = 0.6
     look_back_days: int = 30
     group_distance: float = 0.62
+    stop_words: Mapping[str, frozenset[str]] = field(default_factory=dict)
     test_every: int = 4
     gate_tolerance: float = 0.02
     gate_intent_f1_drop: float = 0.1
@@ -43,6 +47,16 @@ def _number(data: dict[str, Any], key: str, default: float, low: float, high: fl
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise TrainerSettingsError(f"trainer.yml: {key} must be a number from {low} to {high}")
     return float(value)
+
+
+def _stop_words(review: dict[str, Any]) -> dict[str, frozenset[str]]:
+    value = review.get("stop_words") or {}
+    if not isinstance(value, dict) or not all(
+            isinstance(code, str) and isinstance(words, list)
+            and all(isinstance(word, str) for word in words) for code, words in value.items()):
+        raise TrainerSettingsError("trainer.yml: review.stop_words must map a language code to "
+                                   "a list of words")
+    return {code: frozenset(word.casefold() for word in words) for code, words in value.items()}
 
 
 def load_trainer_settings(path: Path) -> TrainerSettings:
@@ -72,6 +86,7 @@ def load_trainer_settings(path: Path) -> TrainerSettings:
         low_confidence_below=_number(review, "low_confidence_below", 0.6, 0.0, 1.0),
         look_back_days=look_back,
         group_distance=_number(review, "group_distance", 0.62, 0.05, 1.0),
+        stop_words=_stop_words(review),
         test_every=test_every,
         gate_tolerance=_number(gate, "tolerance", 0.02, 0.0, 0.5),
         gate_intent_f1_drop=_number(gate, "intent_f1_drop", 0.1, 0.0, 1.0),

@@ -1,9 +1,10 @@
 """The regression gate's stories half: the live and the candidate model on the test stories.
 
-Each model plays every conversation of `tests/stories/` as `rasa test core` does: the
+Each model plays every conversation of `tests/stories/` (every file, whatever language its
+customers write in) as `rasa test core` does: the
 customer's turns are taken as the story writes them (intent and entities) and the model's
 policies predict each bot action; a story passes when every action is the story's. How the
-customer's words are read is the NLU half's job, on the held-apart file with its tolerance:
+customer's words are read is the NLU half's job, on the held-apart files with its tolerance:
 read end to end too, the stories would refuse a sound candidate whenever a nonsense line
 ("blorp zzkx") crosses the fallback threshold the other way. Stories that name an
 intent or action a model's domain does not know are not played by that model (the live model

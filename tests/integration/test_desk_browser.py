@@ -27,7 +27,7 @@ from bot.settings import get_brand, load_settings
 from bot.store import create_db_engine, ensure_schema
 from bot.webchat.agent_messages import AgentMessageBox
 from tests.integration.conftest import PROJECT_DIR, port, stack_environment
-from tests.rasa_events import events_table, user_event
+from tests.rasa_events import events_table, slot_event, user_event
 
 CHROMIUM = Path("/usr/bin/chromium")
 PROJECT_FILES = ["config.yml", "domain.yml", "brand.yml", "trainer.yml", "canned_replies.yml",
@@ -97,9 +97,12 @@ def desk(tmp_path_factory):
     events = events_table(engine)
     with engine.begin() as connection:
         connection.execute(events.insert(), [
-            user_event(f"wc-night-{i}", text, datetime.now(timezone.utc) - timedelta(hours=5 - i),
-                       "nlu_fallback", 0.3)
-            for i, text in enumerate(GIFT_WRAP_QUESTIONS)])
+            row for i, text in enumerate(GIFT_WRAP_QUESTIONS) for row in (
+                user_event(f"wc-night-{i}", text,
+                           datetime.now(timezone.utc) - timedelta(hours=5 - i), "nlu_fallback",
+                           0.3),
+                slot_event(f"wc-night-{i}", "language", "en",  # as action_detect_language does
+                           datetime.now(timezone.utc) - timedelta(hours=5 - i, seconds=-1)))])
     tickets = TicketService(engine, OfficeCalendar.from_brand(get_brand()), timedelta(minutes=30))
     now = datetime.now(timezone.utc)
     cases = {}
@@ -187,18 +190,30 @@ def test_the_training_section_in_chromium(desk):
         group = page.locator("#group-1")
         assert group.locator("li").count() == 4
         assert "gift" in group.locator("h2").inner_text()
+        assert "in English" in group.locator("h2").inner_text()  # the language slot's
         page.screenshot(path=str(ARTIFACTS / "desk-training.png"), full_page=True)
         group.locator("input[name=name]").fill("gift_wrapping")
-        group.locator("textarea[name=answers]").fill(
+        group.locator("textarea[name=answers_en]").fill(
             "Yes! Choose gift wrapping at checkout (€3).\nWe gift wrap for €3.")
+        group.locator("text=Create intent").click()
+        refused = page.locator("[role=alert]")  # no Italian answer yet: refused, named
+        refused.wait_for()
+        assert "missing in Italian (it)" in refused.inner_text()
+        page.click("main >> text=Back")
+        page.wait_for_url(f"{settings.desk_url}/training")
+        group = page.locator("#group-1")
+        group.locator("input[name=name]").fill("gift_wrapping")
+        group.locator("textarea[name=answers_en]").fill(
+            "Yes! Choose gift wrapping at checkout (€3).\nWe gift wrap for €3.")
+        group.locator("textarea[name=answers_it]").fill("Sì! Confezione regalo a 3 €.")
         group.locator("text=Create intent").click()
         status = page.locator("[role=status]")
         status.wait_for()
-        assert "4 message(s) labelled gift_wrapping: 3 to training, 1 to the test file" \
-            in status.inner_text()
+        assert "4 message(s) labelled gift_wrapping: 3 to training, 1 to the test file, " \
+            "0 already known, in English" in status.inner_text()
         page.click("text=Back to training")
         page.locator("text=The review inbox is empty.").wait_for()
     domain = (project / "domain.yml").read_text()
     assert "  - gift_wrapping\n" in domain and "utter_gift_wrapping:" in domain
-    assert (project / "data/nlu/gift_wrapping.yml").exists()
-    assert not (PROJECT_DIR / "data/nlu/gift_wrapping.yml").exists()
+    assert (project / "data/nlu/en/gift_wrapping.yml").exists()
+    assert not (PROJECT_DIR / "data/nlu/en/gift_wrapping.yml").exists()

@@ -67,24 +67,38 @@ def test_every_response_the_code_sends_exists_with_several_variations():
         assert len(variations) >= 2, f"{name} needs several variations"
 
 
-def test_nlu_test_data_is_kept_apart_from_training_data():
-    def texts(path: Path) -> set[str]:
-        found = set()
-        for file in ([path] if path.is_file() else path.glob("*.yml")):
-            for block in yaml.safe_load(file.read_text()).get("nlu", []):
-                if "intent" not in block:
-                    continue  # synonyms and regexes are not examples
-                for line in str(block.get("examples", "")).splitlines():
-                    text = re.sub(r"\[([^\]]+)\]\([^)]+\)|\[([^\]]+)\]\{[^}]+\}", r"\1\2",
-                                  line.lstrip("- ").strip())
-                    if text:
-                        found.add(" ".join(text.casefold().split()))
-        return found
+def _nlu_examples(files: list[Path]) -> dict[str, set[str]]:
+    """The examples of NLU files by intent, entity marks removed, case and spacing folded."""
+    found: dict[str, set[str]] = {}
+    for file in files:
+        for block in yaml.safe_load(file.read_text()).get("nlu", []):
+            if "intent" not in block:
+                continue  # synonyms, regexes and lookups are not examples
+            for line in str(block.get("examples", "")).splitlines():
+                text = re.sub(r"\[([^\]]+)\]\([^)]+\)|\[([^\]]+)\]\{[^}]+\}", r"\1\2",
+                              line.lstrip("- ").strip())
+                if text:
+                    found.setdefault(block["intent"], set()).add(" ".join(text.casefold().split()))
+    return found
 
-    training = texts(PROJECT_DIR / "data" / "nlu")
-    testing = texts(PROJECT_DIR / "tests" / "nlu" / "test_nlu.yml")
-    assert len(testing) >= 200
-    assert training.isdisjoint(testing)
+
+def test_held_apart_nlu_data_never_overlaps_training_data_in_any_language():
+    languages = yaml.safe_load((PROJECT_DIR / "brand.yml").read_text())["brand"]["languages"]
+    assert len(languages) >= 2
+    intents = set(_domain()["intents"])
+    training_files = sorted((PROJECT_DIR / "data" / "nlu").rglob("*.yml"))
+    training = set().union(*_nlu_examples(training_files).values())  # every language's
+    for language in languages:
+        assert list((PROJECT_DIR / "data" / "nlu" / language).glob("*.yml")), language
+        test_file = PROJECT_DIR / "tests" / "nlu" / f"test_nlu_{language}.yml"
+        assert test_file.exists(), f"{test_file.name} is missing"
+        by_intent = _nlu_examples([test_file])
+        testing = set().union(*by_intent.values())
+        assert len(testing) >= 200, language
+        assert training.isdisjoint(testing), (language, sorted(training & testing)[:10])
+        missing = sorted(intents - set(by_intent))
+        assert missing == [], f"intents without held-apart {language} examples: {missing}"
+        assert set(by_intent) <= intents, (language, sorted(set(by_intent) - intents))
 
 
 @pytest.mark.e2e

@@ -1,7 +1,8 @@
 """The trainer's whole loop through the CLI, on a copy of the project with its own running bot.
 
-Customers ask the running bot about gift wrapping, which it does not know; the trainer sees
-their messages grouped in the review inbox, creates the intent with its answer (a first try,
+Customers ask the running bot about gift wrapping, which it does not know, in English; the
+trainer sees their messages grouped in the review inbox (in English), creates the intent with
+its answer in both brand languages (a first try,
 while a colleague's unfinished rule breaks the project, is refused by `rasa data validate` and
 rolled back), trains, passes the gate, and promotes the model into the running server while a
 customer is writing; the bot then answers gift wrapping. A deliberately damaged candidate
@@ -37,8 +38,9 @@ from tests.integration.conftest import (
 
 pytestmark = pytest.mark.e2e
 
-PROJECT_FILES = ["config.yml", "domain.yml", "brand.yml", "trainer.yml", "credentials.yml",
-                 "endpoints.yml", "canned_replies.yml", "data", "tests/nlu", "tests/stories"]
+PROJECT_FILES = ["config.yml", "domain.yml", "brand.yml", "wording.yml", "trainer.yml",
+                 "credentials.yml", "endpoints.yml", "canned_replies.yml", "data", "tests/nlu",
+                 "tests/stories"]
 
 NIGHT_MESSAGES = [  # what customers asked the bot, each in their own conversation
     "can you gift wrap my order?", "could you wrap it as a present", "can I have it gift wrapped",
@@ -52,8 +54,9 @@ TRAINERS_OWN = [  # wordings the trainer adds to the group's
     "can I add gift wrapping to my order", "gift wrapping for a birthday present",
     "can the shoes come in gift wrap", "do you wrap presents",
 ]
-ANSWERS = ["Yes, we gift wrap for €3: choose it at checkout.",
-           "We can gift wrap it (€3): tick the box at checkout."]
+ANSWERS = [("en", "Yes, we gift wrap for €3: choose it at checkout."),
+           ("en", "We can gift wrap it (€3): tick the box at checkout."),
+           ("it", "Sì, confezioniamo come regalo a 3 €: sceglilo al checkout.")]
 
 
 def copy_project(target: Path, model: Path) -> Path:
@@ -115,6 +118,7 @@ def test_from_the_nights_messages_to_a_bot_that_answers_gift_wrapping(shop):
     gift = groups[0]  # the biggest group: what the bot could not read tonight
     texts = [item["text"] for item in gift["items"]]
     assert len(texts) >= 4 and set(texts) <= set(NIGHT_MESSAGES), groups
+    assert gift["language"] == "en"  # the language slot the bot set on each
 
     # a colleague's unfinished rule breaks the project: the change is refused, nothing lands
     rules = project / "data/rules.yml"
@@ -123,9 +127,10 @@ def test_from_the_nights_messages_to_a_bot_that_answers_gift_wrapping(shop):
                                    b"      - action: action_not_written_yet\n")
     before = {p: p.read_bytes() for p in project.rglob("*.yml")}
     own = [arg for text in TRAINERS_OWN for arg in ("--example", text)]
-    create = ["review", "new-intent", "1", *own, "--name", "gift_wrapping", "--by", "tina"]
-    for answer in ANSWERS:
-        create += ["--answer", answer]
+    create = ["review", "new-intent", "1", *own, "--language", "en", "--name", "gift_wrapping",
+              "--by", "tina"]
+    for language, answer in ANSWERS:
+        create += ["--answer", language, answer]
     refused = nightdesk(stack, *create)
     assert refused.returncode == 2 and "rasa data validate refused the change" in refused.stderr
     assert "action_not_written_yet" in refused.stderr
@@ -137,7 +142,8 @@ def test_from_the_nights_messages_to_a_bot_that_answers_gift_wrapping(shop):
     assert f"Labelled as gift_wrapping {len(texts)} message(s)" in labelled
     examples = len(set(texts) | set(TRAINERS_OWN))
     test_share = examples // 4
-    assert f"to training: {examples - test_share}, to the test file: {test_share}" in labelled
+    assert f"English (en): to training: {examples - test_share}, to the test file: " \
+        f"{test_share}" in labelled
     left = {item["text"] for group in json.loads(succeeds(stack, "review", "--json"))
             for item in group["items"]}
     assert not left & set(texts)  # labelled messages leave the inbox
@@ -150,8 +156,12 @@ def test_from_the_nights_messages_to_a_bot_that_answers_gift_wrapping(shop):
 
     gate = succeeds(stack, "gate")
     assert "): PASSED" in gate, gate
-    assert "gift_wrapping" in gate and "Confusion of gift_wrapping with old intents" in gate
+    assert "gift_wrapping" in gate and "Confusion of gift_wrapping with old intents (en)" in gate
+    assert "NLU, Italian (it)" in gate and "NLU, English (en)" in gate
     assert "stories passed (shared)" in gate
+    figures = json.loads((project / "models" / f"{candidate.name}.gate.json").read_text())[
+        "figures"]
+    assert set(figures["languages"]) == {"it", "en"} and figures["passed"]
     promote_while_a_customer_writes(stack, shelf, candidate.name, first_model)
 
     answer = stack.say("after-promotion", "can you gift wrap the trainers for me?")
@@ -189,10 +199,11 @@ def promote_while_a_customer_writes(stack: Stack, shelf: ModelShelf, candidate: 
 
 
 def refuse_a_damaged_candidate(project: Path, stack: Stack, live: str) -> None:
-    """Order and return questions of the held-apart file, labelled gift wrapping by mistake."""
-    nlu = project / "data/nlu/gift_wrapping.yml"
+    """Order and return questions of the English held-apart file, labelled gift wrapping by
+    mistake: the English bars refuse it."""
+    nlu = project / "data/nlu/en/gift_wrapping.yml"
     good = nlu.read_bytes()
-    held_apart = yaml.safe_load((project / "tests/nlu/test_nlu.yml").read_text())["nlu"]
+    held_apart = yaml.safe_load((project / "tests/nlu/test_nlu_en.yml").read_text())["nlu"]
     wrong = [line for block in held_apart if block.get("intent") in ("order_status",
                                                                      "returns_info")
              for line in block["examples"].splitlines() if line.startswith("- ")]
@@ -204,7 +215,7 @@ def refuse_a_damaged_candidate(project: Path, stack: Stack, live: str) -> None:
     assert f"Fine-tuning {live} (only NLU examples changed" in trained
     gate = nightdesk(stack, "gate")
     assert gate.returncode == 1, gate.stdout[-3000:] + gate.stderr[-3000:]
-    assert "REFUSED" in gate.stdout and "order_status F1 fell" in gate.stdout
+    assert "REFUSED" in gate.stdout and "en: order_status F1 fell" in gate.stdout
     promoted = nightdesk(stack, "promote")
     assert promoted.returncode == 1 and "the gate refused" in promoted.stderr
     assert loaded_model(stack) == live

@@ -300,3 +300,75 @@ def test_the_web_chat_in_chromium(page, stack):
     page.wait_for_timeout(5_000)  # a poll after the reload: the reply is not drawn twice
     assert page.locator(".row.agent.msg").count() == 1
 
+
+
+# ------------------------------------------------------------------ languages
+
+
+def test_the_page_speaks_the_asked_or_the_browsers_language(stack):
+    _, _, italian = request(stack, "?lang=it")
+    assert b'<html lang="it">' in italian and b'"language": "it"' in italian
+    req = urllib.request.Request(page_url(stack), headers={"Accept-Language": "en-GB,en;q=0.9"})
+    with urllib.request.urlopen(req, timeout=60) as response:
+        assert response.headers["Content-Language"] == "en"
+        assert b'<html lang="en">' in response.read()
+
+
+def test_each_answer_says_the_conversations_language(stack):
+    sender = new_sender()
+
+    def say(message: str, **extra: Any) -> tuple[str, str]:
+        req = urllib.request.Request(
+            page_url(stack) + "webhook", method="POST",
+            data=json.dumps({"sender": sender, "message": message, **extra}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=120) as response:
+            texts = " ".join(m.get("text", "") for m in json.loads(response.read()))
+            return response.headers.get("X-Conversation-Language", ""), texts
+
+    language, texts = say("ok", language="en")  # the page's language starts the conversation
+    assert language == "en", texts
+    language, texts = say("quanto costa la spedizione in Germania?")
+    assert language == "it" and "Germania" in texts, texts
+
+
+@pytest.fixture()
+def italian_page(browser, stack):
+    context = browser.new_context(viewport={"width": 480, "height": 860}, locale="it-IT")
+    context.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
+    tab = context.new_page()
+    tab.set_default_timeout(120_000)
+    tab.goto(page_url(stack))
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+def test_the_web_chat_in_italian_then_english(italian_page, stack):
+    page = italian_page
+    page.locator(".welcome .avatar.big").wait_for()
+    assert page.evaluate("document.documentElement.lang") == "it"
+    assert "assistente virtuale" in page.locator(".greeting").inner_text()
+    assert "Dov'è il mio ordine?" in page.locator(".ice-breaker").all_inner_texts()
+    assert page.locator("[data-role=send]").inner_text() == "Invia"
+    page.fill("[data-role=input]", "ciao, dov'è il mio ordine 10023?")
+    page.press("[data-role=input]", "Enter")
+    wait_for_bot_messages(page, 1)
+    asked = bot_texts(page)[-1]
+    assert "CAP" in asked or "e-mail" in asked, asked
+    page.fill("[data-role=input]", "20121")
+    page.press("[data-role=input]", "Enter")
+    page.locator(".order-card").wait_for()
+    status = " ".join(bot_texts(page))
+    assert "BRT" in status and "10023" in status
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "webchat-italian.png"), full_page=True)
+    before = page.locator(".row.bot.msg").count()
+    page.fill("[data-role=input]", "sorry, how long does shipping to Spain take?")
+    page.press("[data-role=input]", "Enter")
+    wait_for_bot_messages(page, before + 1)
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert page.locator("[data-role=send]").inner_text() == "Send"
+    assert "Spain" in bot_texts(page)[-1] or "Spain" in " ".join(bot_texts(page)[before:])

@@ -1,8 +1,26 @@
-"""The regression gate's NLU comparison, on readers whose answers are set by hand."""
+"""The regression gate's NLU comparison, on readers whose answers are set by hand: each
+language judged on its own, every figure and refusal named with its language."""
 
 from __future__ import annotations
 
-from bot.trainer.gate import Example, compare, evaluate, held_apart_examples
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.trainer.gate import (
+    Example,
+    GateError,
+    GateReport,
+    compare,
+    evaluate,
+    held_apart_by_language,
+    held_apart_examples,
+)
+from bot.trainer.models import ModelShelf
+from bot.trainer.story_gate import StoriesResult, StoryOutcome, compare_stories
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 EXAMPLES = [
     Example("where is my parcel", "order_status"),
@@ -28,8 +46,8 @@ def test_a_candidate_that_learnt_the_new_intent_and_kept_the_rest_passes():
         "where is my parcel": "order_status", "has my order shipped": "order_status",
         "how long to germany": "shipping_info", "shipping time to spain": "shipping_info",
         "can you gift wrap it": "gift_wrapping", "gift wrap please": "gift_wrapping"}))
-    report = compare(EXAMPLES, live, candidate, LIVE, tolerance=0.02)
-    assert report.passed and report.new_intents == ["gift_wrapping"]
+    report = compare("en", EXAMPLES, live, candidate, LIVE, tolerance=0.02)
+    assert report.refusals == [] and report.new_intents == ["gift_wrapping"]
     # on the 4 examples both know: live 3/4 right, candidate 4/4
     assert (report.compared_live.accuracy, report.compared_candidate.accuracy) == (0.75, 1.0)
     # live: order_status P 2/3 R 1 F1 0.8; shipping_info P 1 R 1/2 F1 0.6667
@@ -39,8 +57,11 @@ def test_a_candidate_that_learnt_the_new_intent_and_kept_the_rest_passes():
         ("shipping time to spain", True), ("can you gift wrap it", True),
         ("gift wrap please", True)]
     assert report.confusion_with_new == {"gift_wrapping": {}}
-    text = report.as_text()
-    assert "gift_wrapping" in text and "new" in text and "PASSED" in text
+    gate = GateReport([report], 0.02, 0.1)
+    text = gate.as_text()
+    assert gate.passed and "gift_wrapping" in text and "new" in text and "PASSED" in text
+    assert "NLU, English (en): 6 held-apart examples (tests/nlu/test_nlu_en.yml)" in text
+    assert "en accuracy (shared)        0.750      1.000" in text
 
 
 def test_a_damaged_candidate_is_refused_with_the_reasons():
@@ -48,13 +69,14 @@ def test_a_damaged_candidate_is_refused_with_the_reasons():
     live = evaluate(EXAMPLES, reader(right))
     damaged = evaluate(EXAMPLES, reader({**right, "where is my parcel": "gift_wrapping",
                                          "has my order shipped": "gift_wrapping"}))
-    report = compare(EXAMPLES, live, damaged, LIVE, tolerance=0.05, intent_f1_drop=0.1)
-    assert not report.passed
-    assert report.refusals[0] == "accuracy fell from 1.000 to 0.500"
-    assert any(r.startswith("order_status F1 fell from 1.000 to 0.000") for r in report.refusals)
+    report = compare("en", EXAMPLES, live, damaged, LIVE, tolerance=0.05, intent_f1_drop=0.1)
+    assert report.refusals[0] == "en: accuracy fell from 1.000 to 0.500"
+    assert any(r.startswith("en: order_status F1 fell from 1.000 to 0.000")
+               for r in report.refusals)
     # the new intent swallowed two old examples
     assert report.confusion_with_new == {"gift_wrapping": {"order_status": 2}}
-    assert "REFUSED" in report.as_text()
+    gate = GateReport([report], 0.05, 0.1)
+    assert not gate.passed and "REFUSED: en: accuracy fell" in gate.as_text()
 
 
 def test_within_the_tolerance_a_small_dip_passes():
@@ -62,8 +84,8 @@ def test_within_the_tolerance_a_small_dip_passes():
     live = evaluate(many, reader({e.text: "order_status" for e in many}))
     answers = {e.text: "order_status" for e in many} | {"parcel question 0": "greet"}
     candidate = evaluate(many, reader(answers))
-    assert compare(many, live, candidate, LIVE, tolerance=0.05).passed  # 0.98 >= 1 - 0.05
-    assert not compare(many, live, candidate, LIVE, tolerance=0.01).passed
+    assert not compare("en", many, live, candidate, LIVE, tolerance=0.05).refusals  # 0.98 >= 0.95
+    assert compare("en", many, live, candidate, LIVE, tolerance=0.01).refusals
 
 
 def test_one_example_of_an_intent_read_differently_is_noise_three_are_not():
@@ -72,17 +94,83 @@ def test_one_example_of_an_intent_read_differently_is_noise_three_are_not():
     right = {e.text: e.intent for e in many}
     live = evaluate(many, reader(right))
     one = evaluate(many, reader(right | {"parcel question 0": "greet"}))
-    report = compare(many, live, one, LIVE, tolerance=0.05, intent_f1_drop=0.1)
-    assert report.passed, report.refusals  # order_status F1 1.0 -> 0.957
+    report = compare("en", many, live, one, LIVE, tolerance=0.05, intent_f1_drop=0.1)
+    assert report.refusals == []  # order_status F1 1.0 -> 0.957
     three = evaluate(many, reader(right | {f"parcel question {n}": "greet" for n in range(3)}))
-    report = compare(many, live, three, LIVE, tolerance=0.05, intent_f1_drop=0.1)
-    assert report.refusals[-1] == "order_status F1 fell from 1.000 to 0.857"
+    report = compare("en", many, live, three, LIVE, tolerance=0.05, intent_f1_drop=0.1)
+    assert report.refusals[-1] == "en: order_status F1 fell from 1.000 to 0.857"
 
 
-def test_the_projects_test_file_is_read_without_entity_marks():
-    from pathlib import Path
+ITALIAN = [
+    Example("dov'è il mio pacco", "order_status"), Example("il mio ordine è partito?",
+                                                            "order_status"),
+    Example("quanto ci mette in germania", "shipping_info"),
+    Example("tempi di spedizione per la spagna", "shipping_info"),
+]
 
-    examples = held_apart_examples(Path(__file__).resolve().parents[2] / "tests/nlu/test_nlu.yml")
-    assert len(examples) > 100
-    assert all("](" not in e.text and "]{" not in e.text for e in examples)
-    assert {"greet", "order_status"} <= {e.intent for e in examples}
+
+def _both_languages(italian_answers: dict[str, str]) -> GateReport:
+    english_right = {e.text: e.intent for e in EXAMPLES if e.intent != "gift_wrapping"}
+    english = [e for e in EXAMPLES if e.intent != "gift_wrapping"]
+    italian_right = {e.text: e.intent for e in ITALIAN}
+    live_en = evaluate(english, reader(english_right | {"shipping time to spain": "greet"}))
+    candidate_en = evaluate(english, reader(english_right))  # better in English
+    live_it = evaluate(ITALIAN, reader(italian_right))
+    candidate_it = evaluate(ITALIAN, reader(italian_right | italian_answers))
+    return GateReport([compare("it", ITALIAN, live_it, candidate_it, LIVE, 0.02, 0.1),
+                       compare("en", english, live_en, candidate_en, LIVE, 0.02, 0.1)],
+                      0.02, 0.1)
+
+
+def test_a_better_english_never_hides_a_worse_italian():
+    worse = _both_languages({"quanto ci mette in germania": "order_status"})
+    assert not worse.passed
+    assert worse.language("en").refusals == []  # English alone would pass: 0.75 -> 1.0
+    assert worse.refusals[:2] == ["it: accuracy fell from 1.000 to 0.750",
+                                  "it: macro F1 fell from 1.000 to 0.733"]
+    assert all(reason.startswith("it: ") for reason in worse.refusals)
+    text = worse.as_text()
+    assert text.index("NLU, Italian (it)") < text.index("NLU, English (en)")
+    assert "it accuracy (shared)        1.000      0.750" in text
+    assert "en accuracy (shared)        0.750      1.000" in text
+    assert "REFUSED: it: accuracy fell from 1.000 to 0.750" in text
+    assert "in each of it, en" in text
+    assert _both_languages({}).passed
+
+
+def test_the_verdict_file_names_the_language_of_each_figure(tmp_path):
+    report = _both_languages({"quanto ci mette in germania": "order_status"})
+    report.stories = compare_stories(StoriesResult({"a": StoryOutcome(True, 2, 2)}),
+                                     StoriesResult({"a": StoryOutcome(True, 2, 2)}), 0.02)
+    shelf = ModelShelf(tmp_path)
+    candidate = tmp_path / "candidate.tar.gz"
+    shelf.save_gate(candidate, "live.tar.gz", report.passed, report.as_text(), report.as_json())
+    verdict = json.loads((tmp_path / "candidate.tar.gz.gate.json").read_text())
+    assert verdict["passed"] is False and verdict["live"] == "live.tar.gz"
+    figures = verdict["figures"]
+    assert list(figures["languages"]) == ["it", "en"]
+    italian = figures["languages"]["it"]
+    assert italian["accuracy"] == {"live": 1.0, "candidate": 0.75, "candidate_all": 0.75}
+    assert italian["intents"]["shipping_info"] == {"live": 1.0, "candidate": 0.6667,
+                                                   "examples": 2}
+    assert italian["refusals"][0] == "it: accuracy fell from 1.000 to 0.750"
+    assert figures["languages"]["en"]["refusals"] == []
+    assert figures["stories"]["passed"] == {"live": 1.0, "candidate": 1.0}
+    assert figures["refusals"] == report.all_refusals
+    assert shelf.gate(candidate)["passed"] is False
+
+
+def test_the_projects_test_files_are_read_per_language_without_entity_marks(tmp_path):
+    found = held_apart_by_language(PROJECT_DIR, ("it", "en"))
+    assert list(found) == ["it", "en"]
+    for language, examples in found.items():
+        assert len(examples) > 100, language
+        assert all("](" not in e.text and "]{" not in e.text for e in examples)
+        assert {"greet", "order_status"} <= {e.intent for e in examples}
+    assert found["en"] == held_apart_examples(PROJECT_DIR / "tests/nlu/test_nlu_en.yml")
+    with pytest.raises(GateError, match=r"tests/nlu/test_nlu_de.yml is missing.*German"):
+        held_apart_by_language(PROJECT_DIR, ("it", "en", "de"))
+    (tmp_path / "tests/nlu").mkdir(parents=True)
+    (tmp_path / "tests/nlu/test_nlu_it.yml").write_text('version: "3.1"\nnlu: []\n')
+    with pytest.raises(GateError, match="test_nlu_it.yml has no examples"):
+        held_apart_by_language(tmp_path, ("it",))

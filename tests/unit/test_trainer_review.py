@@ -1,8 +1,10 @@
-"""The review inbox and its groups: which messages a trainer sees, and how they are grouped."""
+"""The review inbox and its groups: which messages a trainer sees, in which language, and how
+they are grouped (never two languages in one group)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -13,15 +15,22 @@ from bot.trainer.review import (
     Mark,
     ReviewInbox,
     ReviewItem,
+    examples_by_language,
     message_key,
     review_items,
     stored_customer_messages,
 )
 from bot.trainer.settings import TrainerSettings, TrainerSettingsError, load_trainer_settings
-from tests.rasa_events import bot_event, events_table, user_event
+from tests.rasa_events import bot_event, events_table, slot_event, user_event
 
 T0 = datetime(2026, 11, 22, 21, 0, tzinfo=timezone.utc)
 SETTINGS = TrainerSettings(low_confidence_below=0.6)
+LANGUAGES = ("it", "en")
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+def english(_: str) -> str:
+    return "en"
 
 
 def at(minutes: float) -> datetime:
@@ -29,8 +38,8 @@ def at(minutes: float) -> datetime:
 
 
 def said(conversation: str, text: str, minutes: float, intent: str | None,
-         confidence: float | None) -> CustomerMessage:
-    return CustomerMessage(conversation, text, at(minutes), intent, confidence)
+         confidence: float | None, language: str | None = "en") -> CustomerMessage:
+    return CustomerMessage(conversation, text, at(minutes), intent, confidence, language)
 
 
 def ticket(conversation: str, reason: str, minutes: float) -> TicketRow:
@@ -55,7 +64,7 @@ TICKETS = [ticket("c", "complaint", 5.1), ticket("d", "human_request", 6.1),
 
 def test_what_goes_to_the_inbox_and_why():
     marks = [Mark("f", at(9), "you never answer"), Mark("g", at(10), "gone from the store")]
-    items = review_items(MESSAGES, TICKETS, marks, set(), SETTINGS)
+    items = review_items(MESSAGES, TICKETS, marks, set(), SETTINGS, LANGUAGES, english)
     reasons = {item.text: item.reasons for item in items}
     assert reasons == {
         "do you gift wrap?": ("fallback",),
@@ -70,16 +79,40 @@ def test_what_goes_to_the_inbox_and_why():
     assert [item.text for item in items][:2] == ["gone from the store", "you never answer"]
     first = next(item for item in items if item.text == "do you gift wrap?")
     assert first.key == message_key("a", at(0)) and first.as_json()["confidence"] == 0.31
+    assert first.language == "en" and first.as_json()["language"] == "en"
+
+
+def test_each_message_has_its_language_the_slots_or_else_the_detectors():
+    messages = [
+        said("a", "posso avere la confezione regalo?", 0, "nlu_fallback", 0.3, "it"),
+        said("b", "can you gift wrap it", 1, "nlu_fallback", 0.3, None),  # no slot stored
+        said("c", "blorp", 2, "nlu_fallback", 0.3, "fr"),  # not (or no longer) a brand language
+        said("d", "ok", 3, "nlu_fallback", 0.3, "en"),  # the slot says what the text cannot
+    ]
+    read = []
+
+    def detector(text: str) -> str:
+        read.append(text)
+        return "it" if "regalo" in text or "perso" in text else "en"
+
+    marks = [Mark("e", at(4), "il pacco è perso")]  # its event is gone
+    items = review_items(messages, [], marks, set(), SETTINGS, LANGUAGES, detector)
+    assert {item.text: item.language for item in items} == {
+        "posso avere la confezione regalo?": "it", "can you gift wrap it": "en", "blorp": "en",
+        "ok": "en", "il pacco è perso": "it"}
+    assert sorted(read) == ["blorp", "can you gift wrap it", "il pacco è perso"]
 
 
 def test_decided_messages_leave_the_inbox():
     decided = {message_key("a", at(0)), message_key("e", at(7))}
-    texts = {item.text for item in review_items(MESSAGES, TICKETS, [], decided, SETTINGS)}
+    texts = {item.text for item in review_items(MESSAGES, TICKETS, [], decided, SETTINGS,
+                                                LANGUAGES, english)}
     assert "do you gift wrap?" not in texts and "blorp" not in texts and "zzzz" in texts
 
 
-def _item(text: str, minutes: float) -> ReviewItem:
-    return ReviewItem(f"k{minutes}", "c", text, at(minutes), "nlu_fallback", 0.3, ("fallback",))
+def _item(text: str, minutes: float, language: str = "en") -> ReviewItem:
+    return ReviewItem(f"k{minutes}", "c", text, at(minutes), "nlu_fallback", 0.3, ("fallback",),
+                      language)
 
 
 def test_similar_messages_are_grouped_biggest_first():
@@ -94,7 +127,45 @@ def test_similar_messages_are_grouped_biggest_first():
     assert groups[0].items[0].text == "can you giftwrap it"  # newest first
     assert group_items([], 0.7) == []
     (alone,) = group_items([_item("hello", 0)], 0.7)
-    assert alone.typical == "hello" and alone.keys == ["k0"]
+    assert alone.typical == "hello" and alone.keys == ["k0"] and alone.language == "en"
+
+
+def test_a_group_never_mixes_languages():
+    english_texts = ["can you gift wrap my order?", "gift wrap please", "giftwrap it please"]
+    italian_texts = ["potete fare una confezione regalo?", "è possibile avere la confezione "
+                     "regalo", "mi fate il pacchetto regalo per favore",
+                     "si può avere il pacco regalo", "lo incartate come regalo?"]
+    # the same words in both: distance alone would put them together
+    same = [_item("gift wrap", 20, "en"), _item("gift wrap", 21, "it")]
+    items = ([_item(text, i) for i, text in enumerate(english_texts)]
+             + [_item(text, 10 + i, "it") for i, text in enumerate(italian_texts)] + same)
+    stop_words = load_trainer_settings(PROJECT_DIR / "trainer.yml").stop_words
+    groups = group_items(items, distance=0.62, stop_words=stop_words)
+    for group in groups:
+        assert {item.language for item in group.items} == {group.language}
+    assert [(group.language, len(group.items)) for group in groups] == [
+        ("it", 5), ("en", 4), ("it", 1)]
+    assert groups[0].as_json()["language"] == "it"
+    assert {item["language"] for item in groups[1].as_json()["items"]} == {"en"}
+    # grouped on everything, the Italian words every question has split the Italian ones
+    assert len(group_items(items[3:8], 0.62)) > 1
+
+
+def test_a_trainers_wordings_go_in_the_language_of_the_messages_chosen():
+    italian = [_item("confezione regalo?", 0, "it"), _item("pacco regalo", 1, "it")]
+    both = [*italian, _item("gift wrap?", 2, "en")]
+
+    def detector(text: str) -> str:
+        return "it" if "regalo" in text else "en"
+
+    assert examples_by_language(italian, ["incartate?"], None, detector) == {
+        "it": ["confezione regalo?", "pacco regalo", "incartate?"]}
+    assert examples_by_language(italian, ["wrap it"], "en", detector) == {
+        "it": ["confezione regalo?", "pacco regalo"], "en": ["wrap it"]}
+    assert examples_by_language(both, ["carta regalo", "wrap it"], None, detector) == {
+        "it": ["confezione regalo?", "pacco regalo", "carta regalo"],
+        "en": ["gift wrap?", "wrap it"]}
+    assert examples_by_language([], ["carta regalo"], None, detector) == {"it": ["carta regalo"]}
 
 
 def test_messages_come_from_rasas_events_and_decisions_stick(tmp_path):
@@ -102,7 +173,7 @@ def test_messages_come_from_rasas_events_and_decisions_stick(tmp_path):
 
     engine = create_db_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
     ensure_schema(engine)
-    inbox = ReviewInbox(engine, SETTINGS, clock=lambda: at(60))
+    inbox = ReviewInbox(engine, SETTINGS, clock=lambda: at(60), languages=LANGUAGES)
     assert inbox.items() == []  # before Rasa stored anything
     events = events_table(engine)
     with engine.begin() as connection:
@@ -122,10 +193,51 @@ def test_messages_come_from_rasas_events_and_decisions_stick(tmp_path):
     assert inbox.decide(keys, "assigned", by="tina", intent="gift_wrapping") == 2
     assert inbox.decide(keys, "dismissed", by="tina") == 0  # the first decision stands
     assert inbox.items() == []  # and the message of 31 days ago is beyond look_back_days
-    assert [i.text for i in ReviewInbox(engine, SETTINGS, clock=lambda: at(-60 * 24 * 30))
-            .items()] == ["last month's gift wrap?"]
+    assert [i.text for i in ReviewInbox(engine, SETTINGS, clock=lambda: at(-60 * 24 * 30),
+                                        languages=LANGUAGES).items()] == [
+        "last month's gift wrap?"]
     with pytest.raises(ValueError, match="names its intent"):
         inbox.decide(keys, "assigned", by="tina")
+
+
+def test_the_language_of_a_stored_message_is_the_slot_as_the_bot_answered_it(tmp_path):
+    from bot.store import ensure_schema
+
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    ensure_schema(engine)
+    events = events_table(engine)
+    with engine.begin() as connection:
+        connection.execute(events.insert(), [
+            # yesterday: the session started in Italian, the customer wrote English
+            slot_event("a", "language", "it", at(-60 * 24)),
+            user_event("a", "hello there", at(-60 * 24 + 1), "greet", 0.99),
+            slot_event("a", "language", "en", at(-60 * 24 + 1.01)),
+            # tonight (the inbox reads from here): no slot event, the language stays
+            user_event("a", "gift wrap?", at(0), "nlu_fallback", 0.3),
+            bot_event("a", "Sorry?", at(0.02)),
+            user_event("a", "confezione regalo per mia nonna?", at(1), "nlu_fallback", 0.3),
+            slot_event("a", "language_settled", True, at(1.01)),
+            slot_event("a", "language", "it", at(1.02)),  # switched by this message
+            user_event("a", "ok", at(2), "affirm", 0.4),
+            # another conversation: a slot set at its session start, before any message
+            slot_event("b", "language", "en", at(3)),
+            user_event("b", "zzz", at(3.1), "nlu_fallback", 0.1),
+            user_event("c", "could you wrap it as a present please", at(4), "nlu_fallback", 0.1),
+            # a restart: the slots back to their initial values, not yet set again
+            slot_event("d", "language", "en", at(5)),
+            {**user_event("d", "x", at(5.5), "greet", 1.0), "type_name": "restart"},
+            user_event("d", "dopo il riavvio", at(6), "nlu_fallback", 0.1),
+            slot_event("z", "language", "en", at(7)),  # no message from z: not read
+        ])
+    found = {m.text: m.language for m in stored_customer_messages(engine, at(-1))}
+    assert found == {"gift wrap?": "en", "confezione regalo per mia nonna?": "it", "ok": "it",
+                     "zzz": "en", "could you wrap it as a present please": None,
+                     "dopo il riavvio": None}
+    inbox = ReviewInbox(engine, SETTINGS, clock=lambda: at(60), languages=LANGUAGES)
+    assert {item.text: item.language for item in inbox.items()} == {
+        "gift wrap?": "en", "confezione regalo per mia nonna?": "it", "ok": "it", "zzz": "en",
+        # the last two read by the detector
+        "could you wrap it as a present please": "en", "dopo il riavvio": "it"}
 
 
 def test_trainer_settings_are_checked(tmp_path):
@@ -134,9 +246,14 @@ def test_trainer_settings_are_checked(tmp_path):
     path.write_text("review:\n  low_confidence_below: 0.5\n  look_back_days: 7\ntest_every: 3\n")
     assert load_trainer_settings(path) == TrainerSettings(low_confidence_below=0.5,
                                                           look_back_days=7, test_every=3)
+    path.write_text("review:\n  stop_words:\n    it: [Il, la]\n")
+    assert load_trainer_settings(path).stop_words == {"it": frozenset({"il", "la"})}
+    assert "di" in load_trainer_settings(PROJECT_DIR / "trainer.yml").stop_words["it"]
     for bad, complaint in (("review:\n  low_confidence_below: 2\n", "low_confidence_below"),
                            ("review:\n  look_back_days: 0.5\n", "look_back_days"),
-                           ("test_every: 1\n", "test_every"), ("review: [\n", "not valid YAML")):
+                           ("test_every: 1\n", "test_every"), ("review: [\n", "not valid YAML"),
+                           ("review:\n  stop_words: [a, b]\n", "stop_words"),
+                           ("review:\n  stop_words:\n    it: il\n", "stop_words")):
         path.write_text(bad)
         with pytest.raises(TrainerSettingsError, match=complaint):
             load_trainer_settings(path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.trainer.gate import Evaluation, compare
+from bot.trainer.gate import Evaluation, GateReport, compare
 from bot.trainer.story_gate import (
     StoriesResult,
     StoryOutcome,
@@ -71,8 +71,9 @@ def test_a_candidate_that_cannot_play_a_story_the_live_model_plays_is_refused():
 
 
 def test_the_gate_report_refuses_on_the_stories_even_when_the_nlu_passes():
-    nlu = Evaluation(["greet"], 1.0, 1.0, {})
-    report = compare([], nlu, nlu, {"greet"}, tolerance=0.0)
+    nlu = Evaluation([], 1.0, 1.0, {})
+    report = GateReport([compare(code, [], nlu, nlu, {"greet"}, tolerance=0.0)
+                         for code in ("it", "en")], 0.0, 0.1)
     report.stories = compare_stories(result(a=PASS), result(a=FAIL), tolerance=0.0)
     assert report.refusals == [] and not report.passed
     assert "REFUSED: stories passed fell from 1.000 to 0.000" in report.as_text()

@@ -1,0 +1,1 @@
+"""Our own NLU pipeline components (Rasa graph components), named in config.yml."""
