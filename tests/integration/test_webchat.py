@@ -174,9 +174,10 @@ def browser():
             chromium.close()
 
 
-@pytest.fixture()
-def page(browser, stack):
-    context = browser.new_context(viewport={"width": 480, "height": 860})
+def open_page(browser, stack, locale: str | None = None):  # noqa: ANN201 - a generator
+    """The web chat in a fresh browser context (`locale`: the browser's language)."""
+    options = {"locale": locale} if locale else {}
+    context = browser.new_context(viewport={"width": 480, "height": 860}, **options)
     # the brand's avatar is on the internet, which this machine cannot reach: the page must
     # fall back to the initials; refuse every request that is not the local bot
     context.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
@@ -187,6 +188,11 @@ def page(browser, stack):
         yield tab
     finally:
         context.close()
+
+
+@pytest.fixture()
+def page(browser, stack):
+    yield from open_page(browser, stack)
 
 
 def bot_texts(page) -> list[str]:
@@ -335,15 +341,7 @@ def test_each_answer_says_the_conversations_language(stack):
 
 @pytest.fixture()
 def italian_page(browser, stack):
-    context = browser.new_context(viewport={"width": 480, "height": 860}, locale="it-IT")
-    context.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
-    tab = context.new_page()
-    tab.set_default_timeout(120_000)
-    tab.goto(page_url(stack))
-    try:
-        yield tab
-    finally:
-        context.close()
+    yield from open_page(browser, stack, locale="it-IT")
 
 
 def test_the_web_chat_in_italian_then_english(italian_page, stack):
