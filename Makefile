@@ -19,4 +19,5 @@ lint: setup
 
 bench: setup
 	.venv/bin/python bench/run_all.py
+	.venv/bin/python bench/languages.py
 	.venv/bin/python bench/messenger_load.py

@@ -7,7 +7,8 @@ Prints:
 - full training time (NLU + dialogue, forced), model load time (process start to the first
   answer), reply latency p50/p95 over 100 sequential messages through the REST channel.
 
-Run with `make bench` (takes about 10 minutes on 2 cores). Nothing here is asserted.
+Run with `make bench` (takes about 15 minutes on 2 cores; `--nlu-only` stops after the NLU
+figures). Nothing here is asserted.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ def _answers(rasa_url: str) -> bool:
 
 
 def main() -> None:
+    nlu_only = "--nlu-only" in sys.argv[1:]
     with tempfile.TemporaryDirectory(prefix="nightdesk-bench-") as tmp_name:
         tmp = Path(tmp_name)
         settings = load_settings({
@@ -110,6 +112,8 @@ def main() -> None:
                 print(f"{label:<24} {language}  intent accuracy {accuracy:.3f}  "
                       f"macro F1 {macro_f1:.3f}  (NLU training {seconds:.0f} s)")
 
+        if nlu_only:
+            return
         print("== full training (NLU + dialogue, --force)")
         models = tmp / "full"
         seconds = _run(settings, "train", "--force", "--config", str(PROJECT / "config.yml"),

@@ -28,6 +28,10 @@ SWITCH_CONFIDENCE = 0.75
 FIRST_WORD_CONFIDENCE = 0.9
 """Before the language is settled, one word the detector is this sure of decides it."""
 
+MIN_WORD_VOTES = 2
+"""Before the language is settled, this many clear words of one language (and more than of
+any other) decide it when the whole message is unclear."""
+
 WORD_VOTE_CONFIDENCE = 0.7
 """A word counts for a language when the detector, reading it alone, is this sure of it.
 
@@ -125,8 +129,17 @@ class LanguageDetector:
         detected, confidence, words = self.detect(text)
         if detected is None:
             return LanguageChoice(current, settled)
-        if not settled and confidence >= FIRST_WORD_CONFIDENCE:
-            return LanguageChoice(detected, True, detected, confidence)
+        if not settled:
+            if confidence >= FIRST_WORD_CONFIDENCE:
+                return LanguageChoice(detected, True, detected, confidence)
+            # the whole message is unclear ("it's a present, can you wrap it" reads Italian
+            # at 0.72): words that each clearly belong to one language decide
+            votes = self.word_votes(text)
+            best = max(votes, key=lambda code: votes[code])
+            if votes[best] >= MIN_WORD_VOTES and all(
+                count < votes[best] for code, count in votes.items() if code != best
+            ):
+                return LanguageChoice(best, True, detected, confidence)
         if words >= MIN_WORDS_TO_SWITCH and confidence >= SWITCH_CONFIDENCE:
             if detected == current:
                 return LanguageChoice(current, True, detected, confidence)

@@ -5,7 +5,8 @@ still lives in `domain.yml` like every other answer. Variations are chosen the w
 chooses them: those whose slot conditions (the reply's `language`, whether a first name is
 known) all hold, else those without a condition; then at random among those whose
 placeholders ({first_name}, {bot_name}, {brand_name}) all have values, so a reply never
-shows an empty name and always speaks the commenter's language.
+shows an empty name and always speaks the commenter's language; when the first name is
+known, a variation that uses it.
 """
 
 from __future__ import annotations
@@ -52,5 +53,8 @@ def render(
             usable.append(text)
     if not usable:
         raise MissingResponseError(f"domain.yml has no usable variation of {name}")
+    if first_name:
+        # answer personally whenever the name is known
+        usable = [text for text in usable if "{first_name}" in text] or usable
     text = (rng or random).choice(usable)
     return _PLACEHOLDER.sub(lambda match: str(values.get(match.group(1)) or ""), text)

@@ -14,7 +14,7 @@ from rasa.engine.storage.resource import Resource  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
 
-from bot.understanding.unfamiliar_text import UnfamiliarTextClassifier, trigrams  # noqa: E402
+from bot.understanding.unfamiliar_text import UnfamiliarTextClassifier, ngrams  # noqa: E402
 
 EXAMPLES = {
     "order_status": ["where is my order", "dov'è il mio ordine", "il pacco non è arrivato",
@@ -41,11 +41,13 @@ def _read(component: UnfamiliarTextClassifier, text: str) -> str:
     return message.get("intent")["name"]
 
 
-def test_trigrams_are_of_padded_words():
-    assert trigrams("Ok hi") == [" ok", "ok ", " hi", "hi "]
+def test_ngrams_are_of_padded_words():
+    assert ngrams("Ok hi", 3) == [" ok", "ok ", " hi", "hi "]
+    assert ngrams("ciao") == [" cia", "ciao", "iao "]
 
 
-@pytest.mark.parametrize("mash", ["qwxz vbnm plokij", "blorp zzkx qwv", "xkcd zzz jjj"])
+@pytest.mark.parametrize("mash", ["qwxz vbnm plokij", "blorp zzkx qwv", "xkcd zzz jjj",
+                                  "fnord grelb wibble"])
 def test_keyboard_mash_is_not_understood(tmp_path, mash):
     component, _, _ = _trained(tmp_path)
     assert _read(component, mash) == "nlu_fallback"
