@@ -21,11 +21,8 @@ hours and after hours (by the brand's calendar, at the moment the customer wrote
   counted in the language of its last customer message in the period; tickets opened, by
   the ticket's language.
 
-A message's language is the conversation's `language` slot as Rasa stored it: the slot event
-that follows the customer's message in its turn (Rasa sets it, from `action_extract_slots`,
-before anything else happens), else the value from before (an earlier turn, an earlier
-session carried over), else the brand's default, which is the slot's initial value and so
-never stored as an event.
+A message's language is the conversation's `language` slot as Rasa stored it
+(`bot.store.language_events`); None, the slot's initial value, is the brand's default.
 """
 
 from __future__ import annotations
@@ -34,7 +31,7 @@ import json
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import MetaData, Table, select
@@ -43,11 +40,11 @@ from sqlalchemy.exc import NoSuchTableError
 
 from bot.handoff.tickets import RESOLVED, TranscriptLine
 from bot.hours import OfficeCalendar
+from bot.store.language_events import LANGUAGE_EVENT_TYPES, LANGUAGE_SLOT, LanguageReplay
 from bot.store.tables import TicketRow
 
 FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 WINDOW = timedelta(hours=24)
-LANGUAGE_SLOT = "language"
 
 
 @dataclass(frozen=True)
@@ -117,28 +114,11 @@ def _at(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc)
 
 
-_NOT_LANGUAGE = object()
-
-
-def _language_set(data: str | None) -> object:
-    """The value a stored slot event gives the language slot; `_NOT_LANGUAGE` for others."""
-    try:
-        event = json.loads(data or "")
-    except ValueError:
-        return _NOT_LANGUAGE
-    if not isinstance(event, dict) or event.get("name") != LANGUAGE_SLOT:
-        return _NOT_LANGUAGE
-    value = event.get("value")
-    return value if isinstance(value, str) and value else None
-
-
 def stored_messages(engine: Engine, since: datetime, until: datetime) -> list[Message]:
     """Customer and bot messages from Rasa's tracker store (table ``events``).
 
-    Each customer message carries the conversation's language in its turn (the module's
-    docstring says how). For that, the language slot events of the period's conversations
-    are read from their beginning, and their session starts: a slot set after a new session
-    started belongs to the session's first message, not to the last one of the old session.
+    Each customer message carries the language it was answered in: for that the language
+    events of the period's conversations are read from their beginning (`LanguageReplay`).
     None before Rasa has stored its first conversation (the table does not exist yet).
     """
     try:
@@ -153,35 +133,26 @@ def stored_messages(engine: Engine, since: datetime, until: datetime) -> list[Me
     in_period = (select(events.c.sender_id)
                  .where(events.c.type_name == "user", events.c.timestamp >= since.timestamp(),
                         events.c.timestamp < until.timestamp()))
+    others = [name for name in LANGUAGE_EVENT_TYPES if name not in ("slot", "bot")]
     languages = (select(events.c.id, events.c.sender_id, events.c.type_name,
                         events.c.timestamp, events.c.data)
                  .where(events.c.timestamp < end, events.c.sender_id.in_(in_period),
-                        (events.c.type_name == "session_started")
+                        events.c.type_name.in_(others)
                         | ((events.c.type_name == "slot")
                            & events.c.data.like(f'%"{LANGUAGE_SLOT}"%'))))
     with engine.connect() as connection:
         rows = [*connection.execute(messages), *connection.execute(languages)]
     rows.sort(key=lambda row: (row.timestamp, row.id))
-    found: list[Message] = []
-    language: dict[str, str | None] = {}
-    open_turn: dict[str, int] = {}  # a conversation's customer message still in its turn
+    replay = LanguageReplay()
     for row in rows:
-        sender = row.sender_id
-        if row.type_name == "user":
-            open_turn[sender] = len(found)
-            found.append(Message(sender, "customer", _at(row.timestamp), row.intent_name,
-                                 language.get(sender)))
-        elif row.type_name == "bot":
-            open_turn.pop(sender, None)
-            found.append(Message(sender, "bot", _at(row.timestamp)))
-        elif row.type_name == "session_started":
-            open_turn.pop(sender, None)
-        elif (value := _language_set(row.data)) is not _NOT_LANGUAGE:
-            language[sender] = value  # type: ignore[assignment]
-            if sender in open_turn:
-                index = open_turn[sender]
-                found[index] = replace(found[index], language=value)
-    return found
+        message = row.type_name in ("user", "bot")  # their text is not needed here
+        replay.see(row.id, row.sender_id, row.type_name, None if message else row.data)
+    return [
+        Message(row.sender_id, "customer", _at(row.timestamp), row.intent_name,
+                replay.languages[row.id])
+        if row.type_name == "user" else Message(row.sender_id, "bot", _at(row.timestamp))
+        for row in rows if row.type_name in ("user", "bot")
+    ]
 
 
 def compute(

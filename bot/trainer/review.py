@@ -9,9 +9,9 @@ dismissed leave the inbox. Texts are shown redacted; button payloads (``/intent`
 language and are never reviewed.
 
 Each message carries its language: the conversation's ``language`` slot as the bot answered
-that message (`action_detect_language` sets it right after each customer message, from the
-customer's words), or, where the tracker has no such slot (a conversation from before the
-slot, a mark whose event is gone), the language the detector reads in the text alone.
+that message (`bot.store.language_events`), or, where the tracker has no such slot (a
+conversation from before the slot, a mark whose event is gone), the language the detector
+reads in the text alone.
 
 Messages come from Rasa's tracker store (table ``events``, in the product database).
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import MetaData, Table, and_, or_, select
@@ -30,6 +30,7 @@ from sqlalchemy.exc import NoSuchTableError
 from bot.handoff.reasons import HandoffReason
 from bot.handoff.redaction import redact
 from bot.store import ReviewDecisionRow, TicketRow, TrainerMarkRow, session_scope
+from bot.store.language_events import LANGUAGE_EVENT_TYPES, LanguageReplay
 from bot.trainer.languages import brand_languages
 from bot.trainer.settings import TrainerSettings
 
@@ -38,8 +39,6 @@ OUT_OF_SCOPE = "out_of_scope"
 LOW_CONFIDENCE = "low_confidence"
 HANDED_OFF = "handed_off"
 MARKED = "marked"
-LANGUAGE_SLOT = "language"
-_SLOTS_RESET = ("restart", "reset_slots")  # Rasa's Restarted and AllSlotsReset events
 
 # Handoffs that follow from reading the customer right: the message is reviewed only when
 # the model read it as something else.
@@ -221,41 +220,31 @@ def stored_customer_messages(engine: Engine, since: datetime) -> list[CustomerMe
     recent = events.c.timestamp >= since.timestamp()
     talking = (select(events.c.sender_id).where(events.c.type_name == "user", recent)
                .distinct().scalar_subquery())
-    query = (select(events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
+    query = (select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp,
+                    events.c.data)
              .where(or_(and_(events.c.type_name == "user", recent),
-                        and_(events.c.type_name.in_(("slot", *_SLOTS_RESET)),
+                        and_(events.c.type_name.in_(LANGUAGE_EVENT_TYPES),
                              events.c.sender_id.in_(talking))))
              .order_by(events.c.timestamp, events.c.id))
-    found: list[CustomerMessage] = []
-    language: dict[str, str | None] = {}  # each conversation's slot so far
-    last: dict[str, int] = {}  # each conversation's latest message, while the bot answers it
+    replay = LanguageReplay()
+    users = []
     with engine.connect() as connection:
         for row in connection.execute(query):
-            data = json.loads(row.data or "{}")
-            sender = row.sender_id
-            if row.type_name == "slot":
-                if data.get("name") == LANGUAGE_SLOT:
-                    value = data.get("value")
-                    language[sender] = value if isinstance(value, str) else None
-                    if sender in last:
-                        found[last[sender]] = replace(found[last[sender]],
-                                                      language=language[sender])
-                continue
-            if row.type_name in _SLOTS_RESET:  # the slots are back to their initial values
-                language.pop(sender, None)
-                last.pop(sender, None)
-                continue
-            last.pop(sender, None)
-            text = data.get("text")
-            if not isinstance(text, str) or not text.strip():
-                continue
-            intent = (data.get("parse_data") or {}).get("intent") or {}
-            confidence = intent.get("confidence")
-            last[sender] = len(found)
-            found.append(CustomerMessage(
-                sender, text, _at(row.timestamp), intent.get("name"),
-                float(confidence) if isinstance(confidence, (int, float)) else None,
-                language.get(sender)))
+            replay.see(row.id, row.sender_id, row.type_name, row.data)
+            if row.type_name == "user":
+                users.append(row)
+    found: list[CustomerMessage] = []
+    for row in users:
+        data = json.loads(row.data or "{}")
+        text = data.get("text")
+        if not isinstance(text, str) or not text.strip():
+            continue
+        intent = (data.get("parse_data") or {}).get("intent") or {}
+        confidence = intent.get("confidence")
+        found.append(CustomerMessage(
+            row.sender_id, text, _at(row.timestamp), intent.get("name"),
+            float(confidence) if isinstance(confidence, (int, float)) else None,
+            replay.languages[row.id]))
     return found
 
 
