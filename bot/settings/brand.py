@@ -1048,6 +1048,17 @@ def _https_url(value: object, path: str) -> str:
     return text
 
 
+def _refuse_repeats(text: Localized[str], where: str, index: int, seen: dict[str, int],
+                    path: str, verb: str) -> None:
+    """Each language's form once in a list: a repeat names the item of `path` that has it."""
+    for code, form in text.by_language.items():
+        folded = f"{code}:{form.casefold()}"
+        if folded in seen:
+            raise _Problem(_key(where, code),
+                           f"{_show(form)} is already {verb} by {_item(path, seen[folded])}")
+        seen[folded] = index
+
+
 def _ice_breakers(value: object, path: str) -> tuple[IceBreaker, ...]:
     """Parse one to four ice breakers with different questions."""
     items = _list(value, path)
@@ -1065,14 +1076,7 @@ def _ice_breakers(value: object, path: str) -> tuple[IceBreaker, ...]:
             fields["question"], _key(where, "question"),
             lambda text, at: _length(_text(text, at), at, MAX_ICE_BREAKER_QUESTION),
         )
-        for code, asked in question.by_language.items():
-            folded = f"{code}:{asked.casefold()}"
-            if folded in seen:
-                raise _Problem(
-                    _key(_key(where, "question"), code),
-                    f"{_show(asked)} is already asked by {_item(path, seen[folded])}",
-                )
-            seen[folded] = index
+        _refuse_repeats(question, _key(where, "question"), index, seen, path, "asked")
         found.append(IceBreaker(question, _payload(fields["payload"], _key(where, "payload"))))
     return tuple(found)
 
@@ -1121,14 +1125,7 @@ def _persistent_menu(value: object, path: str) -> tuple[MenuItem, ...]:
     for index, item in enumerate(items):
         where = _item(path, index)
         parsed = _menu_item(item, where)
-        for code, title in parsed.title.by_language.items():
-            folded = f"{code}:{title.casefold()}"
-            if folded in titles:
-                raise _Problem(
-                    _key(_key(where, "title"), code),
-                    f"{_show(title)} is already used by {_item(path, titles[folded])}",
-                )
-            titles[folded] = index
+        _refuse_repeats(parsed.title, _key(where, "title"), index, titles, path, "used")
         menu.append(parsed)
     if not any(item.payload == HUMAN_REQUEST_PAYLOAD for item in menu):
         raise _Problem(
