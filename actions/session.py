@@ -58,12 +58,14 @@ class ActionSessionStart(Action):
             value = tracker.get_slot(slot)
             if value is not None:
                 events.append(SlotSet(slot, value))
-        first_name = first_name_from_metadata(metadata) or tracker.get_slot("first_name")
+        first_name = first_name_from_metadata(metadata)
         if first_name:
             events.append(SlotSet("first_name", first_name))
-        events.append(SlotSet("has_first_name", bool(first_name)))
+        # which variations may greet by name (conditions cannot say "first_name is set")
+        events.append(SlotSet("has_first_name",
+                              bool(first_name or tracker.get_slot("first_name"))))
         if not tracker.get_slot("language_settled"):
-            # the channel's hint (the web chat page's language, the Messenger locale) until
+            # the channel's hint (the web chat page's or the REST client's language) until
             # the customer's own words tell
             hint = language_from_metadata(metadata, brand.languages)
             events.append(SlotSet("language", hint or services.language_of(

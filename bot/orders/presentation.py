@@ -24,8 +24,9 @@ def describe_items(items: tuple[OrderItem, ...], phrasing: Phrasing) -> str:
     """Item lines in words, e.g. Aria running shoes (size 42) and 2 x Merino socks."""
     names = []
     for item in items:
-        name = phrasing.words("items.sized", name=item.name, size=item.size) if item.size \
-            else item.name
+        name = item.name
+        if item.size:
+            name = phrasing.words("items.sized", name=item.name, size=item.size)
         names.append(phrasing.words("items.several", quantity=item.quantity, name=name)
                      if item.quantity > 1 else name)
     return phrasing.listing(names) or phrasing.words("items.none")
