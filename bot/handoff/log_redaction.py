@@ -26,7 +26,7 @@ from typing import Any
 
 from bot.handoff.redaction import redact
 
-__all__ = ["RedactingFormatter", "install_log_redaction"]
+__all__ = ["RedactingFormatter", "describe_failure", "install_log_redaction"]
 
 _UNLOGGABLE = "[unloggable message]"
 _MARKER = "_nightdesk_redacting"
@@ -169,3 +169,19 @@ class RedactingFormatter(logging.Formatter):
             The redacted stack text.
         """
         return _safe_redact(super().formatStack(stack_info))
+
+
+def describe_failure(error: BaseException, limit: int = 200) -> str:
+    """What went wrong, for a log line or a status column: class and cause, redacted.
+
+    The cause is the first line of the message, cut to `limit` characters. For a database
+    error it is the driver's own message (SQLAlchemy's text would add the statement's
+    parameters, which can quote the customer); what still holds personal data loses it to
+    redaction.
+    """
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    first = _safe_redact(lines[0].strip()) if lines else ""
+    name = type(error).__name__
+    text = f"{name}: {first}" if first else name
+    return text[:limit]

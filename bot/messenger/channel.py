@@ -139,6 +139,7 @@ class MessengerInput(InputChannel):
         answer = await receive(
             self.settings.messenger, self.intake, request.body or b"",
             request.headers.get(SIGNATURE_HEADER), self.max_body_bytes,
+            content_encoding=request.headers.get("content-encoding"),
         )
         if answer.new_event_ids and self.worker is not None:
             await self.worker.notify()

@@ -18,6 +18,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -29,6 +31,14 @@ GET_STARTED_PAYLOAD = "GET_STARTED"
 _SOURCES = ("messaging", "standby", "changes")
 _SECONDS_BEFORE = 10**11
 """Epoch values below this are seconds (feed webhooks), above it milliseconds (Messenger)."""
+_LATEST_MS = 4_102_444_800_000
+"""2100-01-01 in epoch ms: a later time is not a real event's and is read as missing."""
+MAX_ID_LENGTH = 128
+"""Longest id (page, sender, message, comment) accepted; Meta's are a few dozen characters."""
+MAX_PAGE_ID_LENGTH = 64
+"""Longest page id accepted (the inbox's column)."""
+_MAX_VERB_LENGTH = 32
+_ID_SAFE = re.compile(r"[^\x00-\x20\x7f\ufffd]+")
 
 
 class WebhookFormatError(ValueError):
@@ -462,16 +472,39 @@ def _hash_id(kind: EventKind, source: str, page_id: str, item: Any) -> str:
 
 
 def _epoch_ms(value: Any) -> int | None:
-    """An epoch time in milliseconds; values that look like seconds are converted."""
+    """An epoch time in milliseconds; values that look like seconds are converted.
+
+    None for what is not a time between 1970 and 2100 (negative, infinite, NaN, 10^20...).
+    """
     if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, str) and len(value) > 20:
         return None
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if number < 0:
         return None
-    return number * 1000 if number < _SECONDS_BEFORE else number
+    number = number * 1000 if number < _SECONDS_BEFORE else number
+    return number if number <= _LATEST_MS else None
+
+
+def _opt_id(value: Any, name: str, max_length: int = MAX_ID_LENGTH) -> str | None:
+    """An id (ids may arrive as numbers), or None when absent.
+
+    Raises:
+        _Malformed: an id longer than `MAX_ID_LENGTH` or holding spaces, control characters
+            or replaced (invalid) characters.
+    """
+    text = _opt_str(value)
+    if text is None or text == "":
+        return None
+    if len(text) > max_length or not _ID_SAFE.fullmatch(text):
+        raise _Malformed(f"{name} is not a valid id")
+    return text
 
 
 def _opt_str(value: Any) -> str | None:
@@ -486,7 +519,7 @@ def _party(item: Mapping[str, Any], key: str) -> str | None:
     party = item.get(key)
     if not isinstance(party, Mapping):
         return None
-    return _opt_str(party.get("id")) or _opt_str(party.get("user_ref"))
+    return _opt_id(party.get("id"), f"{key} id") or _opt_id(party.get("user_ref"), key)
 
 
 def _unknown(
@@ -494,7 +527,10 @@ def _unknown(
 ) -> UnknownEvent:
     """An `UnknownEvent` for an item, with what can be said about it."""
     raw = item if isinstance(item, dict) else {"value": item}
-    conversation_id = _party(raw, "sender") or f"page:{page_id}"
+    try:
+        conversation_id = _party(raw, "sender") or f"page:{page_id}"
+    except _Malformed:
+        conversation_id = f"page:{page_id}"
     timestamp = _epoch_ms(raw.get("timestamp")) or entry_time or 0
     return UnknownEvent(
         event_id=_hash_id(EventKind.UNKNOWN, source, page_id, raw),
@@ -511,7 +547,10 @@ def _parse_entry(entry: Any) -> list[InboundEvent]:
     """The events of one entry."""
     if not isinstance(entry, dict):
         return [_unknown("entry", "", entry, None, "an entry that is not an object")]
-    page_id = _opt_str(entry.get("id")) or ""
+    try:
+        page_id = _opt_id(entry.get("id"), "page id", MAX_PAGE_ID_LENGTH) or ""
+    except _Malformed:
+        return [_unknown("entry", "", entry, None, "an entry whose page id is not a valid id")]
     entry_time = _epoch_ms(entry.get("time"))
     events: list[InboundEvent] = []
     found = False
@@ -625,9 +664,11 @@ def _mapping(value: Any, name: str) -> Mapping[str, Any]:
     return value
 
 
-def _required_str(container: Mapping[str, Any], key: str, name: str) -> str:
-    """A field that must be present and not empty."""
-    value = _opt_str(container.get(key))
+def _required_str(
+    container: Mapping[str, Any], key: str, name: str, max_length: int = MAX_ID_LENGTH
+) -> str:
+    """An id-like field that must be present, not empty and a valid id."""
+    value = _opt_id(container.get(key), f"{name} '{key}'", max_length)
     if not value:
         raise _Malformed(f"{name} without '{key}'")
     return value
@@ -738,7 +779,7 @@ def _parse_postback(basics: dict[str, Any], postback: Any) -> PostbackEvent:
     payload = _opt_str(postback.get("payload"))
     if payload is None:
         raise _Malformed("postback without 'payload'")
-    mid = _opt_str(postback.get("mid"))
+    mid = _opt_id(postback.get("mid"), "postback mid")
     if mid:
         event_id = mid
     else:
@@ -765,7 +806,7 @@ def _parse_reaction(basics: dict[str, Any], reaction: Any) -> ReactionEvent:
     """
     reaction = _mapping(reaction, "reaction")
     mid = _required_str(reaction, "mid", "reaction")
-    action = _opt_str(reaction.get("action")) or "react"
+    action = _opt_id(reaction.get("action"), "reaction action", _MAX_VERB_LENGTH) or "react"
     return ReactionEvent(
         event_id=f"reaction:{action}:{mid}:{basics['timestamp']}",
         action=action,
@@ -798,7 +839,7 @@ def _parse_change(page_id: str, item: dict[str, Any], entry_time: int | None) ->
     if feed_item != "comment":
         return _unknown("changes", page_id, item, entry_time, f"feed item {feed_item!r}")
     comment_id = _required_str(value, "comment_id", "comment")
-    verb = _required_str(value, "verb", "comment")
+    verb = _required_str(value, "verb", "comment", _MAX_VERB_LENGTH)
     sender = value.get("from")
     sender = sender if isinstance(sender, Mapping) else {}
     from_id = _opt_str(sender.get("id"))

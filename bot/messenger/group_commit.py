@@ -9,10 +9,14 @@ in the next one, so a POST waits for at most about two commits whatever the load
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 
+from bot.handoff.log_redaction import describe_failure
 from bot.messenger.events import InboundEvent
 from bot.messenger.inbox import Inbox
+
+logger = logging.getLogger(__name__)
 
 
 class GroupCommit:
@@ -31,8 +35,9 @@ class GroupCommit:
         """Stores the events of one POST; the ids that were new, in the order given.
 
         An id delivered twice in one batch (Meta retrying while the first try is stored)
-        counts as new for the first POST only. A database error fails every POST of its
-        batch, so Meta retries them all.
+        counts as new for the first POST only. When the shared commit fails, each event is
+        stored on its own (`Inbox.store_each`), so an event the database refuses costs only
+        itself; only a database that is down fails the POSTs (Meta retries them).
         """
         if not events:
             return []
@@ -45,15 +50,20 @@ class GroupCommit:
     async def _write_while_waiting(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting, []
+            together = [event for events, _ in batch for event in events]
             try:
-                new_ids = await asyncio.to_thread(
-                    self.inbox.store, [event for events, _ in batch for event in events]
-                )
-            except Exception as error:  # noqa: BLE001 - handed to every POST of the batch
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
-                continue
+                new_ids = await asyncio.to_thread(self.inbox.store, together)
+            except Exception as error:  # noqa: BLE001 - a refused event must not fail others
+                logger.warning("messenger: a shared inbox commit of %d events failed (%s); "
+                               "storing them one by one", len(together),
+                               describe_failure(error))
+                try:
+                    new_ids = await asyncio.to_thread(self.inbox.store_each, together)
+                except Exception as error:  # noqa: BLE001 - the database is down: all retry
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                    continue
             not_yet_given = set(new_ids)
             for events, future in batch:
                 mine = [e.event_id for e in events if e.event_id in not_yet_given]

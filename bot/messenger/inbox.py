@@ -46,6 +46,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
+from bot.handoff.log_redaction import describe_failure
 from bot.messenger.events import (
     CommentEvent,
     EventKind,
@@ -84,7 +85,9 @@ class InboxStatus(str, Enum):
     PROCESSING = "processing"
     DONE = "done"
     IGNORED = "ignored"
+    REJECTED = "rejected"
     FAILED = "failed"
+    QUARANTINED = "quarantined"
 
 
 @dataclass(frozen=True)
@@ -249,6 +252,8 @@ class Inbox:
     def store(self, events: Iterable[InboundEvent]) -> list[str]:
         """Stores events in one transaction; ids already stored are left as they are.
 
+        Unknown events are stored 'ignored' with the parser's reason in `error`.
+
         Args:
             events: parsed webhook events (`bot.messenger.events.parse_webhook`).
 
@@ -259,25 +264,79 @@ class Inbox:
         new_ids: list[str] = []
         with self._webhook_transaction() as connection:
             for event in events:
-                status = InboxStatus.IGNORED if is_ignored(event) else InboxStatus.PENDING
-                statement = (
-                    self._insert(_TABLE)
-                    .values(
-                        event_id=event.event_id,
-                        page_id=event.page_id,
-                        conversation_id=event.conversation_id,
-                        kind=event.kind.value,
-                        timestamp=event.timestamp,
-                        payload=canonical_json(event.raw),
-                        status=status.value,
-                        attempts=0,
-                        received_at=now,
-                    )
-                    .on_conflict_do_nothing(index_elements=[_TABLE.c.event_id])
-                )
-                if connection.execute(statement).rowcount == 1:
+                if connection.execute(self._insert_event(event, now)).rowcount == 1:
                     new_ids.append(event.event_id)
         return new_ids
+
+    def store_each(self, events: Iterable[InboundEvent]) -> list[str]:
+        """Stores events one transaction each; one the database refuses is recorded 'rejected'.
+
+        For the webhook's fallback when a shared `store` failed: a refused event costs only
+        itself. Its row keeps its id, kind and the database's reason, not its content, and
+        is never handed out.
+
+        Returns:
+            The ids of the events that were new (rejected ones included), in the order given.
+
+        Raises:
+            OperationalError: the database itself is unavailable (even the rejected record
+                could not be written); the caller answers 500 and Meta retries.
+        """
+        new_ids: list[str] = []
+        for event in events:
+            now = self._clock()
+            try:
+                with self._webhook_transaction() as connection:
+                    stored = connection.execute(self._insert_event(event, now)).rowcount == 1
+            except OperationalError:
+                raise
+            except Exception as error:  # noqa: BLE001 - this event only; recorded as rejected
+                stored = self._store_rejected(event, error, now)
+            if stored:
+                new_ids.append(event.event_id)
+        return new_ids
+
+    def _insert_event(self, event: InboundEvent, now: datetime) -> Any:
+        """The insert of one event, a no-op when its id is stored already."""
+        status = InboxStatus.IGNORED if is_ignored(event) else InboxStatus.PENDING
+        reason = getattr(event, "reason", None) if event.kind is EventKind.UNKNOWN else None
+        return (
+            self._insert(_TABLE)
+            .values(
+                event_id=event.event_id,
+                page_id=event.page_id,
+                conversation_id=event.conversation_id,
+                kind=event.kind.value,
+                timestamp=event.timestamp,
+                payload=canonical_json(event.raw),
+                status=status.value,
+                attempts=0,
+                received_at=now,
+                error=reason[:_ERROR_LENGTH] if reason else None,
+            )
+            .on_conflict_do_nothing(index_elements=[_TABLE.c.event_id])
+        )
+
+    def _store_rejected(self, event: InboundEvent, error: BaseException, now: datetime) -> bool:
+        """Records an event the database refused, without its content."""
+        statement = (
+            self._insert(_TABLE)
+            .values(
+                event_id=str(event.event_id)[:200],
+                page_id=str(event.page_id)[:64],
+                conversation_id=str(event.conversation_id)[:200],
+                kind=event.kind.value,
+                timestamp=int(event.timestamp) if 0 <= event.timestamp < 2**62 else 0,
+                payload=canonical_json({"rejected": type(error).__name__}),
+                status=InboxStatus.REJECTED.value,
+                attempts=0,
+                received_at=now,
+                error=f"refused by the database: {describe_failure(error, 250)}",
+            )
+            .on_conflict_do_nothing(index_elements=[_TABLE.c.event_id])
+        )
+        with self._webhook_transaction() as connection:
+            return connection.execute(statement).rowcount == 1
 
     def claim_next(
         self, conversation_id: str | None = None, worker_id: str | None = None

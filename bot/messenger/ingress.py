@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiohttp
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from bot.messenger.group_commit import GroupCommit
 from bot.messenger.inbox import Inbox
@@ -64,6 +64,13 @@ async def _receive(request: web.Request) -> web.Response:
     limit = DEFAULT_MAX_BODY_BYTES
     if request.content_length is not None and request.content_length > limit:
         return _as_response(too_large(limit))
+    encoding = request.headers.get(hdrs.CONTENT_ENCODING)
+    if encoding:
+        # refused before reading: aiohttp would inflate the body while reading it
+        return _as_response(await receive(
+            app[_SETTINGS].messenger, app[_INTAKE], b"", request.headers.get(SIGNATURE_HEADER),
+            limit, content_encoding=encoding,
+        ))
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:

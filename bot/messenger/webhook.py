@@ -2,19 +2,27 @@
 
 The same checks run in the dedicated receiver (`bot.messenger.ingress`, the URL Meta calls)
 and in the Rasa channel's own route: the verification handshake, then for a POST the size
-limit (413), the ``X-Hub-Signature-256`` signature compared in constant time (403), JSON and
-page-object checks (400), and the store into the inbox. Nothing is stored unless every check
-passed; the answer never waits for the bot.
+limit (413), the ``X-Hub-Signature-256`` signature compared in constant time (403), the
+bounds of `bot.messenger.body_checks` (415 for a compressed body, 400 for what is not
+bounded UTF-8 JSON, 413 for too many values or events), the page-object check (400), and the
+store into the inbox. Nothing is stored unless every check passed; the answer never waits
+for the bot. A body that passed is answered 200 even when some of its items are odd: those
+are stored as unknown events, with why, and never cost their neighbours anything.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
+from bot.messenger.body_checks import (
+    BodyRejected,
+    check_event_count,
+    decode_body,
+    refuse_content_encoding,
+)
 from bot.messenger.events import WebhookFormatError, parse_webhook
 from bot.messenger.group_commit import GroupCommit
 from bot.messenger.signature import SIGNATURE_HEADER, verify_signature
@@ -73,23 +81,26 @@ async def receive(
     raw_body: bytes,
     signature: str | None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    content_encoding: str | None = None,
 ) -> WebhookAnswer:
     """Checks one POST and stores its events; the answer to send back."""
     if not messenger.configured or intake is None or messenger.app_secret is None:
         return _error(503, NOT_CONFIGURED)
     if len(raw_body) > max_body_bytes:
         return too_large(max_body_bytes)
+    try:
+        refuse_content_encoding(content_encoding)
+    except BodyRejected as error:
+        return _error(error.status, error.reason)
     if not verify_signature(messenger.app_secret, raw_body, signature):
         logger.warning("messenger: webhook with a missing or wrong signature refused")
         return _error(403, f"missing or invalid {SIGNATURE_HEADER} signature")
     try:
-        decoded = json.loads(raw_body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        position = getattr(error, "pos", 0)
-        return _error(400, f"the body is not valid JSON ({type(error).__name__} at "
-                           f"position {position})")
-    try:
-        events = parse_webhook(decoded)
+        events = parse_webhook(decode_body(raw_body))
+        check_event_count(len(events))
+    except BodyRejected as error:
+        logger.warning("messenger: signed webhook body refused (%d): %s", error.status, error)
+        return _error(error.status, error.reason)
     except WebhookFormatError as error:
         return _error(400, str(error))
     new_ids = await intake.store(events)

@@ -40,6 +40,9 @@ class SlowInbox:
             raise RuntimeError("database is down")
         return [e.event_id for e in events]
 
+    def store_each(self, events: list[InboundEvent]) -> list[str]:
+        return self.store(events)
+
 
 def test_posts_arriving_during_a_commit_share_the_next_one():
     inbox = SlowInbox()
