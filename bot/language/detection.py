@@ -40,6 +40,9 @@ the current one: Italian customers mix in English words ("mi date il tracking?",
 mountain bike?"), which pull the whole-message score towards English.
 """
 
+MAX_READ_CHARS = 1000
+"""How much of a message the detector reads (its time grows with the text)."""
+
 
 @dataclass(frozen=True)
 class LanguageChoice:
@@ -86,8 +89,12 @@ class LanguageDetector:
         )
 
     def detect(self, text: str) -> tuple[str | None, float, int]:
-        """The likeliest brand language of `text`, its confidence and the text's word count."""
-        words = _WORD.findall(text or "")
+        """The likeliest brand language of `text`, its confidence and the text's word count.
+
+        Only the first `MAX_READ_CHARS` characters are read: a long message says its
+        language early, and the detector's time grows with the text.
+        """
+        words = _WORD.findall((text or "")[:MAX_READ_CHARS])
         if not words:
             return None, 0.0, 0
         if self._detector is None:
@@ -102,7 +109,7 @@ class LanguageDetector:
         votes = dict.fromkeys(self.languages, 0)
         if self._detector is None:
             return votes
-        for word in _WORD.findall((text or "").lower()):
+        for word in _WORD.findall((text or "")[:MAX_READ_CHARS].lower()):
             values = self._detector.compute_language_confidence_values(word)
             if values and values[0].value >= WORD_VOTE_CONFIDENCE:
                 votes[self._by_language[values[0].language]] += 1

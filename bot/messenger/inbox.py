@@ -25,6 +25,10 @@ conversation:
 
 A worker that dies leaves its event 'processing', which blocks its conversation until
 `recover` puts rows claimed longer ago than a given age back to 'pending' (run it on start).
+
+Poison. Every claim counts as a try (`attempts`). An event whose try failed, or whose process
+died during it, `QUARANTINE_AFTER` times is 'quarantined' instead of put back: an event that
+crashes its process never crashes it a third time, and the worker hands it to a person.
 """
 
 from __future__ import annotations
@@ -58,8 +62,9 @@ from bot.messenger.events import (
 from bot.store.database import SQLITE_BUSY_TIMEOUT_MS
 from bot.store.tables import InboxEventRow
 
-MAX_ATTEMPTS = 5
-"""Failures after which an event is given up ('failed') instead of retried."""
+QUARANTINE_AFTER = 2
+"""Tries (each failed, or ended by a crash of its process) after which an event is
+quarantined: it never runs again and goes to a person with what it said."""
 
 IGNORED_KINDS = frozenset({EventKind.ECHO, EventKind.DELIVERY, EventKind.READ, EventKind.UNKNOWN})
 """Kinds stored as 'ignored' straight away: recorded, never answered."""
@@ -100,7 +105,7 @@ class ClaimedEvent:
         conversation_id: the conversation (customer PSID or ``comment:<id>``).
         kind: what it is.
         timestamp: when it happened, epoch ms.
-        attempts: how many times processing it failed before.
+        attempts: how many earlier tries failed or were cut short by a crash.
         claimed_by: the worker that holds it.
         claimed_at: when it was claimed (UTC).
         event: the typed event, rebuilt from the stored item.
@@ -143,13 +148,12 @@ def is_ignored(event: InboundEvent) -> bool:
 
 
 def _short_error(error: str | BaseException) -> str:
-    """What is kept of an error: an exception's class name, or a string's first line, cut.
+    """What is kept of an error: an exception's class and redacted cause, or a string's line.
 
-    An exception's message can quote the customer (an order number, an e-mail), so only its
-    class is kept; strings are expected to be written without personal data.
+    Either is cut to 200 characters; a string keeps only its first line.
     """
     if isinstance(error, BaseException):
-        text = type(error).__name__
+        text = describe_failure(error, _ERROR_LENGTH)
     else:
         lines = str(error).strip().splitlines()
         text = lines[0].strip() if lines else ""
@@ -179,7 +183,7 @@ class Inbox:
         engine: the product database engine (`bot.store.create_db_engine`); the
             `messenger_inbox` table must exist (`bot.store.ensure_schema`).
         clock: returns the current aware datetime; for tests.
-        max_attempts: failures after which an event is marked 'failed'.
+        quarantine_after: tries after which an event is quarantined.
 
     Raises:
         ValueError: for a database other than SQLite or PostgreSQL.
@@ -190,18 +194,18 @@ class Inbox:
         engine: Engine,
         *,
         clock: Callable[[], datetime] = _utc_now,
-        max_attempts: int = MAX_ATTEMPTS,
+        quarantine_after: int = QUARANTINE_AFTER,
     ) -> None:
         dialect = engine.dialect.name
         if dialect not in ("sqlite", "postgresql"):
             raise ValueError(f"the inbox runs on SQLite or PostgreSQL, not {dialect!r}")
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+        if quarantine_after < 1:
+            raise ValueError("quarantine_after must be at least 1")
         self._engine = engine
         self._postgres = dialect == "postgresql"
         self._insert = postgresql_insert if self._postgres else sqlite_insert
         self._clock = clock
-        self._max_attempts = max_attempts
+        self._quarantine_after = quarantine_after
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -428,32 +432,12 @@ class Inbox:
                 _TABLE.c.event_id == row["event_id"],
                 _TABLE.c.status == InboxStatus.PENDING.value,
             )
-            .values(status=InboxStatus.PROCESSING.value, claimed_at=now, claimed_by=worker)
+            .values(status=InboxStatus.PROCESSING.value, claimed_at=now, claimed_by=worker,
+                    attempts=_TABLE.c.attempts + 1)
         )
         if connection.execute(claim).rowcount != 1:
             return None
-        raw = json.loads(row["payload"])
-        kind = EventKind(row["kind"])
-        event = restore_event(
-            event_id=row["event_id"],
-            kind=kind,
-            page_id=row["page_id"],
-            conversation_id=row["conversation_id"],
-            timestamp=row["timestamp"],
-            raw=raw,
-        )
-        return ClaimedEvent(
-            event_id=row["event_id"],
-            page_id=row["page_id"],
-            conversation_id=row["conversation_id"],
-            kind=kind,
-            timestamp=row["timestamp"],
-            attempts=row["attempts"],
-            claimed_by=worker,
-            claimed_at=now,
-            event=event,
-            raw=raw,
-        )
+        return _claimed(row, worker, now)
 
     def complete(self, event_id: str) -> bool:
         """Marks a claimed event 'done', which frees its conversation.
@@ -473,15 +457,15 @@ class Inbox:
             return connection.execute(statement).rowcount == 1
 
     def fail(self, event_id: str, error: str | BaseException) -> InboxStatus | None:
-        """Records a failed attempt: back to 'pending', or 'failed' after too many attempts.
+        """Records a failed try: back to 'pending', or 'quarantined' after too many tries.
 
         A retried event keeps its place, so it comes before the conversation's later events.
 
         Args:
             event_id: the claimed event.
-            error: what went wrong. Of an exception only the class name is kept (its message
-                may quote the customer); a string is cut to its first line and 200
-                characters and must hold no personal data.
+            error: what went wrong: an exception (kept as `describe_failure` gives it:
+                class and redacted cause) or a string (its first line, which must hold no
+                personal data); cut to 200 characters.
 
         Returns:
             The new status, or None when the event is not 'processing'.
@@ -499,15 +483,13 @@ class Inbox:
             attempts = connection.execute(query).scalar()
             if attempts is None:
                 return None
-            attempts += 1
-            gave_up = attempts >= self._max_attempts
-            status = InboxStatus.FAILED if gave_up else InboxStatus.PENDING
+            gave_up = attempts >= self._quarantine_after
+            status = InboxStatus.QUARANTINED if gave_up else InboxStatus.PENDING
             connection.execute(
                 update(_TABLE)
                 .where(_TABLE.c.event_id == event_id)
                 .values(
                     status=status.value,
-                    attempts=attempts,
                     error=_short_error(error),
                     claimed_at=None,
                     claimed_by=None,
@@ -530,27 +512,81 @@ class Inbox:
         with self._engine.connect() as connection:
             return list(connection.execute(query).scalars())
 
-    def recover(self, stale_after: timedelta) -> int:
-        """Puts events left 'processing' (a crashed worker) back to 'pending'.
+    def recover(self, stale_after: timedelta) -> Recovery:
+        """Takes back events left 'processing' by a crashed worker.
 
         Run it on start. With one process, `timedelta(0)` recovers everything; with several
         processes sharing PostgreSQL, use an age well above the longest processing time,
-        or an event another process is still working on would be handed out twice.
+        or an event another process is still working on would be handed out twice. An event
+        whose tries are used up (it was running when its process died, again) is
+        quarantined instead of put back.
 
         Args:
             stale_after: how long ago an event must have been claimed to be recovered.
 
         Returns:
-            How many events were put back.
+            How many events were put back, and the quarantined ones (for a person).
         """
         cutoff = self._clock() - stale_after
-        statement = (
-            update(_TABLE)
-            .where(
-                _TABLE.c.status == InboxStatus.PROCESSING.value,
-                (_TABLE.c.claimed_at <= cutoff) | _TABLE.c.claimed_at.is_(None),
-            )
-            .values(status=InboxStatus.PENDING.value, claimed_at=None, claimed_by=None)
+        stale = (
+            (_TABLE.c.status == InboxStatus.PROCESSING.value)
+            & ((_TABLE.c.claimed_at <= cutoff) | _TABLE.c.claimed_at.is_(None))
         )
+        now = self._clock()
         with self._transaction() as connection:
-            return connection.execute(statement).rowcount
+            used_up = list(connection.execute(
+                select(_TABLE).where(stale, _TABLE.c.attempts >= self._quarantine_after)
+            ).mappings())
+            quarantined = [_claimed(row, str(row["claimed_by"] or ""), now) for row in used_up]
+            if used_up:
+                connection.execute(
+                    update(_TABLE)
+                    .where(_TABLE.c.event_id.in_([row["event_id"] for row in used_up]))
+                    .values(status=InboxStatus.QUARANTINED.value, processed_at=now,
+                            error="its process stopped during every try")
+                )
+            put_back = connection.execute(
+                update(_TABLE)
+                .where(stale)
+                .values(status=InboxStatus.PENDING.value, claimed_at=None, claimed_by=None)
+            ).rowcount
+        return Recovery(put_back, quarantined)
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What `Inbox.recover` did.
+
+    Attributes:
+        recovered: events put back to 'pending'.
+        quarantined: events whose tries were used up, now 'quarantined'.
+    """
+
+    recovered: int
+    quarantined: list[ClaimedEvent]
+
+
+def _claimed(row: Any, worker: str, now: datetime) -> ClaimedEvent:
+    """The typed event of a stored row (its `attempts` the tries before this one)."""
+    raw = json.loads(row["payload"])
+    kind = EventKind(row["kind"])
+    event = restore_event(
+        event_id=row["event_id"],
+        kind=kind,
+        page_id=row["page_id"],
+        conversation_id=row["conversation_id"],
+        timestamp=row["timestamp"],
+        raw=raw,
+    )
+    return ClaimedEvent(
+        event_id=row["event_id"],
+        page_id=row["page_id"],
+        conversation_id=row["conversation_id"],
+        kind=kind,
+        timestamp=row["timestamp"],
+        attempts=row["attempts"],
+        claimed_by=worker,
+        claimed_at=now,
+        event=event,
+        raw=raw,
+    )

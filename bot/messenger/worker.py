@@ -2,10 +2,14 @@
 
 A fixed number of asyncio tasks each claim the next event (`Inbox.claim_next`: oldest first,
 one event per conversation at a time, safe across processes), process it and mark it done,
-or record the failure so it is retried (and given up after `MAX_ATTEMPTS`). The webhook
-wakes idle tasks as soon as it stored something; they also look every `poll_seconds` for
-events stored by other processes. On start, events left 'processing' by a crashed process
-are put back.
+or record the failure so it is retried once. The webhook wakes idle tasks as soon as it
+stored something; they also look every `poll_seconds` for events stored by other processes.
+On start, events left 'processing' by a crashed process are put back.
+
+No event holds a task for long: one that takes more than `event_timeout_seconds` is
+cancelled and counts as failed. An event whose tries are used up (failed twice, or its
+process died during it twice) is quarantined by the inbox and handed to `on_quarantine`,
+which puts it in front of a person; it never runs again.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from bot.handoff.log_redaction import describe_failure
 from bot.messenger.events import InboundEvent
-from bot.messenger.inbox import Inbox, default_worker_id
+from bot.messenger.inbox import ClaimedEvent, Inbox, InboxStatus, default_worker_id
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +36,9 @@ class InboxWorker:
         concurrency: conversations processed at once.
         recover_after: on start, events claimed longer ago than this are taken over.
         poll_seconds: how often idle tasks look for events other processes stored.
+        event_timeout_seconds: the longest one event may take before it counts as failed.
+        on_quarantine: hands a quarantined event to a person (a ticket, a holding message);
+            its failure is logged, never raised.
     """
 
     def __init__(
@@ -40,6 +48,8 @@ class InboxWorker:
         concurrency: int = 8,
         recover_after: timedelta = timedelta(minutes=5),
         poll_seconds: float = 0.5,
+        event_timeout_seconds: float = 120.0,
+        on_quarantine: Callable[[ClaimedEvent], Awaitable[None]] | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -48,18 +58,26 @@ class InboxWorker:
         self.concurrency = concurrency
         self.recover_after = recover_after
         self.poll_seconds = poll_seconds
+        self.event_timeout_seconds = event_timeout_seconds
+        self.on_quarantine = on_quarantine
         self._tasks: list[asyncio.Task[None]] = []
         self._wake: asyncio.Condition | None = None
         self._generation = 0
         self.processed = 0
         self.failed = 0
+        self.quarantined = 0
 
     async def start(self) -> int:
         """Recovers abandoned events and starts the tasks; returns how many were recovered."""
         self._wake = asyncio.Condition()
-        recovered = await asyncio.to_thread(self.inbox.recover, self.recover_after)
+        recovery = await asyncio.to_thread(self.inbox.recover, self.recover_after)
+        recovered = recovery.recovered
         if recovered:
             logger.info("messenger inbox: %d interrupted events will be processed", recovered)
+        for claimed in recovery.quarantined:
+            logger.error("messenger inbox: a %s event was running each time its process "
+                         "stopped; quarantined", claimed.kind.value)
+            await self._quarantine(claimed)
         base = default_worker_id()
         self._tasks = [
             asyncio.create_task(self._run(f"{base}:{number}"), name=f"inbox-worker-{number}")
@@ -96,19 +114,43 @@ class InboxWorker:
                 await self._idle(seen)
                 continue
             try:
-                await self.process(claimed.event)
+                await asyncio.wait_for(self.process(claimed.event), self.event_timeout_seconds)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - recorded and retried, never lost
-                self.failed += 1
-                logger.error(
-                    "messenger inbox: %s event failed (%s); it will be retried",
-                    claimed.kind.value, type(error).__name__,
-                )
-                await asyncio.to_thread(self.inbox.fail, claimed.event_id, error)
+                await self._failed(claimed, error)
                 continue
             self.processed += 1
             await asyncio.to_thread(self.inbox.complete, claimed.event_id)
+
+    async def _failed(self, claimed: ClaimedEvent, error: Exception) -> None:
+        """Records a failed try; an event out of tries goes to a person."""
+        self.failed += 1
+        if isinstance(error, asyncio.TimeoutError):
+            cause = f"took longer than {self.event_timeout_seconds:g} s"
+        else:
+            cause = describe_failure(error)
+        status = await asyncio.to_thread(self.inbox.fail, claimed.event_id, cause)
+        if status is InboxStatus.QUARANTINED:
+            logger.error("messenger inbox: %s event failed again (%s); quarantined",
+                         claimed.kind.value, cause)
+            await self._quarantine(claimed)
+        else:
+            logger.error("messenger inbox: %s event failed (%s); it will be retried",
+                         claimed.kind.value, cause)
+
+    async def _quarantine(self, claimed: ClaimedEvent) -> None:
+        """Hands a quarantined event to a person; a failure here is only logged."""
+        self.quarantined += 1
+        if self.on_quarantine is None:
+            return
+        try:
+            await asyncio.wait_for(self.on_quarantine(claimed), self.event_timeout_seconds)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - the event stays quarantined either way
+            logger.error("messenger inbox: a quarantined %s event could not be handed to a "
+                         "person (%s)", claimed.kind.value, describe_failure(error))
 
     async def _idle(self, seen: int) -> None:
         """Waits for a wake-up, unless one came since `seen`, or for the poll interval."""

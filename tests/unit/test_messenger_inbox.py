@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Engine
 
 from bot.messenger.events import EventKind, InboundEvent, TextMessageEvent, parse_webhook
-from bot.messenger.inbox import ClaimedEvent, Inbox, InboxStatus
+from bot.messenger.inbox import ClaimedEvent, Inbox, InboxStatus, Recovery
 from bot.store import InboxEventRow
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "messenger"
@@ -296,29 +296,27 @@ def test_complete_only_what_is_processing(inbox: Inbox) -> None:
 # --- failures ---------------------------------------------------------------------------
 
 
-def test_fail_retries_in_place_then_gives_up(inbox: Inbox, engine: Engine) -> None:
+def test_a_failed_try_is_retried_in_place_then_the_event_is_quarantined(
+    inbox: Inbox, engine: Engine
+) -> None:
     inbox.store([text_event(ANNA, T0, "m_bad"), text_event(ANNA, T0 + 1, "m_next")])
-    for attempt in range(1, 5):
-        claimed = claim(inbox)
-        assert claimed.event_id == "m_bad"
-        assert claimed.attempts == attempt - 1
-        assert inbox.fail("m_bad", RuntimeError("order 10482 of anna@example.com")) == (
-            InboxStatus.PENDING
-        )
-        row = rows(engine)["m_bad"]
-        assert row["status"] == "pending"
-        assert row["attempts"] == attempt
-        assert row["claimed_by"] is None
-    # The error keeps no personal data: only the exception's class.
-    assert rows(engine)["m_bad"]["error"] == "RuntimeError"
-    assert claim(inbox).event_id == "m_bad"
-    assert inbox.fail("m_bad", "send api 500\nsecond line") == InboxStatus.FAILED
+    claimed = claim(inbox)
+    assert (claimed.event_id, claimed.attempts) == ("m_bad", 0)
+    assert inbox.fail("m_bad", RuntimeError("order 10482 of anna@example.com")) == (
+        InboxStatus.PENDING
+    )
     row = rows(engine)["m_bad"]
-    assert row["status"] == "failed"
-    assert row["attempts"] == 5
-    assert row["error"] == "send api 500"
+    assert (row["status"], row["attempts"], row["claimed_by"]) == ("pending", 1, None)
+    # the cause is kept, with its personal data redacted
+    assert row["error"].startswith("RuntimeError: order 10482 of ")
+    assert "anna@example.com" not in row["error"]
+    claimed = claim(inbox)  # it keeps its place before the conversation's next message
+    assert (claimed.event_id, claimed.attempts) == ("m_bad", 1)
+    assert inbox.fail("m_bad", "send api 500\nsecond line") == InboxStatus.QUARANTINED
+    row = rows(engine)["m_bad"]
+    assert (row["status"], row["attempts"], row["error"]) == ("quarantined", 2, "send api 500")
     assert row["processed_at"] is not None
-    # The conversation moves on.
+    # it never runs again; the conversation moves on
     assert claim(inbox).event_id == "m_next"
 
 
@@ -335,11 +333,11 @@ def test_error_text_is_cut(inbox: Inbox, engine: Engine) -> None:
     assert rows(engine)["m_1"]["error"] == "x" * 200
 
 
-def test_max_attempts_is_configurable(engine: Engine, clock: Clock) -> None:
-    inbox = Inbox(engine, clock=clock, max_attempts=1)
+def test_the_number_of_tries_is_configurable(engine: Engine, clock: Clock) -> None:
+    inbox = Inbox(engine, clock=clock, quarantine_after=1)
     inbox.store([text_event(ANNA, T0, "m_1")])
     claim(inbox)
-    assert inbox.fail("m_1", "boom") == InboxStatus.FAILED
+    assert inbox.fail("m_1", "boom") == InboxStatus.QUARANTINED
 
 
 # --- recovery ---------------------------------------------------------------------------
@@ -356,26 +354,43 @@ def test_recover_after_a_crash(engine: Engine, clock: Clock) -> None:
     clock.advance(timedelta(minutes=1))
     restarted = Inbox(engine, clock=clock)
     assert restarted.claim_next() is None
-    assert restarted.recover(timedelta(minutes=5)) == 0
+    assert restarted.recover(timedelta(minutes=5)).recovered == 0
     clock.advance(timedelta(minutes=10))
-    assert restarted.recover(timedelta(minutes=5)) == 2
+    assert restarted.recover(timedelta(minutes=5)) == Recovery(2, [])
     stored = rows(engine)
     assert stored["m_1"]["status"] == "pending"
     assert stored["m_1"]["claimed_by"] is None
-    assert stored["m_1"]["attempts"] == 0
+    assert stored["m_1"]["attempts"] == 1  # the interrupted try counts
     assert restarted.pending_conversations() == [ANNA, LUCA]
     order = []
     while (claimed := restarted.claim_next(worker_id="restarted")) is not None:
         order.append(claimed.event_id)
         restarted.complete(claimed.event_id)
     assert order == ["m_1", "m_2", "m_luca"]
-    assert restarted.recover(timedelta(0)) == 0
+    assert restarted.recover(timedelta(0)) == Recovery(0, [])
+
+
+def test_an_event_running_each_time_its_process_died_is_quarantined_with_its_text(
+    engine: Engine, clock: Clock
+) -> None:
+    inbox = Inbox(engine, clock=clock)
+    inbox.store([text_event(ANNA, T0, "m_poison"), text_event(ANNA, T0 + 1, "m_after")])
+    assert claim(inbox).event_id == "m_poison"  # the process dies during it
+    assert inbox.recover(timedelta(0)).recovered == 1
+    assert claim(inbox).event_id == "m_poison"  # and dies again
+    recovery = inbox.recover(timedelta(0))
+    assert recovery.recovered == 0
+    (quarantined,) = recovery.quarantined
+    assert quarantined.event_id == "m_poison" and quarantined.conversation_id == ANNA
+    assert quarantined.event.text  # what the customer said, for the person
+    assert rows(engine)["m_poison"]["status"] == "quarantined"
+    assert claim(inbox).event_id == "m_after"
 
 
 def test_recover_leaves_finished_rows_alone(inbox: Inbox, engine: Engine) -> None:
     inbox.store([text_event(ANNA, T0, "m_1")] + fixture_events("echo"))
     inbox.complete(claim(inbox).event_id)
-    assert inbox.recover(timedelta(0)) == 0
+    assert inbox.recover(timedelta(0)) == Recovery(0, [])
     assert {row["status"] for row in rows(engine).values()} == {"done", "ignored"}
 
 

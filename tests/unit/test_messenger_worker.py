@@ -88,3 +88,102 @@ def test_worker_takes_over_events_a_crashed_process_left(engine):
 
     assert asyncio.run(main()) == 1
     assert handled == ["first", "second"]
+
+
+def _status_of(engine, event_id: str) -> str:
+    with engine.connect() as connection:
+        return connection.execute(text("select status from messenger_inbox where event_id = "
+                                       ":id"), {"id": event_id}).scalar_one()
+
+
+def test_an_event_failing_twice_is_quarantined_and_handed_to_a_person_once(engine):
+    inbox = Inbox(engine)
+    psid = new_psid()
+    (poison,) = parse_webhook(dm("poison", psid))
+    inbox.store([poison] + parse_webhook(dm("next", psid, now_ms() + 5)))
+    tries: list[str] = []
+    handed: list[str] = []
+
+    async def process(event) -> None:
+        tries.append(event.text)
+        if event.text == "poison":
+            raise RuntimeError("this event always breaks")
+
+    async def to_person(claimed) -> None:
+        handed.append(claimed.event.text)
+
+    async def main() -> None:
+        worker = InboxWorker(inbox, process, recover_after=timedelta(0), poll_seconds=0.02,
+                             on_quarantine=to_person)
+        await worker.start()
+        for _ in range(200):
+            if "next" in tries:
+                break
+            await asyncio.sleep(0.02)
+        await worker.stop()
+        assert worker.quarantined == 1
+
+    asyncio.run(main())
+    assert tries == ["poison", "poison", "next"]
+    assert handed == ["poison"]
+    assert _status_of(engine, poison.event_id) == "quarantined"
+
+
+def test_an_event_that_takes_too_long_counts_as_failed_and_frees_the_worker(engine):
+    inbox = Inbox(engine)
+    slow, other = new_psid(), new_psid()
+    (stuck,) = parse_webhook(dm("stuck", slow))
+    inbox.store([stuck] + parse_webhook(dm("hello", other, now_ms() + 5)))
+    done: list[str] = []
+    handed: list[str] = []
+
+    async def process(event) -> None:
+        if event.text == "stuck":
+            await asyncio.sleep(3600)
+        done.append(event.text)
+
+    async def to_person(claimed) -> None:
+        handed.append(claimed.event.text)
+
+    async def main() -> None:
+        worker = InboxWorker(inbox, process, concurrency=1, recover_after=timedelta(0),
+                             poll_seconds=0.02, event_timeout_seconds=0.1,
+                             on_quarantine=to_person)
+        await worker.start()
+        for _ in range(200):
+            if done and handed:
+                break
+            await asyncio.sleep(0.02)
+        await worker.stop()
+
+    asyncio.run(main())
+    assert done == ["hello"] and handed == ["stuck"]
+    assert _status_of(engine, stuck.event_id) == "quarantined"
+
+
+def test_on_start_an_event_that_was_running_at_two_crashes_goes_to_a_person(engine):
+    inbox = Inbox(engine)
+    psid = new_psid()
+    inbox.store(parse_webhook(dm("crashes the bot", psid)))
+    assert inbox.claim_next(worker_id="crashed:1") is not None
+    inbox.recover(timedelta(0))
+    assert inbox.claim_next(worker_id="crashed:2") is not None  # and it crashed again
+    handed: list[str] = []
+    ran: list[str] = []
+
+    async def process(event) -> None:
+        ran.append(event.text)
+
+    async def to_person(claimed) -> None:
+        handed.append(claimed.event.text)
+
+    async def main() -> int:
+        worker = InboxWorker(inbox, process, recover_after=timedelta(0), poll_seconds=0.02,
+                             on_quarantine=to_person)
+        recovered = await worker.start()
+        await asyncio.sleep(0.1)
+        await worker.stop()
+        return recovered
+
+    assert asyncio.run(main()) == 0
+    assert handed == ["crashes the bot"] and ran == []
