@@ -28,6 +28,7 @@ from bot.desk.report import add_report_parser
 from bot.language import WordingError
 from bot.settings import (
     DEFAULT_RASA_AUTH_TOKEN,
+    Brand,
     BrandError,
     Settings,
     SettingsError,
@@ -83,8 +84,18 @@ def _demo_admin_line() -> str:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    """Seeds, trains if needed, runs both servers until Ctrl-C."""
-    from bot.runtime.processes import StartupError, running_desk, running_servers
+    """Seeds, trains if needed, runs every server until Ctrl-C, restarting any that crashes.
+
+    Exits 1 when a server does not start, or when one kept crashing and the supervisor gave
+    up (after stopping the others, so that systemd, if it runs this, starts it all again).
+    """
+    from bot.runtime.processes import StartupError
+    from bot.runtime.supervisor import (
+        Supervisor,
+        SupervisorGaveUp,
+        TeamChannelNotifier,
+        product_children,
+    )
     from bot.runtime.training import train_if_needed
     from bot.trainer.models import ModelShelf, model_to_serve
 
@@ -99,39 +110,51 @@ def cmd_up(args: argparse.Namespace) -> int:
     # `kill` (SIGTERM) stops the servers as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
     print("Starting the action server and the Rasa server (loading the model takes a while)...")
-    log_dir = settings.project_dir / "var" / "logs"
+    notifier = TeamChannelNotifier(settings.team, settings.desk_url)
+    supervisor = Supervisor(
+        product_children(settings, model, settings.project_dir / "var" / "logs"), notifier)
     try:
-        with running_servers(settings, model, log_dir=log_dir), running_desk(settings, log_dir):
-            print(
-                f"\n{brand.bot_name} of {brand.name} is ready.\n"
-                f"  Rasa server:   {settings.rasa_url} "
-                f"(REST channel: POST {settings.rasa_url}/webhooks/rest/webhook)\n"
-                f"  Web chat:      {settings.rasa_url}/webhooks/webchat/ (open it in a browser)\n"
-                f"  Action server: {settings.action_server_url}\n"
-                f"  Logs:          {settings.project_dir / 'var' / 'logs'}\n\n"
-                "Or talk to the bot in another terminal:\n"
-                "  .venv/bin/nightdesk shell --name Anna\n"
-                "Try: where is my order 10023?  (proof: postcode 20121 or anna.rossi@example.com)\n"
-                "Stop everything with Ctrl-C.\n",
-                flush=True,
-            )
-            print(f"Agents' desk:  {settings.desk_url}/  {_demo_admin_line()}", flush=True)
-            messenger = settings.messenger
-            print(
-                f"Messenger webhook (point the Meta app here, through HTTPS): "
-                f"{messenger.ingress_url}/webhooks/messenger/webhook"
-                if messenger.configured else
-                "Messenger is off: set PAGE_ACCESS_TOKEN, APP_SECRET and VERIFY_TOKEN in .env.",
-                flush=True,
-            )
-            _wait_forever()
+        with supervisor:
+            _print_ready(settings, brand)
+            supervisor.run()
     except StartupError as error:
         print(f"nightdesk: {error}. See var/logs/ for the server output.", file=sys.stderr)
         return 1
+    except SupervisorGaveUp:
+        print("nightdesk: stopped after giving up (see above).", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         pass
+    finally:
+        notifier.wait()
     print("\nStopped.")
     return 0
+
+
+def _print_ready(settings: Settings, brand: Brand) -> None:
+    """Where everything is, once every server answers."""
+    print(
+        f"\n{brand.bot_name} of {brand.name} is ready.\n"
+        f"  Rasa server:   {settings.rasa_url} "
+        f"(REST channel: POST {settings.rasa_url}/webhooks/rest/webhook)\n"
+        f"  Web chat:      {settings.rasa_url}/webhooks/webchat/ (open it in a browser)\n"
+        f"  Action server: {settings.action_server_url}\n"
+        f"  Logs:          {settings.project_dir / 'var' / 'logs'}\n\n"
+        "Or talk to the bot in another terminal:\n"
+        "  .venv/bin/nightdesk shell --name Anna\n"
+        "Try: where is my order 10023?  (proof: postcode 20121 or anna.rossi@example.com)\n"
+        "Stop everything with Ctrl-C (a server that crashes is restarted meanwhile).\n",
+        flush=True,
+    )
+    print(f"Agents' desk:  {settings.desk_url}/  {_demo_admin_line()}", flush=True)
+    messenger = settings.messenger
+    print(
+        f"Messenger webhook (point the Meta app here, through HTTPS): "
+        f"{messenger.ingress_url}/webhooks/messenger/webhook"
+        if messenger.configured else
+        "Messenger is off: set PAGE_ACCESS_TOKEN, APP_SECRET and VERIFY_TOKEN in .env.",
+        flush=True,
+    )
 
 
 def refuse_default_token_off_loopback(settings: Settings) -> None:
@@ -149,13 +172,6 @@ def refuse_default_token_off_loopback(settings: Settings) -> None:
 
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
-
-
-def _wait_forever() -> None:
-    import time
-
-    while True:
-        time.sleep(3600)
 
 
 def cmd_shell(args: argparse.Namespace) -> int:

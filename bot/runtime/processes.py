@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import shutil
 import signal
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,6 +54,15 @@ def _host(url: str) -> str:
     return urlsplit(url).hostname or "127.0.0.1"
 
 
+def answers(url: str, timeout: float = 2) -> bool:
+    """Whether `url` answers HTTP 200 right now (a refused or broken connection is a no)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status == 200
+    except (OSError, http.client.HTTPException):  # URLError, refused, reset, timed out
+        return False
+
+
 def wait_until_ready(managed: ManagedProcess, timeout: float) -> float:
     """Polls the ready URL; returns the seconds it took.
 
@@ -64,12 +73,8 @@ def wait_until_ready(managed: ManagedProcess, timeout: float) -> float:
     while time.monotonic() - started < timeout:
         if managed.process.poll() is not None:
             raise StartupError(f"{managed.name} exited with code {managed.process.returncode}")
-        try:
-            with urllib.request.urlopen(managed.ready_url, timeout=2) as response:
-                if response.status == 200:
-                    return time.monotonic() - started
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
+        if answers(managed.ready_url):
+            return time.monotonic() - started
         time.sleep(0.5)
     raise StartupError(f"{managed.name} was not ready after {timeout:.0f} s")
 
