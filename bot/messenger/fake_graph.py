@@ -2,9 +2,16 @@
 
 :class:`FakeGraphApi` is an aiohttp application that accepts the calls
 :class:`bot.messenger.graph_client.GraphClient` makes (Send API, private and public replies,
-user profile, Handover Protocol, Messenger Profile), checks the token and the body shapes like
-Graph does, answers like Graph, records every call, and can be told to fail (5xx, rate
-limits, slow answers) so retries can be tested.
+user profile, Handover Protocol, Messenger Profile, and the reads that check whether a call
+landed: ``GET /me``, the Conversations API, a comment's replies), checks the token and the
+shapes like Graph does, answers like Graph, records every call, and can be told to fail (5xx,
+rate limits, slow answers, or "carried out but answered too late") so retries can be tested.
+
+What the page posted is kept like Graph keeps it: messages sent to a customer (and private
+replies) are in the page's conversation with that customer, ``GET
+/me/conversations?platform=messenger&user_id={psid}&fields=messages.limit(N){...}``; public
+replies are under their comment, ``GET /{comment-id}/comments``; a second private reply to a
+comment is refused with "(#10900) Activity already replied to".
 
 Control endpoints, for another process:
 
@@ -12,9 +19,11 @@ Control endpoints, for another process:
   number N on;
 - ``DELETE /_calls``: forgets the recorded calls;
 - ``POST /_fail`` with ``{"status": 503, "code": null, "times": 2, "delay": 0.0}`` (and
-  optionally ``"message"`` and ``"path"``): the next calls fail that way;
+  optionally ``"message"``, ``"path"``, ``"method"`` and ``"applied"``): the next calls fail
+  that way; ``{"status": null, "delay": 1.0, "applied": true}`` carries the call out at once
+  and answers it only after the delay (Graph did it, the client gave up waiting);
 - ``DELETE /_fail``: cancels pending failures;
-- ``POST /_reset``: forgets calls, failures and replied comments.
+- ``POST /_reset``: forgets calls, failures, replied comments and what the page posted.
 
 :class:`FakeGraphServer` runs it on 127.0.0.1, inside a running event loop or in a background
 thread. By hand: ``python -m bot.messenger.fake_graph --port 8095``.
@@ -41,6 +50,8 @@ from aiohttp import web
 logger = logging.getLogger(__name__)
 
 DEFAULT_TOKEN = "test-page-token"
+DEFAULT_PAGE_ID = "104857293746251"
+DEFAULT_PAGE_NAME = "Nightdesk Test Page"
 DEFAULT_PROFILE: dict[str, str] = {
     "first_name": "Alex",
     "last_name": "Tester",
@@ -54,6 +65,12 @@ MESSENGER_PROFILE_FIELDS = frozenset(
      "account_linking_url", "home_url", "commands", "title", "description"}
 )
 _VERSION = re.compile(r"v\d+\.\d+")
+_FIELD = re.compile(r"(?P<name>\w+)(?:\.limit\((?P<limit>\d+)\))?(?:\{(?P<sub>[\w,]*)\})?")
+_MESSAGE_FIELDS = ("id", "message", "from", "to", "created_time")
+_CONVERSATION_FIELDS = ("id", "updated_time", "messages", "participants")
+_COMMENT_FIELDS = ("id", "message", "from", "created_time")
+_PAGE_FIELDS = ("id", "name")
+_COMMENT_ORDERS = frozenset({"chronological", "reverse_chronological"})
 _DEFAULT_ERRORS: dict[int, tuple[int, str]] = {
     500: (1, "An unknown error has occurred."),
     502: (2, "Service temporarily unavailable"),
@@ -89,6 +106,10 @@ class GraphError(Exception):
 
     def response(self) -> web.Response:
         """The JSON answer Graph would give."""
+        return web.json_response(self.payload(), status=self.status)
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body of that answer."""
         error: dict[str, Any] = {
             "message": self.message,
             "type": self.error_type,
@@ -99,7 +120,7 @@ class GraphError(Exception):
             error["error_subcode"] = self.subcode
         if self.status >= 500:
             error["is_transient"] = True
-        return web.json_response({"error": error}, status=self.status)
+        return {"error": error}
 
 
 @dataclass
@@ -112,8 +133,12 @@ class RecordedCall:
         query: the query parameters, the access token included.
         json: the parsed JSON body, None when there was none (or it was not JSON).
         status: the HTTP status answered; None while the answer is still pending (delay).
-        response: the JSON answered, once answered.
+            For a call carried out before a delayed answer (``applied``), what it answers.
+        response: the JSON answered, once answered (or decided, as for `status`).
         at: when the call arrived (Unix time).
+        applied: whether the call took effect (a message delivered, a reply posted, a read
+            served), whatever was answered: True for a call carried out and then answered
+            late or with an injected error.
     """
 
     method: str
@@ -123,6 +148,7 @@ class RecordedCall:
     status: int | None = None
     response: Any = None
     at: float = field(default_factory=time.time)
+    applied: bool = False
 
     @property
     def endpoint(self) -> str:
@@ -146,7 +172,16 @@ class FailureSpec:
         code: Graph's ``error.code``; a sensible one for the status when None.
         delay: seconds to wait before answering.
         message: Graph's ``error.message``; a realistic one when None.
-        path: only calls whose path contains this string are affected (None: any call).
+        path: only calls whose path contains this string are affected. None: any call but
+            the reads a client makes to check whether an earlier call landed (``GET`` of
+            ``me``, of ``.../conversations`` and of ``.../comments``), which are affected
+            only when named here, so that ``fail_next(2, 500)`` still fails the next two
+            attempts of a call.
+        method: only calls with this HTTP method are affected (None: any method).
+        applied: carry the call out first (deliver, post, record) and only then wait
+            `delay` and answer: with status None the real answer comes late (Graph did it,
+            the client may have given up waiting); with a status, Graph did it and still
+            answered an error. When False, nothing is carried out before the answer.
     """
 
     status: int | None = 500
@@ -154,6 +189,16 @@ class FailureSpec:
     delay: float = 0.0
     message: str | None = None
     path: str | None = None
+    method: str | None = None
+    applied: bool = False
+
+    def matches(self, method: str, path: str, lookup: bool) -> bool:
+        """Whether this spec applies to a call (`lookup`: one of the check reads)."""
+        if self.method is not None and self.method.upper() != method.upper():
+            return False
+        if self.path is None:
+            return not lookup
+        return self.path in path
 
     def error(self) -> GraphError | None:
         """The Graph error to answer, if this spec fails the call."""
@@ -346,6 +391,67 @@ def _recipient_id(body: dict[str, Any]) -> str:
     return str(psid)
 
 
+def _graph_time(at: float) -> str:
+    """A Unix time as Graph writes ``created_time``: 2026-11-22T23:00:05+0000."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(at))
+
+
+def _split_fields(spec: str) -> list[str]:
+    """A ``fields`` value split at the commas outside braces and parentheses."""
+    items, depth, current = [], 0, ""
+    for char in spec:
+        if char in "{(":
+            depth += 1
+        elif char in "})":
+            depth -= 1
+        if char == "," and depth == 0:
+            items.append(current)
+            current = ""
+        else:
+            current += char
+    items.append(current)
+    return [item.strip() for item in items if item.strip()]
+
+
+def _fields(
+    query: Any, node: str, known: Sequence[str], default: Sequence[str]
+) -> dict[str, tuple[int | None, list[str] | None]]:
+    """The requested fields of a node: name -> (``.limit(n)``, ``{sub,fields}``).
+
+    Raises a Graph 400 for a field the node does not have, as Graph does.
+    """
+    spec = query.get("fields")
+    if spec is None:
+        return {name: (None, None) for name in default}
+    result: dict[str, tuple[int | None, list[str] | None]] = {"id": (None, None)}
+    for item in _split_fields(spec):
+        match = _FIELD.fullmatch(item)
+        if match is None:
+            raise GraphError(f"(#100) Syntax error in the fields parameter near: {item[:40]}")
+        name = match["name"]
+        if name not in known:
+            raise GraphError(f"(#100) Tried accessing nonexisting field ({name}) on node type "
+                             f"({node})")
+        limit = int(match["limit"]) if match["limit"] is not None else None
+        sub = [f for f in match["sub"].split(",") if f] if match["sub"] is not None else None
+        result[name] = (limit, sub)
+    return result
+
+
+def _limit(value: Any, default: int = 25) -> int:
+    """A ``limit`` parameter: a positive number, else a Graph 400."""
+    if value is None:
+        return default
+    if not str(value).isdigit() or not 0 < int(value) <= 100:
+        raise GraphError("(#100) param limit must be a number between 1 and 100")
+    return int(value)
+
+
+def _conversation_id(psid: str) -> str:
+    """A stable conversation id for the page's thread with one customer."""
+    return "t_" + str(int(hashlib.sha256(f"thread:{psid}".encode()).hexdigest()[:13], 16))
+
+
 def _psid_for_comment(comment_id: str) -> str:
     """A stable, numeric-looking PSID for the author of a comment."""
     return str(int(hashlib.sha256(comment_id.encode()).hexdigest()[:13], 16))
@@ -359,6 +465,8 @@ class FakeGraphApi:
         profiles: user profiles by PSID, as Graph returns them.
         default_profile: the profile of any other PSID; None makes unknown PSIDs an error,
             as on Graph.
+        page_id: the Page the token is for (``GET /me``, ``from`` of what the page posts).
+        page_name: its name.
     """
 
     def __init__(
@@ -366,8 +474,13 @@ class FakeGraphApi:
         page_access_token: str | None = DEFAULT_TOKEN,
         profiles: dict[str, dict[str, Any]] | None = None,
         default_profile: dict[str, Any] | None = DEFAULT_PROFILE,
+        *,
+        page_id: str = DEFAULT_PAGE_ID,
+        page_name: str = DEFAULT_PAGE_NAME,
     ) -> None:
         self.page_access_token = page_access_token
+        self.page_id = page_id
+        self.page_name = page_name
         self.profiles: dict[str, dict[str, Any]] = dict(profiles or {})
         self.default_profile = default_profile
         self.calls: list[RecordedCall] = []
@@ -376,7 +489,12 @@ class FakeGraphApi:
         self.base_url: str | None = None
         """Where a `FakeGraphServer` serves this API, once started."""
         self._replied_comments: set[str] = set()
+        self._conversations: dict[str, list[dict[str, Any]]] = {}
+        """The page's messages to each customer (PSID), oldest first."""
+        self._comment_replies: dict[str, list[dict[str, Any]]] = {}
+        """The page's public replies under each comment, oldest first."""
         self._failures: list[FailureSpec] = []
+        self._held: set[asyncio.Task[Any]] = set()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
 
@@ -390,15 +508,23 @@ class FakeGraphApi:
         delay: float = 0.0,
         message: str | None = None,
         path: str | None = None,
+        *,
+        method: str | None = None,
+        applied: bool = False,
     ) -> None:
         """Makes the next `times` calls (whose path contains `path`, if given) fail or lag.
 
         Examples: ``fail_next(2, 503)``; ``fail_next(1, 429)``; ``fail_next(3, 400, code=613)``;
-        ``fail_next(1, None, delay=2.0)`` (slow but successful). Successive calls queue up.
+        ``fail_next(1, None, delay=2.0)`` (slow, carried out after the wait);
+        ``fail_next(1, None, delay=2.0, applied=True)`` (carried out at once, answered after
+        the wait: "succeeded but answered too late"); ``fail_next(1, 500, applied=True)``
+        (carried out, answered 500); ``fail_next(1, 500, path="/comments", method="GET")``
+        (a check read fails). See :class:`FailureSpec`. Successive calls queue up.
         """
         if times < 0 or delay < 0:
             raise ValueError("times and delay cannot be negative")
-        spec = FailureSpec(status=status, code=code, delay=delay, message=message, path=path)
+        spec = FailureSpec(status=status, code=code, delay=delay, message=message, path=path,
+                           method=method, applied=applied)
         with self._lock:
             self._failures.extend([spec] * times)
 
@@ -414,11 +540,13 @@ class FakeGraphApi:
             return len(self._failures)
 
     def reset(self) -> None:
-        """Forgets calls, pending failures, replied comments, thread owners and profile."""
+        """Forgets calls, failures, replied comments, what the page posted, owners, profile."""
         with self._lock:
             self.calls.clear()
             self._failures.clear()
             self._replied_comments.clear()
+            self._conversations.clear()
+            self._comment_replies.clear()
             self.thread_owners.clear()
             self.messenger_profile.clear()
 
@@ -429,11 +557,20 @@ class FakeGraphApi:
         return [c for c in calls if c.endpoint == endpoint and method in (None, c.method)]
 
     def sent_messages(self) -> list[dict[str, Any]]:
-        """Bodies of Send API calls that delivered a message (sender actions excluded)."""
+        """Bodies of Send API calls that delivered a message (sender actions excluded).
+
+        A call carried out but answered late or with an injected error counts: the message
+        reached the customer.
+        """
         return [
             call.json for call in self.calls_to("me/messages", "POST")
-            if call.status == 200 and isinstance(call.json, dict) and "message" in call.json
+            if call.applied and isinstance(call.json, dict) and "message" in call.json
         ]
+
+    def comment_replies(self, comment_id: str) -> list[str]:
+        """The texts of the public replies the page posted under one comment, in order."""
+        with self._lock:
+            return [reply["message"] for reply in self._comment_replies.get(comment_id, [])]
 
     def sent_texts(self) -> list[str]:
         """The texts of delivered text messages, in order."""
@@ -480,6 +617,8 @@ class FakeGraphApi:
                 delay=float(spec.get("delay") or 0.0),
                 message=spec.get("message"),
                 path=spec.get("path"),
+                method=spec.get("method"),
+                applied=bool(spec.get("applied", False)),
             )
         except (ValueError, TypeError) as exc:
             return web.json_response({"error": f"bad failure spec: {exc}"}, status=400)
@@ -495,11 +634,20 @@ class FakeGraphApi:
 
     # --------------------------------------------------------------- Graph API
 
-    def _take_failure(self, path: str) -> FailureSpec | None:
-        """The first pending failure that applies to `path`, removed from the queue."""
+    def _is_lookup(self, method: str, endpoint: str) -> bool:
+        """Whether a call is one of the reads that check whether an earlier call landed."""
+        segments = endpoint.split("/")
+        return method == "GET" and (
+            (len(segments) == 1 and segments[0] in ("me", self.page_id))
+            or (len(segments) == 2 and segments[1] in ("conversations", "comments"))
+        )
+
+    def _take_failure(self, method: str, path: str, endpoint: str) -> FailureSpec | None:
+        """The first pending failure that applies to a call, removed from the queue."""
+        lookup = self._is_lookup(method, endpoint)
         with self._lock:
             for index, spec in enumerate(self._failures):
-                if spec.path is None or spec.path in path:
+                if spec.matches(method, path, lookup):
                     return self._failures.pop(index)
         return None
 
@@ -513,25 +661,67 @@ class FakeGraphApi:
         call = RecordedCall(request.method, request.path, dict(request.query), body)
         with self._lock:
             self.calls.append(call)
+        spec = self._take_failure(request.method, request.path, call.endpoint)
+        if spec is not None and spec.applied:
+            return await self._apply_then_answer(call, malformed, spec)
         try:
-            spec = self._take_failure(request.path)
             if spec is not None:
                 if spec.delay:
-                    await asyncio.sleep(spec.delay)
+                    await self._wait(spec.delay)
                 error = spec.error()
                 if error is not None:
                     raise error
-            if malformed:
-                raise GraphError("(#100) The request body is not valid JSON")
-            self._check_token(request.query)
-            status, answer = 200, self._dispatch(request.method, call.endpoint, call.path,
-                                                 request.query, body)
+            answer = self._carry_out(call, malformed)
         except GraphError as error:
-            response = error.response()
-            call.status, call.response = error.status, json.loads(response.text or "{}")
-            return response
+            call.status, call.response = error.status, error.payload()
+            return web.json_response(call.response, status=error.status)
+        call.status, call.response = 200, answer
+        return web.json_response(answer, status=200)
+
+    async def _apply_then_answer(
+        self, call: RecordedCall, malformed: bool, spec: FailureSpec
+    ) -> web.Response:
+        """Carries a call out now; answers (its answer or the injected error) after the delay."""
+        try:
+            answer, status = self._carry_out(call, malformed), 200
+        except GraphError as error:
+            answer, status = error.payload(), error.status
+        injected = spec.error()
+        if injected is not None:
+            answer, status = injected.payload(), injected.status
         call.status, call.response = status, answer
+        if spec.delay:
+            await self._wait(spec.delay)
         return web.json_response(answer, status=status)
+
+    async def _wait(self, seconds: float) -> None:
+        """Holds an answer back; :meth:`drain` waits for answers held back."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._held.add(task)
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self._held.discard(task)
+
+    async def drain(self, timeout: float = 2.0) -> None:
+        """Waits (up to `timeout` seconds) for the answers still held back by a delay.
+
+        A client that timed out no longer waits for them, so the server would not either.
+        """
+        loop = asyncio.get_running_loop()
+        held = [task for task in list(self._held) if task.get_loop() is loop and not task.done()]
+        if held:
+            await asyncio.wait(held, timeout=timeout)
+
+    def _carry_out(self, call: RecordedCall, malformed: bool) -> dict[str, Any]:
+        """Checks and carries out one call; Graph's answer, or a GraphError."""
+        if malformed:
+            raise GraphError("(#100) The request body is not valid JSON")
+        self._check_token(call.query)
+        answer = self._dispatch(call.method, call.endpoint, call.path, call.query, call.json)
+        call.applied = True
+        return answer
 
     def _check_token(self, query: Any) -> None:
         token = query.get("access_token")
@@ -560,8 +750,18 @@ class FakeGraphApi:
                 return self._set_messenger_profile(body)
             if len(segments) == 2 and segments[1] == "comments":
                 return self._public_reply(segments[0], body)
-        elif method == "GET" and len(segments) == 1 and segments[0] != "me":
-            return self._profile(segments[0], query)
+        elif method == "GET":
+            if len(segments) == 1 and segments[0] in ("me", self.page_id):
+                return self._page(query)
+            if len(segments) == 2 and segments[1] == "conversations":
+                if segments[0] not in ("me", self.page_id):
+                    raise GraphError("(#100) conversations can only be read for the page of "
+                                     "the access token", subcode=33)
+                return self._read_conversations(query)
+            if len(segments) == 2 and segments[1] == "comments":
+                return self._read_comment_replies(segments[0], query)
+            if len(segments) == 1:
+                return self._profile(segments[0], query)
         raise GraphError(
             f"Unsupported {method.lower()} request. Please read the Graph API documentation",
             code=100, subcode=33,
@@ -602,13 +802,108 @@ class FakeGraphApi:
                 if comment_id in self._replied_comments:
                     raise GraphError("(#10900) Activity already replied to", code=10900)
                 self._replied_comments.add(comment_id)
-            return {"recipient_id": _psid_for_comment(comment_id),
-                    "message_id": self._message_id()}
-        return {"recipient_id": _recipient_id(body), "message_id": self._message_id()}
+            psid = _psid_for_comment(comment_id)
+            return {"recipient_id": psid, "message_id": self._deliver(psid, body["message"])}
+        psid = _recipient_id(body)
+        return {"recipient_id": psid, "message_id": self._deliver(psid, body["message"])}
+
+    def _deliver(self, psid: str, message: dict[str, Any]) -> str:
+        """Puts a message from the page into its conversation with `psid`; the message id.
+
+        As in the Conversations API, ``message`` is the text; messages that are only an
+        attachment (templates, media) have an empty one.
+        """
+        message_id = self._message_id()
+        text = message.get("text") if isinstance(message.get("text"), str) else ""
+        with self._lock:
+            self._conversations.setdefault(psid, []).append({
+                "id": message_id, "message": text, "at": time.time(),
+                "from": {"name": self.page_name, "id": self.page_id},
+                "to": {"data": [{"name": "Customer", "id": psid}]},
+            })
+        return message_id
 
     def _public_reply(self, comment_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        _required_text(body.get("message"), "message", 8000)
-        return {"id": f"{comment_id}_{next(self._ids)}"}
+        text = _required_text(body.get("message"), "message", 8000)
+        reply_id = f"{comment_id}_{next(self._ids)}"
+        with self._lock:
+            self._comment_replies.setdefault(comment_id, []).append({
+                "id": reply_id, "message": text, "at": time.time(),
+                "from": {"name": self.page_name, "id": self.page_id},
+            })
+        return {"id": reply_id}
+
+    def _page(self, query: Any) -> dict[str, Any]:
+        """``GET /me`` with a Page token: the page."""
+        fields = _fields(query, "Page", _PAGE_FIELDS, _PAGE_FIELDS)
+        node = {"id": self.page_id, "name": self.page_name}
+        return {name: node[name] for name in fields}
+
+    def _read_conversations(self, query: Any) -> dict[str, Any]:
+        """``GET /me/conversations``: the page's conversations, or the one with ``user_id``."""
+        platform = query.get("platform", "messenger")
+        if platform not in ("messenger", "instagram"):
+            raise GraphError("(#100) param platform must be one of {MESSENGER, INSTAGRAM}")
+        fields = _fields(query, "Conversation", _CONVERSATION_FIELDS, ("id", "updated_time"))
+        user_id = query.get("user_id")
+        with self._lock:
+            threads = {psid: list(messages) for psid, messages in self._conversations.items()
+                       if messages and user_id in (None, psid)}
+        if platform == "instagram":
+            threads = {}
+        data = []
+        for psid, messages in sorted(threads.items(), key=lambda t: -t[1][-1]["at"]):
+            node: dict[str, Any] = {"id": _conversation_id(psid)}
+            if "updated_time" in fields:
+                node["updated_time"] = _graph_time(messages[-1]["at"])
+            if "participants" in fields:
+                node["participants"] = {"data": [{"name": "Customer", "id": psid},
+                                                 {"name": self.page_name, "id": self.page_id}]}
+            if "messages" in fields:
+                limit, sub = fields["messages"]
+                node["messages"] = self._listing(
+                    list(reversed(messages)), limit, sub, "Message", _MESSAGE_FIELDS,
+                    ("id", "created_time"),
+                )
+            data.append(node)
+        return {"data": data[:_limit(query.get("limit"))]}
+
+    def _read_comment_replies(self, comment_id: str, query: Any) -> dict[str, Any]:
+        """``GET /{comment-id}/comments``: the replies under a comment (the page's, here)."""
+        order = query.get("order", "chronological")
+        if order not in _COMMENT_ORDERS:
+            raise GraphError("(#100) param order must be one of {CHRONOLOGICAL, "
+                             "REVERSE_CHRONOLOGICAL}")
+        fields = _fields(query, "Comment", _COMMENT_FIELDS, _COMMENT_FIELDS)
+        with self._lock:
+            replies = list(self._comment_replies.get(comment_id, []))
+        if order == "reverse_chronological":
+            replies.reverse()
+        return self._listing(replies, _limit(query.get("limit")), list(fields), "Comment",
+                             _COMMENT_FIELDS, _COMMENT_FIELDS)
+
+    @staticmethod
+    def _listing(
+        items: list[dict[str, Any]], limit: int | None, fields: list[str] | None, node: str,
+        known: Sequence[str], default: Sequence[str],
+    ) -> dict[str, Any]:
+        """A Graph list of messages or comments: ``{"data": [...], "paging": {...}}``."""
+        names = ["id", *(fields if fields is not None else default)]
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise GraphError(f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node "
+                             f"type ({node})")
+        page = items[: limit or 25]
+        data = [
+            {name: (_graph_time(item["at"]) if name == "created_time" else item[name])
+             for name in dict.fromkeys(names) if name == "created_time" or name in item}
+            for item in page
+        ]
+        listing: dict[str, Any] = {"data": data}
+        if data:
+            listing["paging"] = {"cursors": {"before": secrets.token_hex(8),
+                                             "after": secrets.token_hex(8)}}
+        return listing
 
     def _profile(self, psid: str, query: Any) -> dict[str, Any]:
         profile = self.profiles.get(psid, self.default_profile)
@@ -726,6 +1021,7 @@ class FakeGraphServer:
         """Stops serving (waits up to 2 s for answers still being delayed)."""
         runner, self._runner = self._runner, None
         if runner is not None:
+            await self.api.drain(2.0)
             await runner.cleanup()
 
     async def __aenter__(self) -> str:

@@ -7,8 +7,29 @@ same code talks to ``https://graph.facebook.com`` and to the local fake in
 
 Failed calls are retried with exponential backoff and jitter when Graph says "later" (HTTP
 5xx, 429, rate-limit error codes 4, 17, 32 and 613) or when the connection fails or times
-out; other 4xx answers are final. Nothing personal (a PSID, a comment id, the text sent, the
-access token) ever goes into a log line or an exception message.
+out; other 4xx answers are final.
+
+Calls that change nothing when repeated (profile reads, sender actions, thread control, the
+Messenger Profile) are simply sent again. Calls that would post twice (Send API messages,
+private replies, public replies) are sent again without a second thought only after a clear
+"not processed" (429, a rate-limit code, a connection that never opened). After an ambiguous
+failure (a timeout, a connection dropped once the request was out, HTTP 5xx) the client first
+finds out whether the call landed after all:
+
+- a public reply: the comment's replies (``GET /{comment-id}/comments``) are searched for one
+  from the page with the same text; its id is the result, nothing is posted again;
+- a Send API text: the page's most recent messages to that customer (the Conversations API,
+  ``GET /me/conversations?platform=messenger&user_id=...``) are searched for the same text sent
+  since the first attempt began; that message is the result;
+- a private reply: Graph allows one per comment, so the retry itself is the check: its "(#10900)
+  Activity already replied to" after our own ambiguous attempt means that attempt landed.
+
+A check is one Graph read with the same time limit as the calls. When the check itself fails,
+or the message cannot be recognised (templates and media carry no text to compare), the call
+is sent again (a duplicate is better than silence) and the unknown outcome is logged.
+
+Nothing personal (a PSID, a comment id, the text sent, the access token) ever goes into a log
+line or an exception message; Graph's own error text is kept, scrubbed of those.
 """
 
 from __future__ import annotations
@@ -21,8 +42,9 @@ import random
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -44,11 +66,20 @@ SENDER_ACTIONS = frozenset({"mark_seen", "typing_on", "typing_off"})
 MEDIA_TYPES = frozenset({"image", "audio", "video", "file"})
 MESSAGING_TYPES = frozenset({"RESPONSE", "UPDATE", "MESSAGE_TAG"})
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613})
+ALREADY_REPLIED_CODE = 10900
+"""Graph's error code for a private reply to a comment that already received one."""
 PAGE_INBOX_APP_ID = 263902037430900
 """The app id of the Page Inbox (Meta Business Suite), the usual handover target."""
 PROFILE_FIELDS = "first_name,last_name,profile_pic"
 PROFILE_TTL_SECONDS = 24 * 3600.0
 _PROFILE_CACHE_SIZE = 10_000
+CHECK_MESSAGES = 10
+"""How many of a conversation's most recent messages a delivery check reads."""
+CHECK_REPLIES = 25
+"""How many of a comment's most recent replies a public-reply check reads."""
+CLOCK_SKEW_SECONDS = 2.0
+"""How much earlier than our first attempt Graph's clock may date the message it posted."""
+_SENT_IDS_KEPT = 1000
 _ELLIPSIS = "…"
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
 _LONG_NUMBER = re.compile(r"\d{5,}")
@@ -114,7 +145,16 @@ class SentMessage:
 
 @dataclass(frozen=True)
 class _Failure:
-    """One failed attempt, already stripped of personal data."""
+    """One failed attempt, as Graph (or the connection) reported it.
+
+    Attributes:
+        detail: what went wrong, not yet scrubbed of personal data.
+        retryable: whether trying again may succeed.
+        ambiguous: whether Graph may have carried the call out all the same (a timeout, a
+            connection lost once the request was sent, HTTP 5xx); False for a clear "not
+            processed" (429, a rate-limit code, a connection that never opened) and for
+            refusals.
+    """
 
     status: int | None
     code: int | None
@@ -122,6 +162,17 @@ class _Failure:
     error_type: str | None
     detail: str
     retryable: bool
+    ambiguous: bool = False
+
+
+class _CheckFailed(Exception):
+    """A "did it land?" check could not tell; the message is already scrubbed."""
+
+
+Check = Callable[[float], Awaitable[dict[str, Any] | None]]
+"""A "did it land?" check: given when the first attempt began (Unix time), Graph's answer to
+use when the call landed, None when it did not; raises :class:`_CheckFailed` when it cannot
+tell."""
 
 
 def shorten(text: str, limit: int) -> str:
@@ -252,6 +303,44 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
+def _items(value: Any) -> list[dict[str, Any]]:
+    """The objects of a Graph list (``{"data": [...]}``); anything else is skipped."""
+    data = value.get("data") if isinstance(value, Mapping) else None
+    return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+
+
+def _from_id(item: Mapping[str, Any]) -> str:
+    """The id in an object's ``from`` (who wrote a message or a comment), or ""."""
+    sender = item.get("from")
+    return str(sender.get("id") or "") if isinstance(sender, Mapping) else ""
+
+
+def _same_text(value: Any, text: str) -> bool:
+    """Whether Graph's copy of a text is the text we sent, white space aside."""
+    return isinstance(value, str) and value.split() == text.split()
+
+
+def _graph_time(value: Any) -> float | None:
+    """Unix time from Graph's ``created_time`` (ISO 8601 such as 2026-11-22T23:00:05+0000)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, str):
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z").timestamp()
+    except ValueError:
+        return None
+
+
+def _already_replied(failure: _Failure) -> dict[str, Any] | None:
+    """For a private reply: Graph's "already replied" as a send answer (ids unknown)."""
+    if failure.code == ALREADY_REPLIED_CODE:
+        return {"recipient_id": "", "message_id": ""}
+    return None
+
+
 class GraphClient:
     """A Graph API client for one Facebook Page.
 
@@ -270,6 +359,9 @@ class GraphClient:
         profile_ttl_seconds: how long a user profile stays cached.
         app_secret: when given, every call carries ``appsecret_proof`` (needed when the Meta
             app requires it).
+        page_id: the Page's id, to recognise the page's own messages and replies when
+            checking whether a call landed; when None it is asked of Graph (``GET /me``) the
+            first time a check needs it.
     """
 
     def __init__(
@@ -284,6 +376,7 @@ class GraphClient:
         max_backoff_seconds: float = 30.0,
         profile_ttl_seconds: float = PROFILE_TTL_SECONDS,
         app_secret: str | None = None,
+        page_id: str | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -304,6 +397,9 @@ class GraphClient:
             ).hexdigest()
         self._session: aiohttp.ClientSession | None = None
         self._profiles: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._page_id = page_id or None
+        self._sent_ids: OrderedDict[str, None] = OrderedDict()
+        """Ids of messages Graph confirmed, so a check never takes one of them for a retry's."""
 
     async def __aenter__(self) -> GraphClient:
         """The client itself; the session still opens lazily."""
@@ -495,10 +591,15 @@ class GraphClient:
         """Answers a comment privately, which opens a Messenger conversation with its author.
 
         Messenger allows one private reply per comment, so the text is cut (not split) to
-        2000 characters.
+        2000 characters. When an attempt timed out or failed with a 5xx and the retry is
+        refused with "(#10900) Activity already replied to", the first attempt landed: that
+        counts as success. The same refusal to a first attempt is an error (someone else,
+        or an earlier run, already replied).
 
         Returns:
-            The author's PSID (`recipient_id`) and the message id.
+            The author's PSID (`recipient_id`) and the message id; both empty when the reply
+            is known to have landed only from Graph's "already replied" (Graph does not say
+            them again).
 
         Raises:
             GraphSendError: Graph refused the reply or could not be reached.
@@ -509,22 +610,45 @@ class GraphClient:
             "recipient": {"comment_id": comment_id},
             "message": {"text": shorten(text.strip(), MAX_TEXT_LENGTH)},
         }
-        return await self._send(body, operation="private_reply")
+        answer = await self._call(
+            "POST", "me/messages", "private_reply", json=body, idempotent=False,
+            landed_if=_already_replied,
+        )
+        return SentMessage(str(answer.get("recipient_id", "")), str(answer.get("message_id", "")))
 
     async def public_reply(self, comment_id: str, text: str) -> str:
         """Replies publicly under a comment.
 
+        After a timeout or a 5xx, the comment's replies are read first: a reply from the page
+        with the same text means the attempt landed, and it is not posted again.
+
         Returns:
-            The id of the new comment.
+            The id of the new comment (or of the one found by the check).
 
         Raises:
             GraphSendError: Graph refused the reply or could not be reached.
         """
-        if not text.strip():
+        message = text.strip()
+        if not message:
             raise ValueError("cannot send an empty text")
+        edge = f"{quote(comment_id, safe='')}/comments"
+
+        async def check(started: float) -> dict[str, Any] | None:
+            page_id = await self._known_page_id()
+            answer = await self._read(
+                edge, "public_reply check",
+                {"fields": "from,message,created_time", "order": "reverse_chronological",
+                 "limit": str(CHECK_REPLIES)},
+                personal=(comment_id, message),
+            )
+            for reply in _items(answer):
+                if _from_id(reply) == page_id and _same_text(reply.get("message"), message):
+                    return {"id": str(reply.get("id", ""))}
+            return None
+
         answer = await self._call(
-            "POST", f"{quote(comment_id, safe='')}/comments", "public_reply",
-            json={"message": text.strip()}, personal=(comment_id,),
+            "POST", edge, "public_reply", json={"message": message}, personal=(comment_id,),
+            idempotent=False, check=check,
         )
         return str(answer.get("id", ""))
 
@@ -642,9 +766,78 @@ class GraphClient:
         return {"recipient": recipient, "messaging_type": messaging_type, "message": message}
 
     async def _send(self, body: dict[str, Any], operation: str = "send") -> SentMessage:
-        """POSTs a Send API body and reads Graph's answer."""
-        answer = await self._call("POST", "me/messages", operation, json=body)
-        return SentMessage(str(answer.get("recipient_id", "")), str(answer.get("message_id", "")))
+        """POSTs a Send API message to a PSID (not idempotent) and reads Graph's answer."""
+        answer = await self._call("POST", "me/messages", operation, json=body,
+                                  idempotent=False, check=self._delivery_check(body))
+        sent = SentMessage(str(answer.get("recipient_id", "")), str(answer.get("message_id", "")))
+        if sent.message_id:
+            self._sent_ids[sent.message_id] = None
+            while len(self._sent_ids) > _SENT_IDS_KEPT:
+                self._sent_ids.popitem(last=False)
+        return sent
+
+    def _delivery_check(self, body: dict[str, Any]) -> Check | None:
+        """The "did it land?" check of a Send API text; None for what has no text to compare.
+
+        It reads the page's conversation with the customer through the Conversations API and
+        looks, among the most recent messages, for one from the page with the same text,
+        created since the first attempt began (less :data:`CLOCK_SKEW_SECONDS`) and not one
+        Graph already confirmed to this client.
+        """
+        psid = str((body.get("recipient") or {}).get("id") or "")
+        text = (body.get("message") or {}).get("text")
+        if not psid or not isinstance(text, str) or not text.strip():
+            return None
+
+        async def check(started: float) -> dict[str, Any] | None:
+            page_id = await self._known_page_id()
+            answer = await self._read(
+                "me/conversations", "send check",
+                {"platform": "messenger", "user_id": psid,
+                 "fields": f"messages.limit({CHECK_MESSAGES}){{id,message,from,created_time}}"},
+                personal=(psid, text),
+            )
+            since = int(started) - CLOCK_SKEW_SECONDS
+            for conversation in _items(answer):
+                for message in _items(conversation.get("messages")):
+                    message_id = str(message.get("id") or "")
+                    created = _graph_time(message.get("created_time"))
+                    if (_from_id(message) == page_id and _same_text(message.get("message"), text)
+                            and created is not None and created >= since
+                            and message_id not in self._sent_ids):
+                        return {"recipient_id": psid, "message_id": message_id}
+            return None
+
+        return check
+
+    async def _known_page_id(self) -> str:
+        """The Page's id: given to the constructor, or asked of Graph once and kept."""
+        if self._page_id is None:
+            answer = await self._read("me", "page id", {"fields": "id"})
+            page_id = str(answer.get("id") or "")
+            if not page_id:
+                raise _CheckFailed("Graph did not say the page id")
+            self._page_id = page_id
+        return self._page_id
+
+    async def _read(
+        self, path: str, operation: str, params: dict[str, str], personal: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """One GET for a check, without retries; raises :class:`_CheckFailed` on failure."""
+        outcome = await self._attempt(
+            self._session_for_calls(), "GET", f"{self.base_url}/{self.api_version}/{path}",
+            {**params, **self._auth}, None,
+        )
+        if isinstance(outcome, _Failure):
+            raise _CheckFailed(f"{operation}: {self._describe(outcome, personal)}")
+        return outcome
+
+    def _describe(self, failure: _Failure, secrets: Iterable[str]) -> str:
+        """A failure as "HTTP s, error code c (subcode x): detail", safe to log."""
+        subcode = f" (subcode {failure.subcode})" if failure.subcode is not None else ""
+        secrets = [*secrets, *self._auth.values()]
+        return (f"HTTP {failure.status}, error code {failure.code}{subcode}: "
+                f"{_scrub(failure.detail, secrets, self._token)}")
 
     def _session_for_calls(self) -> aiohttp.ClientSession:
         """The shared session, opened on first use."""
@@ -663,6 +856,9 @@ class GraphClient:
         json: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
         personal: tuple[str, ...] = (),
+        idempotent: bool = True,
+        check: Check | None = None,
+        landed_if: Callable[[_Failure], dict[str, Any] | None] | None = None,
     ) -> dict[str, Any]:
         """One Graph call with retries; Graph's JSON answer on success.
 
@@ -673,6 +869,14 @@ class GraphClient:
             json: the JSON body.
             params: query parameters besides the token.
             personal: ids in the path, kept out of error messages like the body's strings.
+            idempotent: whether sending the call twice does no harm. When False, an
+                ambiguous failure (timeout, connection lost, 5xx) is followed by `check`
+                before anything else.
+            check: for a call that is not idempotent, finds out whether an attempt landed
+                (one Graph read per ambiguous failure); its answer is returned when it did.
+            landed_if: for a call Graph refuses to repeat: turns a refusal that follows an
+                ambiguous failure of ours into the answer to return (the first attempt
+                landed); None for a refusal that stays an error.
 
         Raises:
             GraphSendError: a final answer that is not a success, or the last attempt failed.
@@ -681,6 +885,8 @@ class GraphClient:
         query = {**(params or {}), **self._auth}
         secrets = [*_strings(json), *_strings(params), *personal]
         session = self._session_for_calls()
+        started = time.time()
+        ambiguous_before = False
         attempt = 0
         while True:
             attempt += 1
@@ -690,20 +896,34 @@ class GraphClient:
                     logger.info("Graph %s succeeded on attempt %d", operation, attempt)
                 return outcome
             failure = outcome
+            if ambiguous_before and landed_if is not None:
+                landed = landed_if(failure)
+                if landed is not None:
+                    logger.info(
+                        "Graph %s attempt %d/%d was refused as done already (%s): an earlier "
+                        "attempt had landed, so it counts as sent",
+                        operation, attempt, self.max_attempts, self._describe(failure, secrets),
+                    )
+                    return landed
+            if failure.ambiguous and not idempotent:
+                ambiguous_before = True
+                landed = await self._landed(operation, attempt, failure, secrets, started,
+                                            check, retry_tells=landed_if is not None)
+                if landed is not None:
+                    return landed
             last = attempt >= self.max_attempts
             if not failure.retryable or last:
                 logger.error(
-                    "Graph %s failed for good on attempt %d/%d: HTTP %s, error code %s%s",
-                    operation, attempt, self.max_attempts, failure.status, failure.code,
+                    "Graph %s failed for good on attempt %d/%d%s: %s",
+                    operation, attempt, self.max_attempts,
                     "" if failure.retryable else " (not retried)",
+                    self._describe(failure, secrets),
                 )
-                detail = _scrub(failure.detail, secrets, self._token)
                 raise GraphSendError(
                     failure.status,
                     failure.code,
                     f"Graph API {operation} failed after {attempt} attempt"
-                    f"{'s' if attempt != 1 else ''}: HTTP {failure.status}, error code "
-                    f"{failure.code}: {detail}",
+                    f"{'s' if attempt != 1 else ''}: {self._describe(failure, secrets)}",
                     subcode=failure.subcode,
                     error_type=failure.error_type,
                     attempts=attempt,
@@ -711,13 +931,54 @@ class GraphClient:
                 )
             delay = self.backoff_delay(attempt)
             logger.warning(
-                "Graph %s attempt %d/%d failed: HTTP %s, error code %s; retrying in %.2f s",
-                operation, attempt, self.max_attempts, failure.status, failure.code, delay,
+                "Graph %s attempt %d/%d failed: %s; retrying in %.2f s",
+                operation, attempt, self.max_attempts, self._describe(failure, secrets), delay,
             )
             await asyncio.sleep(delay)
 
-    @staticmethod
+    async def _landed(
+        self,
+        operation: str,
+        attempt: int,
+        failure: _Failure,
+        secrets: list[str],
+        started: float,
+        check: Check | None,
+        *,
+        retry_tells: bool,
+    ) -> dict[str, Any] | None:
+        """After an ambiguous failure: the answer to return if the call landed, else None."""
+        where = f"Graph {operation} attempt {attempt}/{self.max_attempts}"
+        if check is None:
+            if retry_tells:
+                logger.info("%s may have landed (%s); a retry will tell",
+                            where, self._describe(failure, secrets))
+            else:
+                logger.warning(
+                    "%s may have landed (%s) and this kind of call cannot be checked: the "
+                    "outcome is unknown, it is sent again if attempts remain (a duplicate is "
+                    "better than silence)", where, self._describe(failure, secrets),
+                )
+            return None
+        try:
+            answer = await check(started)
+        except _CheckFailed as exc:
+            logger.warning(
+                "%s may have landed (%s) and checking failed (%s): the outcome is unknown, it "
+                "is sent again if attempts remain (a duplicate is better than silence)",
+                where, self._describe(failure, secrets), exc,
+            )
+            return None
+        if answer is None:
+            logger.info("%s did not land (checked after: %s)", where,
+                        self._describe(failure, secrets))
+            return None
+        logger.warning("%s had landed although %s; not sent again", where,
+                       self._describe(failure, secrets))
+        return answer
+
     async def _attempt(
+        self,
         session: aiohttp.ClientSession,
         method: str,
         url: str,
@@ -733,19 +994,28 @@ class GraphClient:
                 except ValueError:
                     answer = None
         except asyncio.TimeoutError:
-            return _Failure(None, None, None, None, "timed out", True)
-        except aiohttp.ClientError as exc:
-            # The exception text may hold the URL and so the token: keep only its kind.
-            return _Failure(None, None, None, None, f"connection failed ({type(exc).__name__})",
+            return _Failure(None, None, None, None,
+                            f"timed out: no answer within {self.timeout_seconds:g} s", True,
+                            ambiguous=True)
+        except aiohttp.ClientConnectorError as exc:
+            # The request never left: nothing can have happened on Graph's side.
+            return _Failure(None, None, None, None,
+                            f"connection failed ({type(exc).__name__}): {str(exc) or 'no detail'}",
                             True)
+        except aiohttp.ClientError as exc:
+            return _Failure(None, None, None, None,
+                            f"connection lost ({type(exc).__name__}): {str(exc) or 'no detail'}",
+                            True, ambiguous=True)
         error = answer.get("error") if isinstance(answer, dict) else None
         if 200 <= status < 300 and isinstance(answer, dict) and not error:
             return answer
         if not isinstance(error, dict):
             error = {}
         code = _as_int(error.get("code"))
-        retryable = status >= 500 or status == 429 or code in RATE_LIMIT_CODES
+        not_processed = status == 429 or code in RATE_LIMIT_CODES
+        retryable = status >= 500 or not_processed
         detail = str(error.get("message") or f"HTTP {status} without a Graph error")
         error_type = error.get("type")
         return _Failure(status, code, _as_int(error.get("error_subcode")),
-                        str(error_type) if error_type else None, detail, retryable)
+                        str(error_type) if error_type else None, detail, retryable,
+                        ambiguous=status >= 500 and not not_processed)

@@ -303,10 +303,15 @@ def test_retries_on_5xx_then_succeeds():
 
     api = FakeGraphApi(TOKEN)
     ids = _run(scenario, api)
-    assert [c.status for c in api.calls] == [500, 500, 503, 200]
-    assert ids == [api.calls[-1].response["message_id"]]
-    assert api.calls[0].response["error"]["code"] == 1
-    assert all(c.json == api.calls[0].json for c in api.calls)
+    posts = api.calls_to("me/messages", "POST")
+    assert [c.status for c in posts] == [500, 500, 503, 200]
+    assert ids == [posts[-1].response["message_id"]]
+    assert posts[0].response["error"]["code"] == 1
+    assert all(c.json == posts[0].json for c in posts)
+    # a 5xx may hide a delivered message: each one is followed by a check (the page id once)
+    assert len(api.calls_to("me/conversations", "GET")) == 3
+    assert len(api.calls_to("me", "GET")) == 1
+    assert api.sent_texts() == ["Hello"]
 
 
 @pytest.mark.parametrize(("status", "code"), [(429, None), (400, 613), (400, 4), (403, 32),
@@ -361,11 +366,14 @@ def test_gives_up_after_max_attempts_without_personal_data(caplog):
     api = FakeGraphApi(TOKEN)
     with caplog.at_level(logging.DEBUG, logger="bot.messenger"):
         error = _run(scenario, api)
-    assert len(api.calls) == 4
+    assert len(api.calls_to("me/messages", "POST")) == 4
     assert (error.status, error.code, error.attempts, error.operation) == (500, 1, 4, "send")
     assert "failed after 4 attempts" in str(error)
+    assert "HTTP 500, error code 1: Failed to deliver '<redacted>'" in str(error)
     client_logs = [r for r in caplog.records if r.name == "bot.messenger.graph_client"]
-    assert [r.levelname for r in client_logs] == ["WARNING"] * 3 + ["ERROR"]
+    assert [r.levelname for r in client_logs if r.levelno >= logging.WARNING] == (
+        ["WARNING"] * 3 + ["ERROR"])
+    assert sum("did not land" in r.getMessage() for r in client_logs) == 4
     for output in (str(error), error.message, caplog.text):
         assert PSID not in output and TOKEN not in output
         assert "Via Roma" not in output and "1234567" not in output
@@ -381,24 +389,25 @@ def test_a_failed_part_reports_the_parts_already_sent():
 
     api = FakeGraphApi(TOKEN)
     error = _run(scenario, api, max_attempts=3)
-    assert error.sent_message_ids == [api.calls[0].response["message_id"]]
-    assert error.status == 503 and len(api.calls) == 4
+    posts = api.calls_to("me/messages", "POST")
+    assert error.sent_message_ids == [posts[0].response["message_id"]]
+    assert error.status == 503 and len(posts) == 4
 
 
-def test_timeout_is_retried_and_then_reported():
+def test_timeout_of_an_idempotent_call_is_retried_without_a_check_and_then_reported():
     async def scenario(client, api):
-        api.fail_next(1, None, delay=0.6)
-        ids = await client.send_text(PSID, "Hello")
-        api.fail_next(2, None, delay=0.6)
+        api.fail_next(1, None, delay=0.5)
+        await client.sender_action(PSID, "mark_seen")
+        api.fail_next(2, None, delay=0.5)
         with pytest.raises(GraphSendError) as error:
             await client.sender_action(PSID, "typing_on")
-        return ids, error.value
+        return error.value
 
     api = FakeGraphApi(TOKEN)
-    ids, error = _run(scenario, api, timeout_seconds=0.2, max_attempts=2)
-    assert len(ids) == 1 and len(api.calls) == 4
+    error = _run(scenario, api, timeout_seconds=0.2, max_attempts=2)
+    assert [c.method for c in api.calls] == ["POST"] * 4
     assert (error.status, error.code, error.attempts) == (None, None, 2)
-    assert "timed out" in str(error)
+    assert "timed out: no answer within 0.2 s" in str(error)
 
 
 def test_connection_errors_are_retried_then_reported():
@@ -414,7 +423,8 @@ def test_connection_errors_are_retried_then_reported():
 
     error = asyncio.run(main())
     assert (error.status, error.attempts) == (None, 3)
-    assert "connection failed" in str(error) and TOKEN not in str(error)
+    assert "connection failed (ClientConnectorError): Cannot connect to host" in str(error)
+    assert TOKEN not in str(error)
 
 
 def test_backoff_doubles_with_jitter_and_is_capped():
@@ -423,6 +433,275 @@ def test_backoff_doubles_with_jitter_and_is_capped():
         delays = [client.backoff_delay(attempt) for _ in range(50)]
         assert all(base <= d <= base * 1.5 for d in delays) and len(set(delays)) > 1
     assert client.backoff_delay(10) == 3
+
+
+# ------------------------------------------- retries of non-idempotent calls: did it land?
+#
+# The fake carries a call out and answers only after the client's 0.2 s timeout
+# (`applied=True`), or answers late without carrying anything out (a delayed 503), so the
+# client cannot tell the two apart from the failure alone and has to check.
+
+COMMENT = "104857293746251_998877665544"
+REPLY = "Hi Anna, we've sent you a private message with the details"
+LANDED_LATE = {"status": None, "delay": 0.5, "applied": True}
+QUICK = {"timeout_seconds": 0.2, "max_attempts": 3}
+
+
+def _private_replies(api: FakeGraphApi, comment_id: str = COMMENT) -> list[str]:
+    return [m["message"]["text"] for m in api.sent_messages()
+            if m["recipient"].get("comment_id") == comment_id]
+
+
+def _no_personal_data(*outputs: str) -> None:
+    for output in outputs:
+        for personal in (PSID, COMMENT, REPLY, TOKEN, "your parcel", "hello"):
+            assert personal.lower() not in output.lower()
+
+
+def test_public_reply_that_timed_out_but_landed_is_posted_once_and_returns_its_id(caplog):
+    async def scenario(client, api):
+        api.fail_next(1, **LANDED_LATE)
+        return await client.public_reply(COMMENT, REPLY)
+
+    api = FakeGraphApi(TOKEN)
+    with caplog.at_level(logging.DEBUG, logger="bot.messenger"):
+        reply_id = _run(scenario, api, **QUICK)
+    [post] = api.calls_to(f"{COMMENT}/comments", "POST")
+    assert post.applied and reply_id == post.response["id"]
+    assert api.comment_replies(COMMENT) == [REPLY]
+    [check] = api.calls_to(f"{COMMENT}/comments", "GET")
+    assert check.query["fields"] == "from,message,created_time"
+    assert check.query["order"] == "reverse_chronological"
+    assert check.response["data"][0]["from"] == {"name": api.page_name, "id": api.page_id}
+    [page] = api.calls_to("me", "GET")
+    assert page.query["fields"] == "id" and page.response == {"id": api.page_id}
+    assert "had landed although" in caplog.text and "timed out" in caplog.text
+    _no_personal_data(caplog.text)
+
+
+def test_private_reply_that_timed_out_but_landed_is_not_an_error_and_not_sent_twice(caplog):
+    async def scenario(client, api):
+        api.fail_next(1, **LANDED_LATE)
+        return await client.private_reply(COMMENT, REPLY)
+
+    api = FakeGraphApi(TOKEN)
+    with caplog.at_level(logging.DEBUG, logger="bot.messenger"):
+        sent = _run(scenario, api, **QUICK)
+    assert sent == SentMessage("", "")  # Graph's "already replied" does not repeat the ids
+    assert _private_replies(api) == [REPLY]
+    first, second = api.calls_to("me/messages", "POST")
+    assert first.applied and first.status == 200
+    assert (second.status, second.response["error"]["code"]) == (400, 10900)
+    assert [c for c in api.calls if c.method == "GET"] == []  # the retry is the check
+    assert "an earlier attempt had landed" in caplog.text
+    assert "error code 10900: (#<id>) Activity already replied to" in caplog.text
+    _no_personal_data(caplog.text)
+
+
+@pytest.mark.parametrize("page_id_known", [False, True])
+def test_send_api_text_that_timed_out_but_landed_is_delivered_once(page_id_known, caplog):
+    text = "Your parcel left our warehouse this morning."
+
+    async def scenario(client, api):
+        api.fail_next(1, **LANDED_LATE)
+        return await client.send_text(PSID, text)
+
+    api = FakeGraphApi(TOKEN)
+    options = {"page_id": api.page_id} if page_id_known else {}
+    with caplog.at_level(logging.DEBUG, logger="bot.messenger"):
+        ids = _run(scenario, api, **QUICK, **options)
+    [post] = api.calls_to("me/messages", "POST")
+    assert ids == [post.response["message_id"]] and api.sent_texts() == [text]
+    [check] = api.calls_to("me/conversations", "GET")
+    assert check.query["user_id"] == PSID and check.query["platform"] == "messenger"
+    assert check.query["fields"] == "messages.limit(10){id,message,from,created_time}"
+    [conversation] = check.response["data"]
+    assert conversation["messages"]["data"][0]["message"] == text
+    assert len(api.calls_to("me", "GET")) == (0 if page_id_known else 1)
+    _no_personal_data(caplog.text)
+
+
+def test_a_5xx_after_the_message_was_delivered_is_checked_too():
+    async def scenario(client, api):
+        api.fail_next(1, 500, applied=True)
+        return await client.send_buttons(PSID, "Pick one", [
+            {"type": "postback", "title": "Talk to a person", "payload": "/handoff"}])
+
+    async def text_scenario(client, api):
+        api.fail_next(1, 500, applied=True)
+        return await client.send_text(PSID, "Hello again")
+
+    # a text can be recognised among the page's messages: delivered once
+    api = FakeGraphApi(TOKEN)
+    ids = _run(text_scenario, api)
+    [post] = api.calls_to("me/messages", "POST")
+    assert post.status == 500 and post.applied
+    assert ids == [api.calls_to("me/conversations", "GET")[0].response["data"][0]["messages"][
+        "data"][0]["id"]]
+    assert api.sent_texts() == ["Hello again"]
+    # a template carries no text to compare: sent again, a duplicate rather than silence
+    api = FakeGraphApi(TOKEN)
+    _run(scenario, api)
+    assert len(api.sent_messages()) == 2 and api.calls_to("me/conversations") == []
+
+
+@pytest.mark.parametrize("operation", ["send", "public_reply", "private_reply"])
+def test_a_timeout_where_the_call_did_not_land_is_sent_again_and_delivered_once(operation):
+    async def scenario(client, api):
+        api.fail_next(1, 503, delay=0.5)  # nothing carried out; the answer comes too late
+        if operation == "send":
+            return await client.send_text(PSID, "Your parcel is on its way")
+        if operation == "public_reply":
+            return await client.public_reply(COMMENT, REPLY)
+        return await client.private_reply(COMMENT, REPLY)
+
+    api = FakeGraphApi(TOKEN)
+    result = _run(scenario, api, **QUICK)
+    if operation == "send":
+        posts = api.calls_to("me/messages", "POST")
+        assert api.sent_texts() == ["Your parcel is on its way"]
+        assert result == [posts[1].response["message_id"]]
+        assert len(api.calls_to("me/conversations", "GET")) == 1
+    elif operation == "public_reply":
+        posts = api.calls_to(f"{COMMENT}/comments", "POST")
+        assert api.comment_replies(COMMENT) == [REPLY] and result == posts[1].response["id"]
+        assert len(api.calls_to(f"{COMMENT}/comments", "GET")) == 1
+    else:
+        posts = api.calls_to("me/messages", "POST")
+        assert _private_replies(api) == [REPLY]
+        assert result == SentMessage(posts[1].response["recipient_id"],
+                                     posts[1].response["message_id"])
+    assert [p.applied for p in posts] == [False, True]
+
+
+def test_a_first_attempt_answered_already_replied_is_still_an_error():
+    async def scenario(client, api):
+        await client.private_reply(COMMENT, "Someone else's private reply")
+        with pytest.raises(GraphSendError) as refused:
+            await client.private_reply(COMMENT, REPLY)
+        api.fail_next(1, 429)  # a clear "not processed" does not make the refusal ours
+        with pytest.raises(GraphSendError) as after_rate_limit:
+            await client.private_reply(COMMENT, REPLY)
+        return refused.value, after_rate_limit.value
+
+    api = FakeGraphApi(TOKEN)
+    refused, after_rate_limit = _run(scenario, api, **QUICK)
+    assert (refused.status, refused.code, refused.attempts) == (400, 10900, 1)
+    assert (after_rate_limit.code, after_rate_limit.attempts) == (10900, 2)
+    assert "Activity already replied to" in str(refused)
+    assert _private_replies(api) == ["Someone else's private reply"]
+
+
+@pytest.mark.parametrize("operation", ["send", "public_reply"])
+def test_a_failing_check_falls_back_to_sending_again(operation, caplog):
+    async def scenario(client, api):
+        if operation == "send":
+            api.fail_next(1, path="me/messages", **LANDED_LATE)
+            api.fail_next(1, 500, path="me/conversations")
+            return await client.send_text(PSID, "Your parcel is on its way")
+        api.fail_next(1, path="/comments", method="POST", **LANDED_LATE)
+        api.fail_next(1, 503, path="/comments", method="GET")
+        return await client.public_reply(COMMENT, REPLY)
+
+    api = FakeGraphApi(TOKEN)
+    with caplog.at_level(logging.DEBUG, logger="bot.messenger"):
+        _run(scenario, api, **QUICK)
+    if operation == "send":
+        assert api.sent_texts() == ["Your parcel is on its way"] * 2
+        assert "HTTP 500, error code 1: An unknown error has occurred." in caplog.text
+    else:
+        assert api.comment_replies(COMMENT) == [REPLY] * 2
+        assert "HTTP 503, error code 2: Service temporarily unavailable" in caplog.text
+    assert "checking failed" in caplog.text and "the outcome is unknown" in caplog.text
+    assert api.pending_failures == 0
+    _no_personal_data(caplog.text)
+
+
+def test_rate_limits_are_sent_again_without_a_check():
+    async def scenario(client, api):
+        api.fail_next(1, 429)
+        api.fail_next(1, 400, code=613)
+        await client.send_text(PSID, "Hello")
+        await client.public_reply(COMMENT, REPLY)
+
+    api = FakeGraphApi(TOKEN)
+    _run(scenario, api, **QUICK)
+    assert [c.method for c in api.calls] == ["POST"] * 4
+    assert api.sent_texts() == ["Hello"] and api.comment_replies(COMMENT) == [REPLY]
+
+
+def test_a_landed_message_is_not_mistaken_for_an_earlier_identical_one():
+    async def scenario(client, api):
+        await client.send_text(PSID, "Okay!")
+        api.fail_next(1, 503, delay=0.5)  # the second "Okay!" does not land at first
+        return await client.send_text(PSID, "Okay!")
+
+    api = FakeGraphApi(TOKEN)
+    ids = _run(scenario, api, **QUICK)
+    posts = api.calls_to("me/messages", "POST")
+    assert api.sent_texts() == ["Okay!", "Okay!"]
+    assert ids == [posts[2].response["message_id"]] != [posts[0].response["message_id"]]
+
+
+def test_fake_answers_too_late_on_request_over_http():
+    api = FakeGraphApi(TOKEN)
+    with FakeGraphServer(api) as server:
+        request = urllib.request.Request(
+            f"{server.base_url}/_fail", method="POST",
+            data=json.dumps({**LANDED_LATE, "path": "me/messages"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert json.load(response) == {"pending": 1}
+
+        async def send():
+            async with GraphClient(server.base_url, TOKEN, backoff_seconds=0.01,
+                                   timeout_seconds=0.2) as client:
+                return await client.send_text(PSID, "Hello from another process")
+
+        ids = asyncio.run(send())
+        with urllib.request.urlopen(f"{server.base_url}/_calls", timeout=5) as response:
+            recorded = json.load(response)["calls"]
+    assert [(c["method"], c["path"]) for c in recorded] == [
+        ("POST", "/v19.0/me/messages"), ("GET", "/v19.0/me"), ("GET", "/v19.0/me/conversations")]
+    assert recorded[0]["applied"] and recorded[0]["response"]["message_id"] == ids[0]
+    assert api.sent_texts() == ["Hello from another process"]
+
+
+def test_fake_reads_check_their_parameters_like_graph():
+    async def scenario(client, api):
+        await client.send_text(PSID, "Hello")
+        await client.public_reply(COMMENT, REPLY)
+        base = f"{client.base_url}/v19.0"
+        token = {"access_token": TOKEN}
+        queries = [
+            ("me/conversations", {"user_id": PSID, "fields": "messages{text}"}),
+            ("me/conversations", {"user_id": PSID, "fields": "colour"}),
+            ("me/conversations", {"platform": "sms"}),
+            (f"{COMMENT}/comments", {"order": "newest"}),
+            (f"{COMMENT}/comments", {"limit": "0"}),
+            ("me/conversations", {"user_id": "111222333444", "fields": "messages"}),
+            (f"{COMMENT}/comments", {}),
+            ("me/conversations", {"user_id": PSID}),
+        ]
+        answers = []
+        async with aiohttp.ClientSession() as session:
+            for path, query in queries:
+                async with session.get(f"{base}/{path}", params={**query, **token}) as response:
+                    answers.append((response.status, await response.json()))
+        return answers
+
+    api = FakeGraphApi(TOKEN)
+    answers = _run(scenario, api)
+    for status, answer in answers[:5]:
+        assert status == 400 and answer["error"]["code"] == 100
+    assert "nonexisting field (text) on node type (Message)" in answers[0][1]["error"]["message"]
+    assert answers[5] == (200, {"data": []})
+    [reply] = answers[6][1]["data"]
+    assert set(reply) == {"id", "message", "from", "created_time"}
+    assert reply["created_time"].endswith("+0000")
+    [conversation] = answers[7][1]["data"]
+    assert set(conversation) == {"id", "updated_time"}
 
 
 # ------------------------------------------------------------------ the fake itself
