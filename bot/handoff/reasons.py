@@ -38,6 +38,8 @@ class HandoffReason(str, Enum):
     ACTION_ERROR = "action_error"
     PERSONAL_DATA_IN_COMMENT = "personal_data_in_comment"
     DELIVERY_FAILED = "delivery_failed"
+    BOT_UNAVAILABLE = "bot_unavailable"
+    UNPROCESSABLE_MESSAGE = "unprocessable_message"
 
     @property
     def priority(self) -> Priority:
@@ -57,6 +59,8 @@ _PRIORITY = {
     HandoffReason.ACTION_ERROR: Priority.NORMAL,
     HandoffReason.PERSONAL_DATA_IN_COMMENT: Priority.HIGH,
     HandoffReason.DELIVERY_FAILED: Priority.HIGH,
+    HandoffReason.BOT_UNAVAILABLE: Priority.HIGH,
+    HandoffReason.UNPROCESSABLE_MESSAGE: Priority.HIGH,
 }
 
 _INTENT_REASONS = {

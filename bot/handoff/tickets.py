@@ -138,6 +138,10 @@ _REASON_LABELS = {
     HandoffReason.ACTION_ERROR: "The bot hit a technical error",
     HandoffReason.PERSONAL_DATA_IN_COMMENT: "Public comment showing personal or order data",
     HandoffReason.DELIVERY_FAILED: "The bot's reply could not be delivered on Messenger",
+    HandoffReason.BOT_UNAVAILABLE: "The bot was down while the customer waited (holding "
+                                   "message sent; the bot answers once it is back)",
+    HandoffReason.UNPROCESSABLE_MESSAGE: "A message the bot could not process (it failed or "
+                                         "crashed the bot twice; it will not run again)",
 }
 
 

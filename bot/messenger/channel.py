@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.shared.core.events import UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -32,9 +33,11 @@ from bot.hours import OfficeCalendar
 from bot.language import LanguageDetector
 from bot.messenger.graph_client import GraphClient
 from bot.messenger.group_commit import GroupCommit
+from bot.messenger.holding import HoldingReplies
 from bot.messenger.inbox import Inbox
 from bot.messenger.outbox import OutboxLog
 from bot.messenger.processor import EventProcessor, MessengerContext
+from bot.messenger.send_ledger import SendLedger
 from bot.messenger.signature import SIGNATURE_HEADER
 from bot.messenger.threads import ThreadStore
 from bot.messenger.webhook import (
@@ -45,7 +48,7 @@ from bot.messenger.webhook import (
     verify_handshake,
 )
 from bot.messenger.worker import InboxWorker
-from bot.settings import get_brand, get_settings
+from bot.settings import get_brand, get_settings, get_wording
 from bot.store import create_db_engine, ensure_schema
 
 logger = logging.getLogger(__name__)
@@ -171,28 +174,48 @@ class MessengerInput(InputChannel):
         async def parse(text: str) -> dict[str, Any]:
             return await app.ctx.agent.parse_message(text)
 
+        async def tracker_holds(sender_id: str, message_id: str) -> bool:
+            tracker = await app.ctx.agent.tracker_store.retrieve(sender_id)
+            return tracker is not None and any(
+                isinstance(event, UserUttered) and event.message_id == message_id
+                for event in tracker.events
+            )
+
+        clock = settings.clock()
+        tickets = TicketService(
+            engine, calendar, timedelta(minutes=brand.answer_within_minutes_when_open),
+            clock=clock,
+        )
+        threads, outbox = ThreadStore(engine), OutboxLog(engine, clock)
+        language_of = LanguageDetector(brand.languages).language_of
         context = MessengerContext(
             settings=settings,
             brand=brand,
             graph=self.graph,
-            threads=ThreadStore(engine),
-            outbox=OutboxLog(engine),
-            tickets=TicketService(
-                engine, calendar, timedelta(minutes=brand.answer_within_minutes_when_open),
-                clock=settings.clock(),
-            ),
+            threads=threads,
+            outbox=outbox,
+            tickets=tickets,
             handle_message=on_new_message,
             parse=parse,
             responses=lambda: app.ctx.agent.domain.responses,
-            clock=settings.clock(),
-            language_of=LanguageDetector(brand.languages).language_of,
+            clock=clock,
+            language_of=language_of,
+            ledger=SendLedger(engine),  # real time: compared with Graph's own times
+            tracker_holds=tracker_holds,
+            holding=HoldingReplies(
+                brand=brand, wording=get_wording(), responses=app.ctx.agent.domain.responses,
+                tickets=tickets, graph=self.graph, outbox=outbox, threads=threads,
+                language_of=language_of, clock=clock,
+            ),
         )
         recover_after = timedelta(seconds=messenger.recover_after_seconds)
         if engine.dialect.name == "sqlite":
             recover_after = timedelta(0)  # one process per SQLite file: nothing else is working
+        processor = EventProcessor(context)
         self.worker = InboxWorker(
-            self.inbox, EventProcessor(context).process,
+            self.inbox, processor.process,
             concurrency=messenger.inbox_workers, recover_after=recover_after,
+            on_quarantine=processor.quarantined,
         )
         recovered = await self.worker.start()
         logger.info("messenger: inbox worker started (%d recovered)", recovered)

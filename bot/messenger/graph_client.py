@@ -654,6 +654,25 @@ class GraphClient:
 
     # ----------------------------------------------------------------- profile
 
+    async def text_landed(self, psid: str, text: str, since: float) -> bool | None:
+        """Whether the page sent `text` to the customer since `since` (epoch seconds).
+
+        For a message whose outcome is unknown because the process that sent it died (the
+        same Conversations API read as the check before a retry).
+
+        Returns:
+            True when Graph shows the message, False when it does not, None when Graph could
+            not be asked.
+        """
+        check = self._delivery_check({"recipient": {"id": psid}, "message": {"text": text}})
+        if check is None:
+            return None
+        try:
+            return await check(since) is not None
+        except _CheckFailed as error:
+            logger.warning("Graph send check failed: %s", error)
+            return None
+
     async def user_profile(self, psid: str) -> dict[str, Any]:
         """The customer's first name, last name and picture URL, cached for 24 hours.
 

@@ -72,6 +72,10 @@ IGNORED_KINDS = frozenset({EventKind.ECHO, EventKind.DELIVERY, EventKind.READ, E
 WEBHOOK_LOCK_WAIT_SECONDS = 30.0
 """How long the webhook's write waits for SQLite's write lock before Meta gets a 500."""
 
+CUSTOMER_MESSAGE_KINDS = frozenset({EventKind.TEXT, EventKind.ATTACHMENT, EventKind.POSTBACK,
+                                    EventKind.REFERRAL})
+"""What a customer does in a Messenger thread that waits for the bot's answer."""
+
 _ADVISORY_NAMESPACE = 0x6E640001
 """First key of the two-key advisory lock, so our locks cannot meet other users' locks."""
 
@@ -497,6 +501,31 @@ class Inbox:
                 )
             )
             return status
+
+    def waiting_since(self, received_before: datetime, limit: int = 200) -> list[InboundEvent]:
+        """Customers' messages still unanswered that arrived before `received_before`.
+
+        Pending or being processed (a process that died holds its claim until recovery);
+        only what a customer wrote in a Messenger thread (texts, attachments, postbacks,
+        referrals); the first such event of each conversation, the longest waiting first.
+        """
+        query = (
+            select(_TABLE)
+            .where(
+                _TABLE.c.status.in_([InboxStatus.PENDING.value, InboxStatus.PROCESSING.value]),
+                _TABLE.c.received_at <= received_before,
+                _TABLE.c.kind.in_([kind.value for kind in CUSTOMER_MESSAGE_KINDS]),
+            )
+            .order_by(_TABLE.c.received_at, _TABLE.c.timestamp, _TABLE.c.event_id)
+            .limit(limit * 5)
+        )
+        with self._engine.connect() as connection:
+            found = list(connection.execute(query).mappings())
+        first: dict[str, InboundEvent] = {}
+        for row in found:
+            if row["conversation_id"] not in first and len(first) < limit:
+                first[row["conversation_id"]] = _claimed(row, "", self._clock()).event
+        return list(first.values())
 
     def pending_conversations(self) -> list[str]:
         """Conversations with pending events, the one waiting longest first.

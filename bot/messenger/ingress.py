@@ -6,6 +6,11 @@ waits behind whatever the bot is computing. This small aiohttp server does only 
 milliseconds whatever the load, then tells the Rasa process(es) to look at the inbox
 (``POST {RASA_URL}/webhooks/messenger/wake``, fire and forget; the workers also poll).
 
+It is also the one part that stays up when the bot is down, so it runs the holding watch
+(`bot.messenger.holding`): when Rasa does not answer its status URL while customers' messages
+have waited MESSENGER_HOLDING_AFTER_SECONDS, each of them gets one honest holding message and
+a case; the bot answers the messages itself once it is back.
+
 Run it with ``python -m bot.messenger.ingress`` (`nightdesk up` does when Messenger is
 configured); it listens on MESSENGER_INGRESS_HOST:MESSENGER_INGRESS_PORT.
 """
@@ -17,13 +22,23 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import aiohttp
+import yaml
 from aiohttp import hdrs, web
+from sqlalchemy.engine import Engine
 
+from bot.handoff.tickets import TicketService
+from bot.hours import OfficeCalendar
+from bot.language import LanguageDetector
+from bot.messenger.graph_client import GraphClient
 from bot.messenger.group_commit import GroupCommit
+from bot.messenger.holding import HoldingReplies, HoldingWatch
 from bot.messenger.inbox import Inbox
+from bot.messenger.outbox import OutboxLog
 from bot.messenger.signature import SIGNATURE_HEADER
+from bot.messenger.threads import ThreadStore
 from bot.messenger.webhook import (
     DEFAULT_MAX_BODY_BYTES,
     WebhookAnswer,
@@ -31,7 +46,7 @@ from bot.messenger.webhook import (
     too_large,
     verify_handshake,
 )
-from bot.settings import Settings, get_settings
+from bot.settings import Settings, get_brand, get_settings, get_wording
 from bot.store import create_db_engine, ensure_schema
 
 logger = logging.getLogger(__name__)
@@ -43,6 +58,7 @@ _INTAKE = web.AppKey("intake", GroupCommit)
 _SESSION = web.AppKey("session", aiohttp.ClientSession)
 _TASKS = web.AppKey("tasks", set)
 _WAKE = web.AppKey("wake", object)
+_HOLDING = web.AppKey("holding", object)
 
 
 def _as_response(answer: WebhookAnswer) -> web.Response:
@@ -124,27 +140,90 @@ async def _health(request: web.Request) -> web.Response:
 
 async def _open_session(app: web.Application) -> None:
     app[_SESSION] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2))
+    watch = app[_HOLDING]
+    if isinstance(watch, HoldingWatch):
+        task = asyncio.create_task(watch.run(), name="holding-watch")
+        app[_TASKS].add(task)
+        task.add_done_callback(app[_TASKS].discard)
 
 
 async def _close_session(app: web.Application) -> None:
     for task in list(app[_TASKS]):
         task.cancel()
     await app[_SESSION].close()
+    watch = app[_HOLDING]
+    if isinstance(watch, HoldingWatch):
+        await watch.holding.graph.close()
 
 
-def create_app(settings: Settings, inbox: Inbox) -> web.Application:
-    """The receiver's aiohttp application."""
+def bot_ready_check(app: web.Application) -> object:
+    """Whether Rasa answers its status URL now (the model is loaded and it serves)."""
+    settings = app[_SETTINGS]
+    url = f"{settings.rasa_url}/status"
+
+    async def ready() -> bool:
+        try:
+            async with app[_SESSION].get(url, params={"token": settings.rasa_auth_token}) as got:
+                return got.status == 200
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return False
+
+    return ready
+
+
+def create_app(
+    settings: Settings,
+    inbox: Inbox,
+    holding: HoldingReplies | None = None,
+    check_seconds: float = 5.0,
+) -> web.Application:
+    """The receiver's aiohttp application; with `holding`, the holding watch runs in it."""
     app = web.Application(client_max_size=DEFAULT_MAX_BODY_BYTES)
     app[_SETTINGS] = settings
     app[_INTAKE] = GroupCommit(inbox)
     app[_TASKS] = set()
     app[_WAKE] = _WakeState()
+    app[_HOLDING] = None
+    if holding is not None:
+        app[_HOLDING] = HoldingWatch(
+            inbox, holding, bot_ready_check(app),  # type: ignore[arg-type]
+            timedelta(seconds=settings.messenger.holding_after_seconds),
+            check_seconds=check_seconds,  # the inbox's real clock: waits are real time
+        )
     app.on_startup.append(_open_session)
     app.on_cleanup.append(_close_session)
     app.router.add_get(WEBHOOK_PATH, _verify)
     app.router.add_post(WEBHOOK_PATH, _receive)
     app.router.add_get("/health", _health)
     return app
+
+
+def holding_replies(settings: Settings, engine: Engine) -> HoldingReplies | None:
+    """What the holding watch needs (None when Messenger is not configured)."""
+    messenger = settings.messenger
+    if not messenger.configured or messenger.page_access_token is None:
+        return None
+    brand = get_brand()
+    clock = settings.clock()
+    domain = yaml.safe_load((settings.project_dir / "domain.yml").read_text(encoding="utf-8"))
+    threads = ThreadStore(engine)
+    return HoldingReplies(
+        brand=brand,
+        wording=get_wording(),
+        responses=domain.get("responses") or {},
+        tickets=TicketService(
+            engine, OfficeCalendar.from_brand(brand),
+            timedelta(minutes=brand.answer_within_minutes_when_open), clock=clock,
+        ),
+        graph=GraphClient(
+            messenger.graph_api_url, messenger.page_access_token, messenger.graph_api_version,
+            app_secret=messenger.app_secret,
+        ),
+        outbox=OutboxLog(engine, clock),
+        threads=threads,
+        language_of=LanguageDetector(brand.languages).language_of,
+        clock=clock,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -162,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not messenger.configured:
         logger.warning("Messenger is not configured: every webhook POST gets 503")
     web.run_app(
-        create_app(settings, Inbox(engine)),
+        create_app(settings, Inbox(engine), holding_replies(settings, engine)),
         host=args.host or messenger.ingress_host,
         port=args.port or messenger.ingress_port,
         access_log=None,

@@ -7,6 +7,10 @@ the customer's last message is stored as undeliverable, never sent; an agent's m
 the outbox. A send that finally fails (after the client's retries) is counted in `failures`
 so the caller can hand the conversation to a person; it never stops the rest of the answer.
 
+With a `SendLedger` and the inbound event's id, every message is recorded against its
+position in the answer before it is sent, and an answer computed again after a crash sends
+only the positions that were not sent (`bot.messenger.send_ledger`).
+
 Rasa buttons become quick replies (Messenger's chips), or a button template when one of them
 opens a URL; the custom payload ``{"order_card": {...}}`` becomes a generic template.
 """
@@ -24,6 +28,7 @@ from rasa.core.channels.channel import OutputChannel
 from bot.messenger.channel_names import CHANNEL_NAME
 from bot.messenger.graph_client import MAX_BUTTONS, MEDIA_TYPES, GraphClient, GraphSendError
 from bot.messenger.outbox import OutboxLog
+from bot.messenger.send_ledger import SendLedger
 from bot.messenger.window import MessagingWindow, Sender
 
 logger = logging.getLogger(__name__)
@@ -45,6 +50,11 @@ class MessengerOutput(OutputChannel):
         sender: "bot" (Rasa's answers) or "agent" (a person of the brand).
         window: the messaging window rules.
         clock: the current aware time; for tests.
+        ledger: records each message against `event_id` and its position (exactly once).
+        event_id: the inbound event this answer is for.
+        again: True when the event was tried before: positions the ledger holds as done
+            are skipped, and one left 'sending' is sent again only if Graph shows it did
+            not land.
     """
 
     def __init__(
@@ -57,6 +67,9 @@ class MessengerOutput(OutputChannel):
         sender: Sender = "bot",
         window: MessagingWindow | None = None,
         clock: Callable[[], datetime] = _utc_now,
+        ledger: SendLedger | None = None,
+        event_id: str | None = None,
+        again: bool = False,
     ) -> None:
         self.graph = graph
         self.psid = psid
@@ -68,7 +81,12 @@ class MessengerOutput(OutputChannel):
         self.sent = 0
         self.failures = 0
         self.held_back = 0
+        self.skipped = 0
         self.last_reason: str | None = None
+        self.ledger = ledger if event_id else None
+        self.event_id = event_id or ""
+        self.again = again
+        self._position = 0
 
     @classmethod
     def name(cls) -> str:
@@ -204,6 +222,48 @@ class MessengerOutput(OutputChannel):
         send: Callable[[str | None, str], Awaitable[list[str]]],
     ) -> bool:
         """Applies the window, sends, records the outcome. True when it was sent."""
+        position, self._position = self._position, self._position + 1
+        if self.ledger is not None:
+            done = await self._done_before(position, body)
+            if done is not None:
+                self.skipped += 1
+                return done
+            await asyncio.to_thread(self.ledger.begin, self.event_id, position)
+        outcome, ids = await self._window_and_send(kind, body, send)
+        if self.ledger is not None:
+            await asyncio.to_thread(self.ledger.finish, self.event_id, position, outcome, ids)
+        return outcome == "sent"
+
+    async def _done_before(self, position: int, body: dict[str, Any]) -> bool | None:
+        """For an event tried before: whether this position was sent (None: send it now)."""
+        if not self.again or self.ledger is None:
+            return None
+        previous = await asyncio.to_thread(self.ledger.get, self.event_id, position)
+        if previous is None:
+            return None
+        if previous.final:
+            return previous.status == "sent"
+        # 'sending': the process died between the Send API call and its record
+        text = body.get("text")
+        landed = None
+        if isinstance(text, str) and text:
+            landed = await self.graph.text_landed(self.psid, text,
+                                                  previous.started_at.timestamp())
+        if landed:
+            logger.info("messenger: a message interrupted by a crash had landed; not resent")
+            await asyncio.to_thread(self.ledger.finish, self.event_id, position, "sent")
+            return True
+        logger.info("messenger: a message interrupted by a crash %s; sending it",
+                    "did not land" if landed is False else "may not have landed")
+        return None
+
+    async def _window_and_send(
+        self,
+        kind: str,
+        body: dict[str, Any],
+        send: Callable[[str | None, str], Awaitable[list[str]]],
+    ) -> tuple[str, list[str]]:
+        """Applies the window, sends, records the outcome in the outbox; outcome and ids."""
         record = self.outbox.record
         if self.last_customer_message_at is None:
             outcome, tag = "undeliverable", None
@@ -221,7 +281,7 @@ class MessengerOutput(OutputChannel):
                 record, self.psid, sender=self.sender, kind=kind, body=body,
                 status=outcome, reason=reason,
             )
-            return False
+            return outcome, []
         try:
             ids = await send(tag, "MESSAGE_TAG" if tag else "RESPONSE")
         except GraphSendError as error:
@@ -232,13 +292,13 @@ class MessengerOutput(OutputChannel):
                 record, self.psid, sender=self.sender, kind=kind, body=body, status="failed",
                 tag=tag, reason=str(error), message_ids=error.sent_message_ids or None,
             )
-            return False
+            return "failed", list(error.sent_message_ids or [])
         self.sent += 1
         await asyncio.to_thread(
             record, self.psid, sender=self.sender, kind=kind, body=body, status="sent",
             tag=tag, message_ids=ids,
         )
-        return True
+        return "sent", ids
 
 
 async def _one(call: Awaitable[str]) -> list[str]:

@@ -12,6 +12,12 @@
   back and the bot resumes.
 * Comments follow `bot.messenger.comments`.
 Reactions are recorded by the inbox and not answered.
+
+Exactly once. An event tried before (its process died during the turn) is first looked up in
+Rasa's tracker: when the tracker holds its user message, the turn ran to the end and
+nothing is done again. Otherwise the turn runs again and the send ledger lets through only
+the messages that were not sent. A quarantined event (`quarantined`) goes to a person with
+what it said, and the customer gets a holding message.
 """
 
 from __future__ import annotations
@@ -42,9 +48,12 @@ from bot.messenger.events import (
     TextMessageEvent,
 )
 from bot.messenger.graph_client import PAGE_INBOX_APP_ID, GraphClient, GraphSendError
+from bot.messenger.holding import HoldingReplies
+from bot.messenger.inbox import ClaimedEvent
 from bot.messenger.outbox import OutboxLog
 from bot.messenger.output import CHANNEL_NAME, MessengerOutput
 from bot.messenger.responses import render
+from bot.messenger.send_ledger import SendLedger
 from bot.messenger.threads import ThreadOwner, ThreadStore
 from bot.messenger.translate import to_rasa
 from bot.messenger.window import STANDARD_WINDOW
@@ -80,6 +89,9 @@ class MessengerContext:
         clock: the current aware time.
         language_of: the brand language a text is written in (comments have no conversation
             language of their own); the brand's default language when not given.
+        ledger: each reply recorded against its event and position (exactly once).
+        tracker_holds: whether Rasa's tracker of a conversation holds a user message id.
+        holding: tells a customer whose message cannot be processed, and opens the case.
     """
 
     settings: Settings
@@ -93,6 +105,9 @@ class MessengerContext:
     responses: Callable[[], Mapping[str, list[dict[str, Any]]]]
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     language_of: Callable[[str], str] | None = None
+    ledger: SendLedger | None = None
+    tracker_holds: Callable[[str, str], Awaitable[bool]] | None = None
+    holding: HoldingReplies | None = None
 
 
 class EventProcessor:
@@ -101,8 +116,13 @@ class EventProcessor:
     def __init__(self, context: MessengerContext) -> None:
         self.context = context
 
-    async def process(self, event: InboundEvent) -> None:
-        """Does what the event asks for. Raises on errors worth retrying (Graph, database)."""
+    async def process(self, event: InboundEvent, tried_before: int = 0) -> None:
+        """Does what the event asks for. Raises on errors worth retrying (Graph, database).
+
+        Args:
+            event: the claimed event.
+            tried_before: how many earlier tries failed or were cut short by a crash.
+        """
         if isinstance(event, CommentEvent):
             await self._comment(event)
         elif isinstance(event, HandoverEvent):
@@ -110,19 +130,33 @@ class EventProcessor:
         elif isinstance(event, StandbyEvent):
             await self._standby(event)
         elif isinstance(event, MessagingEvent):
-            await self._customer_event(event)
+            await self._customer_event(event, tried_before > 0)
         else:
             logger.info("messenger: %s event not handled", event.kind.value)
 
+    async def quarantined(self, claimed: ClaimedEvent) -> None:
+        """An event that failed or crashed the bot twice: a person gets it, with its text."""
+        holding = self.context.holding
+        if holding is None:
+            logger.error("messenger: a quarantined event has no one to go to")
+            return
+        await holding.hold(claimed.event, HandoffReason.UNPROCESSABLE_MESSAGE)
+
     # ------------------------------------------------------ customer messages
 
-    async def _customer_event(self, event: MessagingEvent) -> None:
+    async def _customer_event(self, event: MessagingEvent, again: bool = False) -> None:
         ctx = self.context
         psid, at = event.sender_id, event_time(event)
         if event.kind in OPENS_WINDOW:
             await asyncio.to_thread(ctx.threads.customer_wrote, psid, event.page_id, at)
         rasa_input = to_rasa(event)
         if rasa_input is None:
+            return
+        if again and ctx.tracker_holds is not None and await ctx.tracker_holds(
+            psid, event.event_id
+        ):
+            logger.info("messenger: the turn of an interrupted event had finished; not run "
+                        "again")
             return
         state = await asyncio.to_thread(ctx.threads.get, psid)
         if state is not None and state.owner is ThreadOwner.PERSON:
@@ -141,17 +175,35 @@ class EventProcessor:
             metadata["first_name"] = name
         output = MessengerOutput(
             ctx.graph, psid, state.last_customer_message_at if state else at, ctx.outbox,
-            clock=ctx.clock,
+            clock=ctx.clock, ledger=ctx.ledger, event_id=event.event_id, again=again,
         )
         await ctx.handle_message(
             UserMessage(
-                rasa_input.text, output, psid, input_channel=CHANNEL_NAME, metadata=metadata
+                rasa_input.text, output, psid, input_channel=CHANNEL_NAME, metadata=metadata,
+                message_id=event.event_id,
             )
         )
         if output.failures:
             await self._delivery_failed(psid, event, metadata.get("display_text") or
                                         rasa_input.text, name)
+        elif not (output.sent or output.held_back or output.skipped):
+            await self._silent_turn(psid, event)
         await self._pass_to_person_if_handed_off(psid, event.page_id)
+
+    async def _silent_turn(self, psid: str, event: MessagingEvent) -> None:
+        """The dialogue gave no answer (an action failed): a person takes over, never silence.
+
+        While a case is open the bot is paused and silent on purpose; otherwise the customer
+        gets the holding message and a case is opened.
+        """
+        ctx = self.context
+        if ctx.holding is None:
+            return
+        if await asyncio.to_thread(ctx.tickets.open_for_conversation, psid) is not None:
+            return
+        logger.error("messenger: the bot's turn gave no answer (an action failed?); a person "
+                     "takes over")
+        await ctx.holding.hold(event, HandoffReason.ACTION_ERROR)
 
     async def _first_name(self, psid: str) -> str | None:
         """The customer's first name from Graph (cached); None when Graph will not say."""

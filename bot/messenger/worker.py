@@ -32,7 +32,8 @@ class InboxWorker:
 
     Args:
         inbox: the durable inbox.
-        process: handles one event; raising means "retry later".
+        process: handles one event, given how many earlier tries failed or were cut short
+            by a crash; raising means "retry later".
         concurrency: conversations processed at once.
         recover_after: on start, events claimed longer ago than this are taken over.
         poll_seconds: how often idle tasks look for events other processes stored.
@@ -44,7 +45,7 @@ class InboxWorker:
     def __init__(
         self,
         inbox: Inbox,
-        process: Callable[[InboundEvent], Awaitable[None]],
+        process: Callable[[InboundEvent, int], Awaitable[None]],
         concurrency: int = 8,
         recover_after: timedelta = timedelta(minutes=5),
         poll_seconds: float = 0.5,
@@ -114,7 +115,8 @@ class InboxWorker:
                 await self._idle(seen)
                 continue
             try:
-                await asyncio.wait_for(self.process(claimed.event), self.event_timeout_seconds)
+                await asyncio.wait_for(self.process(claimed.event, claimed.attempts),
+                                       self.event_timeout_seconds)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - recorded and retried, never lost

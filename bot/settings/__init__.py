@@ -56,6 +56,8 @@ class MessengerSettings:
         inbox_workers: how many conversations one Rasa process works on at once.
         recover_after_seconds: how long an event may stay 'processing' before a restarted
             process takes it over (keep it above the slowest answer with several processes).
+        holding_after_seconds: how long a customer's message may wait while the bot is down
+            before the webhook receiver sends them a holding message and opens a case.
     """
 
     graph_api_url: str = "https://graph.facebook.com"
@@ -68,6 +70,7 @@ class MessengerSettings:
     ingress_port: int = 5006
     inbox_workers: int = 8
     recover_after_seconds: int = 300
+    holding_after_seconds: int = 60
 
     @property
     def ingress_url(self) -> str:
@@ -160,6 +163,7 @@ class Settings:
         env["MESSENGER_INGRESS_PORT"] = str(messenger.ingress_port)
         env["MESSENGER_INBOX_WORKERS"] = str(messenger.inbox_workers)
         env["MESSENGER_RECOVER_AFTER_SECONDS"] = str(messenger.recover_after_seconds)
+        env["MESSENGER_HOLDING_AFTER_SECONDS"] = str(messenger.holding_after_seconds)
         team = self.team
         env["SMTP_PORT"] = str(team.smtp_port)
         env["SMTP_FROM"] = team.smtp_from
@@ -306,6 +310,10 @@ def _messenger_settings(environ: dict[str, str]) -> MessengerSettings:
         recover_after_seconds=_positive_int(
             "MESSENGER_RECOVER_AFTER_SECONDS",
             environ.get("MESSENGER_RECOVER_AFTER_SECONDS", "300"),
+        ),
+        holding_after_seconds=_positive_int(
+            "MESSENGER_HOLDING_AFTER_SECONDS",
+            environ.get("MESSENGER_HOLDING_AFTER_SECONDS", "60"),
         ),
     )
 

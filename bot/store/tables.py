@@ -204,6 +204,23 @@ class InboxEventRow(Base):
     )
 
 
+class MessengerSendRow(Base):
+    """One message the bot's answer to one inbound event sends, by its position in the answer.
+
+    Written 'sending' before the Send API call and 'sent' (or 'held', 'failed') after it,
+    so that an event processed again after a crash sends only what was not sent.
+    """
+
+    __tablename__ = "messenger_sends"
+
+    event_id = Column(String(200), primary_key=True)
+    position = Column(Integer, primary_key=True)
+    status = Column(String(20), nullable=False)
+    message_ids = Column(Text)
+    started_at = Column(UTCDateTime, nullable=False)
+    finished_at = Column(UTCDateTime)
+
+
 class MessengerThreadRow(Base):
     """What the bot knows about one Messenger thread (one customer PSID on the page).
 

@@ -12,6 +12,7 @@ from bot.messenger.fake_graph import FakeGraphApi, FakeGraphServer
 from bot.messenger.graph_client import GraphClient
 from bot.messenger.outbox import OutboxLog
 from bot.messenger.output import MessengerOutput
+from bot.messenger.send_ledger import SendLedger
 from bot.messenger.threads import ThreadOwner, ThreadStore
 
 TOKEN = "page-token-123"
@@ -142,3 +143,63 @@ def test_thread_state(engine):
     assert threads.set_owner(PSID, "page-1", ThreadOwner.PERSON, "263902037430900")
     assert not threads.set_owner(PSID, "page-1", ThreadOwner.PERSON, "263902037430900")
     assert threads.get(PSID).owner is ThreadOwner.PERSON
+
+
+# --- exactly once across crashes ------------------------------------------------------
+
+
+def ledgered(client, engine, event_id: str, again: bool) -> MessengerOutput:
+    return MessengerOutput(client, PSID, NOW - timedelta(minutes=1), OutboxLog(engine, lambda: NOW),
+                           clock=lambda: NOW, ledger=SendLedger(engine), event_id=event_id,
+                           again=again)
+
+
+def answer() -> list[dict]:
+    """One answer of three messages (Rasa's send_response consumes the dicts it is given)."""
+    return [{"text": "Hello there"}, {"text": "Your order 10023 is on its way"},
+            {"text": "Anything else?", "buttons": [{"title": "No", "payload": "/deny"}]}]
+
+
+def test_an_answer_computed_again_after_a_crash_sends_only_what_was_not_sent(engine):
+    async def scenario(client, api):
+        first = ledgered(client, engine, "m_crash", again=False)
+        for message in answer()[:2]:
+            await first.send_response(PSID, message)  # then the process dies
+        again = ledgered(client, engine, "m_crash", again=True)
+        for message in answer():
+            await again.send_response(PSID, message)
+        return again, [m["message"].get("text") for m in api.sent_messages()]
+
+    again, sent = run(scenario)
+    assert sent == ["Hello there", "Your order 10023 is on its way", "Anything else?"]
+    assert (again.skipped, again.sent) == (2, 1)
+    assert [r.status for r in SendLedger(engine).for_event("m_crash")] == ["sent"] * 3
+
+
+def test_a_first_try_never_skips_even_when_another_event_said_the_same(engine):
+    async def scenario(client, api):
+        for event_id in ("m_1", "m_2"):
+            out = ledgered(client, engine, event_id, again=False)
+            await out.send_response(PSID, answer()[0])
+        return api.sent_messages()
+
+    assert len(run(scenario)) == 2
+
+
+def test_a_message_cut_off_by_a_crash_is_resent_only_if_graph_does_not_show_it(engine):
+    async def scenario(client, api):
+        ledger = SendLedger(engine)
+        # the process died after Graph took the first message and before it was recorded
+        ledger.begin("m_landed", 0)
+        async with GraphClient(api.base_url, TOKEN) as before_the_crash:
+            await before_the_crash.send_text(PSID, "Hello there")
+        # and, for another event, before the call reached Graph
+        ledger.begin("m_lost", 0)
+        for event_id in ("m_landed", "m_lost"):
+            again = ledgered(client, engine, event_id, again=True)
+            await again.send_response(PSID, {"text": "Hello there" if event_id == "m_landed"
+                                             else "Where can I help?"})
+        return [m["message"].get("text") for m in api.sent_messages()]
+
+    assert run(scenario) == ["Hello there", "Where can I help?"]
+    assert SendLedger(engine).get("m_landed", 0).status == "sent"

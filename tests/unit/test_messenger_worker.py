@@ -30,7 +30,7 @@ def test_worker_keeps_order_per_conversation_runs_conversations_together_and_ret
     overlap = {"max": 0}
     failed_once: set[str] = set()
 
-    async def process(event) -> None:
+    async def process(event, tried_before=0) -> None:
         psid = event.conversation_id
         assert psid not in running, "two events of one conversation at once"
         running.add(psid)
@@ -73,7 +73,7 @@ def test_worker_takes_over_events_a_crashed_process_left(engine):
     assert inbox.claim_next(worker_id="crashed:1") is not None  # never completed
     handled: list[str] = []
 
-    async def process(event) -> None:
+    async def process(event, tried_before=0) -> None:
         handled.append(event.text)
 
     async def main() -> int:
@@ -104,7 +104,7 @@ def test_an_event_failing_twice_is_quarantined_and_handed_to_a_person_once(engin
     tries: list[str] = []
     handed: list[str] = []
 
-    async def process(event) -> None:
+    async def process(event, tried_before=0) -> None:
         tries.append(event.text)
         if event.text == "poison":
             raise RuntimeError("this event always breaks")
@@ -137,7 +137,7 @@ def test_an_event_that_takes_too_long_counts_as_failed_and_frees_the_worker(engi
     done: list[str] = []
     handed: list[str] = []
 
-    async def process(event) -> None:
+    async def process(event, tried_before=0) -> None:
         if event.text == "stuck":
             await asyncio.sleep(3600)
         done.append(event.text)
@@ -171,7 +171,7 @@ def test_on_start_an_event_that_was_running_at_two_crashes_goes_to_a_person(engi
     handed: list[str] = []
     ran: list[str] = []
 
-    async def process(event) -> None:
+    async def process(event, tried_before=0) -> None:
         ran.append(event.text)
 
     async def to_person(claimed) -> None:
