@@ -21,3 +21,4 @@ bench: setup
 	.venv/bin/python bench/run_all.py
 	.venv/bin/python bench/languages.py
 	.venv/bin/python bench/messenger_load.py
+	.venv/bin/python bench/webhook_fuzz.py

@@ -10,8 +10,9 @@ literals NaN and Infinity.
 
 What can be mended without changing the meaning of a good event is mended, so one odd value
 costs only its own event: a lone UTF-16 surrogate (``"\ud800"``, valid JSON but not text any
-database can store) becomes U+FFFD, and a number too large for a float (``1e400``) becomes
-null, which the parser then treats as a missing value.
+database can store) becomes U+FFFD, and a number too large for a float (``1e400``) or an
+integer of more than `MAX_INT_DIGITS` digits (Python refuses to read one of more than 4,300 at
+all) becomes null, which the parser then treats as a missing value.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ MAX_NODES = 20_000
 
 MAX_EVENTS_PER_BODY = 200
 """Events one body may carry; Meta batches a few, never thousands."""
+
+MAX_INT_DIGITS = 100
+"""Digits an integer may have; Meta's ids and times have at most about twenty."""
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -71,7 +75,7 @@ def decode_body(raw: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise BodyRejected(400, f"the body is not UTF-8 (byte {error.start})") from None
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_int=_bounded_int)
     except RecursionError:
         raise BodyRejected(400, f"the body nests deeper than {MAX_DEPTH} levels") from None
     except json.JSONDecodeError as error:
@@ -88,6 +92,13 @@ class _Constant(ValueError):
 
 def _refuse_constant(name: str) -> Any:
     raise _Constant(name)
+
+
+def _bounded_int(literal: str) -> int | None:
+    """An integer literal's value, or None for one longer than `MAX_INT_DIGITS` digits."""
+    if len(literal) - literal.startswith("-") > MAX_INT_DIGITS:
+        return None
+    return int(literal)
 
 
 def _mend_scalar(value: Any) -> Any:

@@ -579,7 +579,7 @@ def _parse_item(source: str, page_id: str, item: Any, entry_time: int | None) ->
         if source == "standby":
             return _parse_standby(page_id, item, entry_time)
         return _parse_messaging(source, page_id, item, entry_time)
-    except (_Malformed, KeyError, TypeError, ValueError, AttributeError) as error:
+    except (_Malformed, KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
         reason = str(error) if isinstance(error, _Malformed) else type(error).__name__
         return _unknown(source, page_id, item, entry_time, f"malformed {source} item: {reason}")
 
@@ -706,13 +706,14 @@ def _parse_attachment(attachment: Any, message_sticker_id: str | None) -> Attach
 
 
 def _opt_float(value: Any) -> float | None:
-    """A coordinate as a float, or None."""
+    """A coordinate as a finite float, or None (also for 10**400, "inf" and "nan")."""
     if value is None or isinstance(value, bool):
         return None
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if math.isfinite(number) else None
 
 
 def _attachments(message: Mapping[str, Any]) -> tuple[Attachment, ...]:
