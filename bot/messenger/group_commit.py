@@ -66,7 +66,10 @@ class GroupCommit:
                     continue
             not_yet_given = set(new_ids)
             for events, future in batch:
-                mine = [e.event_id for e in events if e.event_id in not_yet_given]
-                not_yet_given.difference_update(mine)
+                mine = []
+                for event in events:  # an id repeated within one POST is new once
+                    if event.event_id in not_yet_given:
+                        mine.append(event.event_id)
+                        not_yet_given.discard(event.event_id)
                 if not future.done():  # a POST whose client went away is simply not told
                     future.set_result(mine)

@@ -67,6 +67,17 @@ def _as_response(answer: WebhookAnswer) -> web.Response:
     return web.json_response(answer.body, status=answer.status)
 
 
+def _unread_body_refused(answer: WebhookAnswer) -> web.Response:
+    """A refusal sent before the body was read, closing the connection.
+
+    Otherwise the unread body would be taken for the next request on a kept-alive
+    connection (measured: that request hung until the client's timeout).
+    """
+    response = _as_response(answer)
+    response.force_close()
+    return response
+
+
 async def _verify(request: web.Request) -> web.Response:
     query = request.query
     return _as_response(verify_handshake(
@@ -79,18 +90,18 @@ async def _receive(request: web.Request) -> web.Response:
     app = request.app
     limit = DEFAULT_MAX_BODY_BYTES
     if request.content_length is not None and request.content_length > limit:
-        return _as_response(too_large(limit))
+        return _unread_body_refused(too_large(limit))
     encoding = request.headers.get(hdrs.CONTENT_ENCODING)
     if encoding:
         # refused before reading: aiohttp would inflate the body while reading it
-        return _as_response(await receive(
+        return _unread_body_refused(await receive(
             app[_SETTINGS].messenger, app[_INTAKE], b"", request.headers.get(SIGNATURE_HEADER),
             limit, content_encoding=encoding,
         ))
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
-        return _as_response(too_large(limit))
+        return _unread_body_refused(too_large(limit))
     answer = await receive(
         app[_SETTINGS].messenger, app[_INTAKE], raw, request.headers.get(SIGNATURE_HEADER), limit
     )

@@ -224,17 +224,19 @@ class MessengerOutput(OutputChannel):
         """Applies the window, sends, records the outcome. True when it was sent."""
         position, self._position = self._position, self._position + 1
         if self.ledger is not None:
-            done = await self._done_before(position, body)
+            done = await self._done_before(position)
             if done is not None:
                 self.skipped += 1
                 return done
-            await asyncio.to_thread(self.ledger.begin, self.event_id, position)
+            text = body.get("text")
+            await asyncio.to_thread(self.ledger.begin, self.event_id, position,
+                                    text if isinstance(text, str) else None)
         outcome, ids = await self._window_and_send(kind, body, send)
         if self.ledger is not None:
             await asyncio.to_thread(self.ledger.finish, self.event_id, position, outcome, ids)
         return outcome == "sent"
 
-    async def _done_before(self, position: int, body: dict[str, Any]) -> bool | None:
+    async def _done_before(self, position: int) -> bool | None:
         """For an event tried before: whether this position was sent (None: send it now)."""
         if not self.again or self.ledger is None:
             return None
@@ -243,10 +245,11 @@ class MessengerOutput(OutputChannel):
             return None
         if previous.final:
             return previous.status == "sent"
-        # 'sending': the process died between the Send API call and its record
-        text = body.get("text")
+        # 'sending': the process died between the Send API call and its record; look for
+        # the words that were being sent (the answer computed again may word it otherwise)
+        text = previous.text
         landed = None
-        if isinstance(text, str) and text:
+        if text:
             landed = await self.graph.text_landed(self.psid, text,
                                                   previous.started_at.timestamp())
         if landed:

@@ -6,7 +6,8 @@ again. The answer it computes has the same messages in the same places (the same
 the same tracker), so `MessengerOutput` asks the ledger for each position: a message already
 'sent' (or held back by the window, or failed for good) is not sent again; one left
 'sending' (the process died between the Send API call and the record) is sent again only
-when Graph shows it did not land.
+when Graph does not show the words that were being sent (recorded with it, since an answer
+computed again may choose another variation).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class SendRecord:
     status: str
     message_ids: list[str]
     started_at: datetime
+    text: str | None = None
 
     @property
     def final(self) -> bool:
@@ -64,17 +66,18 @@ class SendLedger:
             if row is None:
                 return None
             return SendRecord(row.event_id, row.position, row.status,
-                              json.loads(row.message_ids or "[]"), row.started_at)
+                              json.loads(row.message_ids or "[]"), row.started_at, row.text)
 
-    def begin(self, event_id: str, position: int) -> None:
-        """Records that the message at `position` is about to be sent."""
+    def begin(self, event_id: str, position: int, text: str | None = None) -> None:
+        """Records that the message at `position` (its text, if any) is about to be sent."""
         statement = (
             self._insert(MessengerSendRow.__table__)
-            .values(event_id=event_id, position=position, status=SENDING,
+            .values(event_id=event_id, position=position, status=SENDING, text=text,
                     started_at=self._clock())
             .on_conflict_do_update(
                 index_elements=["event_id", "position"],
-                set_={"status": SENDING, "started_at": self._clock(), "finished_at": None},
+                set_={"status": SENDING, "text": text, "started_at": self._clock(),
+                      "finished_at": None},
             )
         )
         with session_scope(self._engine) as session:
@@ -113,5 +116,5 @@ class SendLedger:
                 .all()
             )
             return [SendRecord(row.event_id, row.position, row.status,
-                               json.loads(row.message_ids or "[]"), row.started_at)
+                               json.loads(row.message_ids or "[]"), row.started_at, row.text)
                     for row in rows]

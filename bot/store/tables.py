@@ -207,8 +207,11 @@ class InboxEventRow(Base):
 class MessengerSendRow(Base):
     """One message the bot's answer to one inbound event sends, by its position in the answer.
 
-    Written 'sending' before the Send API call and 'sent' (or 'held', 'failed') after it,
-    so that an event processed again after a crash sends only what was not sent.
+    Written 'sending' before the Send API call and 'sent' (or 'undeliverable', 'refused',
+    'failed') after it, so that an event processed again after a crash sends only what was
+    not sent. `text` is what was being sent (like the outbox's body, it can be personal):
+    an answer computed again may word a message differently, and the check whether an
+    interrupted send landed looks for the words actually sent.
     """
 
     __tablename__ = "messenger_sends"
@@ -216,6 +219,7 @@ class MessengerSendRow(Base):
     event_id = Column(String(200), primary_key=True)
     position = Column(Integer, primary_key=True)
     status = Column(String(20), nullable=False)
+    text = Column(Text)
     message_ids = Column(Text)
     started_at = Column(UTCDateTime, nullable=False)
     finished_at = Column(UTCDateTime)
