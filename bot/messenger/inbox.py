@@ -6,10 +6,11 @@ them. Echoes, delivery and read receipts, unknown items and the page's own comme
 stored as 'ignored': recorded, never handed out.
 
 Ordering and concurrency. Within a conversation, events are handed out strictly in order
-(timestamp, then arrival) and one at a time: an event is only claimable while no event of its
-conversation is 'processing'. Different conversations are claimed concurrently. The rule has
-to hold across several processes sharing one database, so the claim itself is serialized per
-conversation:
+(timestamp, then arrival) and one at a time. Across conversations the least recently served
+comes first, so no backlog delays another customer's first answer. An event is only
+claimable while no event of its conversation is 'processing'. Different conversations are
+claimed concurrently. The rule has to hold across several processes sharing one database,
+so the claim itself is serialized per conversation:
 
 * PostgreSQL: the claim runs in one READ COMMITTED transaction that takes a transaction-scoped
   advisory lock on the conversation (``pg_try_advisory_xact_lock(namespace,
@@ -44,7 +45,7 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -375,11 +376,22 @@ class Inbox:
         return None
 
     def _candidates(self, connection: Connection, conversation_id: str | None) -> list[str]:
-        """Conversations with pending events and nothing processing, oldest first."""
+        """Conversations with pending events and nothing processing, the least served first.
+
+        Fair across conversations: one never answered comes first, then the one answered
+        longest ago, so a backlog in a few conversations (a flood, junk) never delays
+        another customer's first answer; ties go to the longest waiting (by arrival, not by
+        the timestamp the sender wrote).
+        """
         busy = select(_TABLE.c.conversation_id).where(
             _TABLE.c.status == InboxStatus.PROCESSING.value
         )
-        first = func.min(_TABLE.c.timestamp)
+        served = _TABLE.alias("served")
+        last_served = (
+            select(func.max(served.c.processed_at))
+            .where(served.c.conversation_id == _TABLE.c.conversation_id)
+            .scalar_subquery()
+        )
         query = (
             select(_TABLE.c.conversation_id)
             .where(
@@ -387,7 +399,12 @@ class Inbox:
                 _TABLE.c.conversation_id.not_in(busy),
             )
             .group_by(_TABLE.c.conversation_id)
-            .order_by(first, _TABLE.c.conversation_id)
+            .order_by(
+                case((last_served.is_(None), 0), else_=1),
+                last_served,
+                func.min(_TABLE.c.received_at),
+                _TABLE.c.conversation_id,
+            )
             .limit(_CANDIDATES)
         )
         if conversation_id is not None:

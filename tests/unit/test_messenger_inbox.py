@@ -366,7 +366,8 @@ def test_recover_after_a_crash(engine: Engine, clock: Clock) -> None:
     while (claimed := restarted.claim_next(worker_id="restarted")) is not None:
         order.append(claimed.event_id)
         restarted.complete(claimed.event_id)
-    assert order == ["m_1", "m_2", "m_luca"]
+    # Luca, never answered, comes before Anna's second message (fair across conversations)
+    assert order == ["m_1", "m_luca", "m_2"]
     assert restarted.recover(timedelta(0)) == Recovery(0, [])
 
 
@@ -634,3 +635,19 @@ def test_sqlite_webhook_write_gives_up_with_an_error_when_the_lock_never_frees(
         Inbox(engine).store([text_event("p1", 1, "m.never")])
     holder.join()
     assert "m.never" not in rows(engine)
+
+
+def test_a_backlog_in_a_few_conversations_never_delays_a_new_customers_first_answer(
+    engine: Engine, clock: Clock
+) -> None:
+    inbox = Inbox(engine, clock=clock)
+    floods = [f"99000000000000{n:02d}" for n in range(3)]
+    # junk with timestamps from long ago, as a sender may write them
+    inbox.store([text_event(psid, number, f"m_junk_{psid}_{number}")
+                 for number in range(40) for psid in floods])
+    for _ in range(6):  # the workers have been at the backlog for a while
+        inbox.complete(claim(inbox).event_id)
+    clock.advance(timedelta(seconds=1))
+    inbox.store([text_event(ANNA, T0, "m_anna")])
+    claimed_next = [claim(inbox).event_id for _ in range(len(floods) + 1)]
+    assert "m_anna" in claimed_next[:1]  # first: nobody else is waiting for a first answer
