@@ -9,9 +9,11 @@ Small on purpose (tens of messages); the large figures are in bench/crash_recove
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -114,8 +116,6 @@ def inbox_statuses(stack: CrashStack, psids: list[str]) -> Counter:
 def tracker_events(stack: CrashStack, psid: str) -> list[dict[str, Any]]:
     found = rows(stack, "select data from events where sender_id = :s order by id",  # type: ignore
                  s=psid)
-    import json
-
     return [json.loads(row["data"]) for row in found]
 
 
@@ -212,3 +212,56 @@ def test_rasa_killed_mid_load_answers_every_message_exactly_once_with_a_holding_
         answers_are_exactly_once(crash_stack, fake_graph, psid)
         holding = [t for t in texts_to(fake_graph, psid) if matches([t], HOLDING)]
         assert len(holding) == (1 if psid in waiting else 0)
+
+
+def junk_body(senders: list[str], first_ms: int, count: int) -> dict[str, Any]:
+    """One body carrying `count` junk DMs spread over `senders`."""
+    body = payloads.dm("placeholder", senders[0], first_ms)
+    template = body["entry"][0]["messaging"][0]
+    items = []
+    for number in range(count):
+        item = json.loads(json.dumps(template))
+        item["sender"]["id"] = senders[number % len(senders)]
+        item["timestamp"] = first_ms + number
+        item["message"]["mid"] = f"m_junk_{uuid.uuid4().hex}"
+        item["message"]["text"] = JUNK[number % len(JUNK)]
+        items.append(item)
+    body["entry"][0]["messaging"] = items
+    return body
+
+
+JUNK = ["asdfgh jkl", "🤖🤖🤖🤖", "qwe rty uio pas", "zzzzzzzz", "x" * 300, "?????", "kkkkk lol"]
+
+
+def test_a_new_customer_is_answered_before_a_backlog_of_a_thousand_junk_messages(
+    crash_stack: CrashStack, fake_graph: FakeGraphApi
+):
+    # more flooding senders than the Rasa process has workers (8)
+    floods = [payloads.new_psid() for _ in range(12)]
+    first = payloads.now_ms(1800)
+    for number in range(20):  # 20 bodies of 50 events: 1,000 junk messages
+        assert deliver(crash_stack, junk_body(floods, first + number * 100, 50)) == 200
+    customer = payloads.new_psid()
+    assert deliver(crash_stack, payloads.dm("hi, where is my order 10023?", customer,
+                                            first + 5000)) == 200
+    wait_until(lambda: messages_to(fake_graph, customer), timeout=300, what="the new customer")
+    junk_done = inbox_statuses(crash_stack, floods)["done"]
+    # the bound: answered before a tenth of the backlog was (it waited for all of it before)
+    assert junk_done < 100, junk_done
+
+
+def test_a_message_of_120000_characters_is_answered_and_kept_whole(
+    crash_stack: CrashStack, fake_graph: FakeGraphApi
+):
+    psid = payloads.new_psid()
+    text = ("Buonasera, vi scrivo per il mio ordine 10023 che non è ancora arrivato. " * 1700
+            )[:120_000]
+    body = payloads.dm(text, psid)
+    assert len(json.dumps(body)) < 256 * 1024
+    assert deliver(crash_stack, body) == 200
+    wait_until(lambda: messages_to(fake_graph, psid), timeout=120, what="an answer")
+    (said,) = [e["text"] for e in tracker_events(crash_stack, psid) if e["event"] == "user"]
+    assert said == text  # NLU read the first 2,000 characters; the conversation keeps it all
+    later = payloads.new_psid()
+    assert deliver(crash_stack, payloads.dm("ciao", later)) == 200
+    wait_until(lambda: messages_to(fake_graph, later), timeout=60, what="the bot still answers")
