@@ -156,9 +156,9 @@ class TeamChannel:
         subject, body = message_for(ticket, self._desk_url)
         try:
             if target == "webhook":
-                await self._post_webhook(body)
+                await self.post_webhook(body)
             else:
-                await asyncio.to_thread(self._send_email, subject, body)
+                await asyncio.to_thread(self.send_email, subject, body)
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
             # the name only: a webhook URL is a secret, and client errors may quote it
             return type(error).__name__
@@ -166,7 +166,12 @@ class TeamChannel:
             return f"{type(error).__name__}: {str(error)[:200]}"
         return None
 
-    async def _post_webhook(self, text: str) -> None:
+    async def post_webhook(self, text: str) -> None:
+        """Posts `text` to the team's webhook (also for messages that are not about a case).
+
+        Raises:
+            RuntimeError: the webhook answered with an error status.
+        """
         assert self._team.webhook_url is not None
         timeout = aiohttp.ClientTimeout(total=15)
         async with aiohttp.ClientSession(timeout=timeout) as session:
@@ -174,7 +179,8 @@ class TeamChannel:
                 if answer.status >= 300:
                     raise RuntimeError(f"the webhook answered HTTP {answer.status}")
 
-    def _send_email(self, subject: str, body: str) -> None:
+    def send_email(self, subject: str, body: str) -> None:
+        """Mails the team's support address (also for messages that are not about a case)."""
         team = self._team
         assert team.smtp_host is not None and team.support_email is not None
         message = EmailMessage()

@@ -352,9 +352,9 @@ class TeamChannelNotifier:
         for target in self._channel.targets:
             try:
                 if target == "webhook":
-                    asyncio.run(self._channel._post_webhook(body))
+                    asyncio.run(self._channel.post_webhook(body))
                 else:
-                    self._channel._send_email(subject, body)
+                    self._channel.send_email(subject, body)
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError,
                     smtplib.SMTPException, RuntimeError) as error:
                 print(f"nightdesk: the team was not told through {target} "
