@@ -1,8 +1,9 @@
 """Process entry point for the Rasa server and the action server, with log redaction on.
 
 `python -m bot.runtime.serve rasa run ...` and `python -m bot.runtime.serve actions ...`
-install personal-data redaction on every log record, then hand over to Rasa's own CLI, so
-nothing a customer wrote reaches a log in clear text, whatever Rasa itself logs.
+install personal-data redaction on every log record, then hand over to Rasa's own CLI (or,
+for the actions, to `bot.runtime.action_server`, which listens on loopback and checks the
+shared secret), so nothing a customer wrote reaches a log in clear text.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ def main(argv: list[str]) -> None:
     if not argv or argv[0] not in {"rasa", "actions"}:
         raise SystemExit("usage: python -m bot.runtime.serve rasa|actions [arguments]")
     if argv[0] == "actions":
-        sys.argv = ["rasa", "run", "actions", *argv[1:]]
-    else:
-        sys.argv = ["rasa", *argv[1:]]
+        from bot.runtime.action_server import main as serve_actions
+
+        serve_actions(argv[1:])  # on ACTION_SERVER_HOST, with ACTION_SERVER_TOKEN
+        return
+    sys.argv = ["rasa", *argv[1:]]
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -129,9 +130,15 @@ class Settings:
     proof_max_failures: int
     messenger: MessengerSettings = field(default_factory=lambda: MessengerSettings())
     desk_url: str = "http://127.0.0.1:8080"
+    desk_trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    """`DESK_TRUSTED_PROXIES`: proxies whose X-Forwarded-For the desk believes (none: the peer)."""
     team: TeamChannelSettings = field(default_factory=lambda: TeamChannelSettings())
     frozen_now: datetime | None = None
     """`NIGHTDESK_FROZEN_NOW`: the instant the whole product believes it is (tests, demos)."""
+    action_server_host: str = "127.0.0.1"
+    """`ACTION_SERVER_HOST`: the interface the action server listens on (loopback)."""
+    action_server_token: str | None = None
+    """`ACTION_SERVER_TOKEN`: the secret Rasa sends the action server; needed off loopback."""
 
     def clock(self) -> Clock:
         """The process's clock: frozen at `frozen_now` when set, else the machine's."""
@@ -147,9 +154,14 @@ class Settings:
             "RASA_URL": self.rasa_url,
             "RASA_AUTH_TOKEN": self.rasa_auth_token,
             "ACTION_SERVER_URL": self.action_server_url,
+            "ACTION_SERVER_HOST": self.action_server_host,
+            # always set: endpoints.yml reads it (empty means no token)
+            "ACTION_SERVER_TOKEN": self.action_server_token or "",
             "PROOF_MAX_FAILURES": str(self.proof_max_failures),
             "DESK_URL": self.desk_url,
         }
+        if self.desk_trusted_proxies:
+            env["DESK_TRUSTED_PROXIES"] = ",".join(str(n) for n in self.desk_trusted_proxies)
         if self.frozen_now:
             env["NIGHTDESK_FROZEN_NOW"] = self.frozen_now.isoformat()
         if self.shop_api_url:
@@ -245,9 +257,27 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ),
         messenger=_messenger_settings(environ),
         desk_url=environ.get("DESK_URL", "http://127.0.0.1:8080").strip().rstrip("/"),
+        desk_trusted_proxies=_trusted_proxies(environ.get("DESK_TRUSTED_PROXIES", "")),
         team=_team_settings(environ),
         frozen_now=_frozen_now(environ.get("NIGHTDESK_FROZEN_NOW", "")),
+        action_server_host=environ.get("ACTION_SERVER_HOST", "").strip() or "127.0.0.1",
+        action_server_token=environ.get("ACTION_SERVER_TOKEN", "").strip() or None,
     )
+
+
+def _trusted_proxies(raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """`DESK_TRUSTED_PROXIES`: comma-separated addresses or CIDR networks, or none."""
+    networks = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError:
+            raise SettingsError(
+                f"DESK_TRUSTED_PROXIES: {item!r} is not an IP address or CIDR network"
+            ) from None
+    return tuple(networks)
 
 
 def _frozen_now(raw: str) -> datetime | None:

@@ -49,6 +49,7 @@ def main(argv: list[str]) -> None:
     project = get_settings().project_dir
     model = choose_model(project / "models", model_for_current_data(project))
     command = rasa_command("run", "--model", str(model), *argv)
+    os.environ.setdefault("ACTION_SERVER_TOKEN", "")  # endpoints.yml reads it
     os.execv(command[0], command)
 
 

@@ -153,7 +153,9 @@ def stack(
     tmp = tmp_path_factory.mktemp("stack")
     # Rasa's debug log includes every message: the privacy test needs to see it redacted
     environ = stack_environment(
-        tmp, port(15005), port(15055), **messenger_environment(fake_graph, port(15006))
+        tmp, port(15005), port(15055), **messenger_environment(fake_graph, port(15006)),
+        # every conversation of this stack proves Rasa sends the action server its secret
+        ACTION_SERVER_TOKEN="test-actions-" + uuid.uuid4().hex[:8],
     )
     yield from start_stack(tmp, environ, model_path, debug=True)
 

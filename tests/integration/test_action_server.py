@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import copy
 import json
+import socket
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -297,3 +300,54 @@ def test_a_broken_order_back_end_hands_off_instead_of_failing(broken_shop_action
     assert _slot_events(answer)["handoff_case"]
 
 
+
+
+# --- who may reach the action server ----------------------------------------------------
+
+
+def _non_loopback_address() -> str | None:
+    """An address of this machine that other hosts could reach, if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET: nothing is sent, a route is chosen
+            address = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+def _status(url: str, body: bytes | None = None) -> int:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type":
+                                                              "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_the_action_server_is_on_loopback_and_asks_for_its_secret(tmp_path):
+    environ = stack_environment(tmp_path, port(15705), port(15755),
+                                ACTION_SERVER_TOKEN="s3cret-between-rasa-and-actions")
+    settings = load_settings(environ)
+    with running_action_server(settings, tmp_path / "actions.log"):
+        base = f"http://127.0.0.1:{port(15755)}"
+        assert _status(f"{base}/health") == 200
+        assert _status(f"{base}/webhook", b"{}") == 401
+        assert _status(f"{base}/webhook?token=wrong", b"{}") == 401
+        assert _status(f"{base}/actions") == 401
+        assert _status(f"{base}/actions?token=s3cret-between-rasa-and-actions") == 200
+        address = _non_loopback_address()
+        if address is not None:  # nothing listens there: the port is on loopback only
+            with pytest.raises(OSError):
+                socket.create_connection((address, port(15755)), timeout=5).close()
+
+
+def test_an_action_server_off_loopback_without_a_secret_is_refused(tmp_path):
+    environ = stack_environment(tmp_path, port(15706), port(15756), ACTION_SERVER_HOST="0.0.0.0")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.runtime.serve", "actions", "--port", str(port(15756))],
+        env=environ, capture_output=True, text=True, timeout=120, cwd=PROJECT_DIR,
+    )
+    assert result.returncode != 0
+    assert "ACTION_SERVER_TOKEN" in result.stderr
