@@ -638,6 +638,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from bot.desk.report import figures_for
     from bot.desk.team_channel import TeamChannel
     from bot.handoff.hand_back import hand_back
+    from bot.handoff.log_redaction import install_log_redaction
     from bot.hours import OfficeCalendar
     from bot.settings import get_brand, get_settings
     from bot.store import create_db_engine, ensure_schema
@@ -649,6 +650,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args(argv)
+    install_log_redaction()
     settings, brand = get_settings(), get_brand()
     try:  # checked before anything else: a reply missing a language stops the desk, clearly
         canned = tuple(load_canned_replies(settings.project_dir / "canned_replies.yml",

@@ -12,6 +12,15 @@ As a second line of defence, `RedactingFormatter` redacts the final formatted
 output, tracebacks included, and `install_log_redaction` wraps ``format`` of every
 handler already attached to the root logger in the same way.
 
+Two paths reach a log file without a log record, and `install_log_redaction` covers
+both. Python warnings (Rasa's ``UserWarning: Failed to parse arguments in line '...'``
+quotes what the customer typed) are shown by a redacting ``warnings.showwarning``: a
+warning for the default place becomes a record of the ``py.warnings`` logger, as
+`logging.captureWarnings` would make it, so it is redacted like any record; one for
+an explicit file is redacted before it is written. An exception nobody caught, in the
+main thread or another one, is printed by a redacting ``sys.excepthook`` and
+``threading.excepthook``.
+
 Nothing here raises inside logging: whatever cannot be formatted or redacted is
 logged as ``[unloggable message]``.
 """
@@ -19,7 +28,10 @@ logged as ``[unloggable message]``.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
+import traceback
+import warnings
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -107,12 +119,103 @@ def _wrap_handler_format(handler: logging.Handler) -> None:
     handler.format = format  # type: ignore[method-assign]
 
 
+_warnings_logger = logging.getLogger("py.warnings")
+
+
+def _redacting_showwarning(previous: Callable[..., Any]) -> Callable[..., Any]:
+    """A ``warnings.showwarning`` that lets no personal data through.
+
+    The warning is formatted with whatever ``warnings.formatwarning`` is at the time
+    (Rasa swaps in its own for a moment). Without a file it becomes a ``py.warnings``
+    record, made redacted by the record factory; with one, its redacted text is
+    written there.
+    """
+
+    def showwarning(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        try:
+            text = warnings.formatwarning(message, category, filename, lineno, line)
+        except Exception:
+            text = _UNLOGGABLE
+        if file is None:
+            _warnings_logger.warning("%s", text.rstrip("\n"))
+            return
+        try:
+            file.write(_safe_redact(text))
+        except OSError:  # like the standard one: a closed or broken stream loses it
+            pass
+
+    setattr(showwarning, _MARKER, True)
+    showwarning.__wrapped__ = previous  # type: ignore[attr-defined]
+    return showwarning
+
+
+def _write_redacted_traceback(
+    kind: type[BaseException] | None,
+    error: BaseException | None,
+    trace: TracebackType | None,
+    heading: str = "",
+) -> None:
+    """Print an uncaught exception's traceback to stderr, redacted."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    try:
+        text = "".join(traceback.format_exception(kind, error, trace))
+    except Exception:
+        text = _UNLOGGABLE + "\n"
+    try:
+        stream.write(heading + _safe_redact(text))
+        stream.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _redacting_excepthook(previous: Callable[..., Any]) -> Callable[..., Any]:
+    """A ``sys.excepthook`` that prints the traceback redacted."""
+
+    def excepthook(
+        kind: type[BaseException], error: BaseException, trace: TracebackType | None
+    ) -> None:
+        _write_redacted_traceback(kind, error, trace)
+
+    setattr(excepthook, _MARKER, True)
+    excepthook.__wrapped__ = previous  # type: ignore[attr-defined]
+    return excepthook
+
+
+def _redacting_thread_excepthook(previous: Callable[..., Any]) -> Callable[..., Any]:
+    """A ``threading.excepthook`` that prints the traceback redacted."""
+
+    def excepthook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit:
+            return
+        name = args.thread.name if args.thread is not None else threading.get_ident()
+        _write_redacted_traceback(
+            args.exc_type, args.exc_value, args.exc_traceback,
+            f"Exception in thread {name}:\n",
+        )
+
+    setattr(excepthook, _MARKER, True)
+    excepthook.__wrapped__ = previous  # type: ignore[attr-defined]
+    return excepthook
+
+
 def install_log_redaction() -> None:
-    """Redact personal data in every log record the process creates from now on.
+    """Redact personal data in everything the process logs from now on.
 
     Wraps the current log record factory (unless it is already ours) and wraps
-    ``format`` of every handler attached to the root logger right now. Calling it
-    again is harmless, and also picks up root handlers added since the last call.
+    ``format`` of every handler attached to the root logger right now. Python
+    warnings and uncaught exceptions, which reach stderr without a log record, get
+    redacting ``warnings.showwarning``, ``sys.excepthook`` and ``threading.excepthook``.
+    Calling it again is harmless, and also picks up root handlers added since the last
+    call and puts back hooks that something replaced since.
     """
     with _install_lock:
         current = logging.getLogRecordFactory()
@@ -120,6 +223,12 @@ def install_log_redaction() -> None:
             logging.setLogRecordFactory(_redacting_factory(current))
         for handler in list(logging.getLogger().handlers):
             _wrap_handler_format(handler)
+        if not _is_redacting(warnings.showwarning):
+            warnings.showwarning = _redacting_showwarning(warnings.showwarning)
+        if not _is_redacting(sys.excepthook):
+            sys.excepthook = _redacting_excepthook(sys.excepthook)
+        if not _is_redacting(threading.excepthook):
+            threading.excepthook = _redacting_thread_excepthook(threading.excepthook)
 
 
 class RedactingFormatter(logging.Formatter):

@@ -29,6 +29,7 @@ import yaml
 from aiohttp import hdrs, web
 from sqlalchemy.engine import Engine
 
+from bot.handoff.log_redaction import install_log_redaction
 from bot.handoff.tickets import TicketService
 from bot.hours import OfficeCalendar
 from bot.language import LanguageDetector
@@ -245,6 +246,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-8s %(name)s - "
                                                    "%(message)s")
+    install_log_redaction()
     settings = get_settings()
     engine = create_db_engine(settings.database_url)
     ensure_schema(engine)

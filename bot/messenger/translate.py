@@ -1,11 +1,14 @@
 """What a Messenger event means to Rasa: the message text, and what a person should read.
 
-Texts go to Rasa as typed. Quick replies and postbacks whose payload starts with "/" are
-intent triggers and go as they are (the customer tapped a known choice); Get Started and
-referrals greet. Attachments become ``/share_media{"media_type": ...}`` so the dialogue can
-ask what a photo is about or hand a photo of damage to a person; the metadata keeps the
-media URLs and a `display_text` such as "[photo] https://..." for transcripts. Reactions,
-receipts and echoes are not messages for the bot.
+Typed texts go to Rasa through `bot.understanding.typed_text.as_typed`, so a customer who
+types ``/human_request`` is read as words, not as an intent command; when that changes the
+text, `display_text` keeps it as typed. Quick replies and postbacks whose payload starts
+with "/" are intent triggers and go as they are (the customer tapped a choice we offered;
+only Meta can send those, signed); Get Started and referrals greet. Attachments become
+``/share_media{"media_type": ...}`` so the dialogue can ask what a photo is about or hand
+a photo of damage to a person; the metadata keeps the media URLs and a `display_text` such
+as "[photo] https://..." for transcripts. Reactions, receipts and echoes are not messages
+for the bot.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from bot.messenger.events import (
     ReferralEvent,
     TextMessageEvent,
 )
+from bot.understanding.typed_text import as_typed
 
 GREETING_TRIGGER = "/greet"
 
@@ -61,6 +65,19 @@ def media_trigger(media_type: str) -> str:
     return "/share_media" + json.dumps({"media_type": media_type}, separators=(",", ":"))
 
 
+def typed_input(text: str, metadata: dict[str, Any]) -> RasaInput | None:
+    """The Rasa message for text the customer typed, or None when it has no words.
+
+    `metadata` gets the text as typed as `display_text` when Rasa gets something else.
+    """
+    words = as_typed(text)
+    if not words.strip():
+        return None
+    if words != text:
+        metadata = {"display_text": text.strip(), **metadata}
+    return RasaInput(words, metadata)
+
+
 def to_rasa(event: InboundEvent) -> RasaInput | None:
     """The Rasa message for a customer event, or None when the bot should not answer it."""
     if isinstance(event, TextMessageEvent):
@@ -69,9 +86,7 @@ def to_rasa(event: InboundEvent) -> RasaInput | None:
                 event.quick_reply_payload or "",
                 {"display_text": event.text, "message_id": event.mid},
             )
-        if not event.text.strip():
-            return None
-        return RasaInput(event.text, {"message_id": event.mid})
+        return typed_input(event.text, {"message_id": event.mid})
     if isinstance(event, PostbackEvent):
         shown = event.title or event.payload
         if event.is_get_started:
@@ -81,7 +96,7 @@ def to_rasa(event: InboundEvent) -> RasaInput | None:
             return RasaInput(GREETING_TRIGGER, metadata)
         if is_intent_trigger(event.payload):
             return RasaInput(event.payload, {"display_text": shown})
-        return RasaInput(shown, {}) if shown.strip() else None
+        return typed_input(shown, {})
     if isinstance(event, AttachmentMessageEvent):
         return _attachment_input(event)
     if isinstance(event, ReferralEvent):
@@ -104,9 +119,10 @@ def _attachment_input(event: AttachmentMessageEvent) -> RasaInput | None:
         for a in event.attachments
     )
     metadata: dict[str, Any] = {"attachments": attachments, "message_id": event.mid}
-    if event.text and event.text.strip():
+    words = as_typed(event.text.strip()) if event.text else ""
+    if words.strip():
         metadata["display_text"] = f"{event.text.strip()} {described}"
-        return RasaInput(event.text.strip(), metadata)
+        return RasaInput(words, metadata)
     metadata["display_text"] = described
     media_type = {AttachmentType.FALLBACK: "link", AttachmentType.OTHER: "file"}.get(
         first.type, first.type.value

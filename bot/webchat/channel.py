@@ -6,8 +6,10 @@ Configured in `credentials.yml` as ``bot.webchat.channel.WebChatInput:``; Rasa m
 * ``GET /webhooks/webchat/``: the chat page, with the brand's bot name, avatar, welcome
   text, ice breakers and menu from `brand.yml`.
 * ``GET /webhooks/webchat/static/<file>``: its stylesheet and script.
-* ``POST /webhooks/webchat/webhook``: one message (see `bot.webchat.chat_request`); the answer
-  is the list of the bot's messages, in Rasa's REST shape (``text``, ``buttons``, ``image``,
+* ``POST /webhooks/webchat/webhook``: one message (see `bot.webchat.chat_request`): typed
+  ``message`` text, read as words even when it starts with "/", or a tapped button's
+  ``payload``, which must trigger an intent of the model's domain; the answer is the list
+  of the bot's messages, in Rasa's REST shape (``text``, ``buttons``, ``image``,
   ``custom``). A bad request gets 400, a body over the limit 413, each with ``{"error": ...}``.
 * ``GET /webhooks/webchat/agent_messages?sender=S&after=N``: a person's replies from the desk
   to that conversation stored after message N (`bot.webchat.agent_messages`), as
@@ -29,6 +31,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.settings import get_brand, get_settings
+from bot.understanding.typed_text import is_intent_payload
 from bot.webchat.agent_messages import WEBCHAT_CHANNEL, AgentMessageBox
 from bot.webchat.chat_request import SENDER_PATTERN, ChatRequestError, parse_chat_request
 from bot.webchat.page import load_static_files, page_language, render_page
@@ -41,6 +44,18 @@ MOUNT_PATH = "/webhooks/webchat"
 
 def _error(status: int, message: str) -> HTTPResponse:
     return response.json({"error": message}, status=status)
+
+
+def _is_our_payload(request: Request, payload: str) -> bool:
+    """Whether a tapped payload triggers an intent of the loaded model's domain.
+
+    Without a loaded model there is no domain to check against, and no bot to answer:
+    only the payload's shape (checked already) counts then.
+    """
+    agent = getattr(request.app.ctx, "agent", None)
+    domain = getattr(agent, "domain", None)
+    intents = getattr(domain, "intents", None)
+    return is_intent_payload(payload, set(intents) if intents else None)
 
 
 class WebChatInput(InputChannel):
@@ -134,11 +149,13 @@ class WebChatInput(InputChannel):
             chat = parse_chat_request(raw)
         except ChatRequestError as error:
             return _error(400, str(error))
+        if chat.payload is not None and not _is_our_payload(request, chat.payload):
+            return _error(400, "'payload' is not one of the bot's buttons")
         collector = CollectingOutputChannel()
         try:
             await on_new_message(
                 UserMessage(
-                    chat.message, collector, chat.sender,
+                    chat.text, collector, chat.sender,
                     input_channel=self.name(), metadata=chat.metadata(),
                 )
             )

@@ -102,3 +102,18 @@ def test_first_name_and_personal_data():
     assert first_name(comment_event("hi")) == "Anna"
     assert shows_personal_data("my order 100234")
     assert not shows_personal_data("size 42 please")
+
+
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [("/human_request", "human_request"),
+     ('/inform{"email": "mario.rossi@example.com"}', 'inform{"email": "mario.rossi@example.com"}')],
+)
+def test_typed_text_that_looks_like_a_command_is_read_as_words(typed, words):
+    message = to_rasa(event_of("dm_text", text=typed))
+    assert message.text == words
+    assert message.metadata["display_text"] == typed
+
+
+def test_typed_slashes_alone_are_not_answered():
+    assert to_rasa(event_of("dm_text", text=" // ")) is None

@@ -263,15 +263,17 @@
   }
 
   async function deliver(message, displayText) {
+    const tapped = Boolean(displayText) && message.startsWith("/");
     typing(true);
     let answer;
     try {
       const response = await fetch(config.webhook, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
+        // a tapped chip, ice breaker or menu item sends its payload; typed text is words
         body: JSON.stringify({
-          sender, message, display_text: displayText || null, first_name: firstName() || null,
-          language,
+          sender, ...(tapped ? { payload: message } : { message }),
+          display_text: displayText || null, first_name: firstName() || null, language,
         }),
       });
       const spoken = response.headers.get("X-Conversation-Language");
