@@ -18,10 +18,12 @@ import asyncio
 import html
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -42,13 +44,20 @@ from bot.desk.training_pages import add_training_routes
 from bot.desk.web_auth import (
     COOKIE,
     CSRF_FIELD,
+    HTTPS,
     SESSIONS,
+    TRUSTED_PROXIES,
+    IPNetwork,
+    clear_cookie,
     clear_session_cookie,
+    client_address,
     desk_gate,
     public,
     require,
     session_of,
+    set_cookie,
     set_session_cookie,
+    strict_transport,
 )
 from bot.handoff.reasons import HandoffReason, Priority
 from bot.handoff.tickets import Ticket, TicketError, TicketService
@@ -57,21 +66,52 @@ from bot.messenger.threads import ThreadStore
 from bot.orders import Order, OrderBackend, OrderLookupError
 
 LOGIN_CSRF_COOKIE = "nightdesk_login_csrf"
-SECURE_COOKIES = web.AppKey("secure_cookies", bool)
+SECURE_COOKIES = HTTPS  # served through HTTPS: Secure cookies and HSTS
+NEXT_MAX_LENGTH = 512
+_BROWSERS_DROP = str.maketrans("", "", "\t\r\n")  # what browsers strip from a URL anywhere
+
 
 def _services(request: web.Request) -> DeskServices:
     return request.app[SERVICES]
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this desk, so the login cannot send anyone elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    """Where a login may go next: only a plain path on this desk, else "/".
+
+    The value must be printable ASCII without spaces (no control characters, tabs or line
+    breaks that browsers drop, no look-alike slashes), at most `NEXT_MAX_LENGTH` long, start
+    with one "/" not followed by another, and hold no backslash; it may have no scheme and
+    no host. The same holds after each of up to three rounds of percent-decoding, so
+    ``/%2F%2Fevil`` and ``/%09/evil`` are refused too, whoever decodes them on the way.
+    """
+    if not target or len(target) > NEXT_MAX_LENGTH:
+        return "/"
+    if not all("!" <= character <= "~" for character in target):
+        return "/"
+    candidate = target
+    for _ in range(4):
+        if not _plain_path(candidate):
+            return "/"
+        decoded = unquote(candidate)
+        if decoded == candidate:
+            return target
+        candidate = decoded
+    return "/"  # still encoded after three rounds: nothing a desk link looks like
+
+
+def _plain_path(value: str) -> bool:
+    """A path of this site, also once browsers have dropped tabs and line breaks."""
+    if any(unicodedata.category(character) == "Cc" for character in value):
+        return False
+    stripped = value.translate(_BROWSERS_DROP)
+    if not stripped.startswith("/") or stripped[1:2] == "/" or "\\" in stripped:
+        return False
+    parts = urlsplit(stripped)
+    return not parts.scheme and not parts.netloc
 
 
 def _address(request: web.Request) -> str:
-    return request.remote or "unknown"
+    return client_address(request)
 
 
 # ------------------------------------------------------------------ logging in and out
@@ -93,8 +133,7 @@ def _login_form(error: str, next_path: str, csrf: str, login: str = "") -> str:
 
 
 def _with_login_csrf(response: web.Response, csrf: str, secure: bool) -> web.Response:
-    response.set_cookie(LOGIN_CSRF_COOKIE, csrf, httponly=True, samesite="Strict",
-                        secure=secure, path="/login")
+    set_cookie(response, LOGIN_CSRF_COOKIE, csrf, secure=secure, path="/login")
     return response
 
 
@@ -145,7 +184,7 @@ async def login(request: web.Request) -> web.Response:
                         {"address": _address(request)})
     response = web.HTTPFound(next_path)
     set_session_cookie(response, token, secure)
-    response.del_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    clear_cookie(response, LOGIN_CSRF_COOKIE, secure=secure, path="/login")
     raise response
 
 
@@ -156,7 +195,7 @@ async def logout(request: web.Request) -> web.Response:
     _services(request).agents.audit.record(session.agent.login, "session.logout",
                                      f"agent:{session.agent.login}")
     response = web.HTTPFound("/login")
-    clear_session_cookie(response)
+    clear_session_cookie(response, request.app[SECURE_COOKIES])
     raise response
 
 
@@ -600,12 +639,23 @@ async def health(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def create_app(services: DeskServices, *, secure_cookies: bool = False) -> web.Application:
-    """The desk application; `secure_cookies` when it is served through HTTPS."""
+def create_app(services: DeskServices, *, secure_cookies: bool = False,
+               trusted_proxies: Sequence[IPNetwork] = ()) -> web.Application:
+    """The desk application.
+
+    Args:
+        services: what the desk works with.
+        secure_cookies: it is served through HTTPS (an https DESK_URL): every cookie is
+            ``Secure`` and every answer carries Strict-Transport-Security.
+        trusted_proxies: the proxies whose X-Forwarded-For is believed (DESK_TRUSTED_PROXIES);
+            none by default, and then the peer's address is the client's.
+    """
     app = web.Application(middlewares=[desk_gate], client_max_size=64 * 1024)
     app[SERVICES] = services
     app[SESSIONS] = services.sessions
     app[SECURE_COOKIES] = secure_cookies
+    app[TRUSTED_PROXIES] = tuple(trusted_proxies)
+    app.on_response_prepare.append(strict_transport)
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login)
     app.router.add_post("/logout", logout)
@@ -675,7 +725,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                        languages=brand.languages),
         review=ReviewInbox(engine, trainer_settings), training=TrainingData(settings.project_dir),
         trainer_settings=trainer_settings,
-    ))
+    ), secure_cookies=settings.desk_url.lower().startswith("https://"),
+        trusted_proxies=settings.desk_trusted_proxies)
     team = TeamChannel(engine, tickets, settings.team, settings.desk_url)
     if team.targets:
         async def send_transcripts(_: web.Application):  # noqa: ANN202 - aiohttp's cleanup ctx

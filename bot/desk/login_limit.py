@@ -1,9 +1,19 @@
 """The desk's login rate limit: too many failed passwords lock a login, or an address, a while.
 
-A login is refused for `window` once it has `max_per_login` failures inside it, whichever
-address they came from (someone guessing one person's password); an address is refused once
-it has `max_per_address` failures inside it, whichever logins they tried (someone trying
-many logins). Failures are kept in the product database, so every desk process sees them.
+Three counts over the last `window`, so that one person's typos cannot lock the team out when
+every agent comes through the same HTTPS proxy (one address), while guessing stays slow:
+
+* a login *from one address* is refused once it has `max_per_login_and_address` failures
+  there (someone guessing one person's password; that person's own typos lock only them);
+* a login is refused from every address once it has `max_per_login` failures in all
+  (someone guessing one password from many addresses);
+* an address is refused for every login once it has `max_per_address` failures, whichever
+  logins they tried (someone trying many logins); it is much higher than the others because
+  a whole team may share one address.
+
+Attempts refused by the limit are not counted, so after a lock one login's failures stay at
+`max_per_login_and_address` and never reach the address's limit by themselves. Failures are
+kept in the product database, so every desk process sees them.
 """
 
 from __future__ import annotations
@@ -12,7 +22,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.store.tables import LoginFailureRow
 
@@ -30,8 +41,10 @@ class LoginLimit:
         engine: the product database.
         clock: the current aware time; for tests.
         window: how far back failures count.
-        max_per_login: failures of one login that lock it.
-        max_per_address: failures from one address that lock it.
+        max_per_login: failures of one login, from any addresses, that lock it everywhere.
+        max_per_address: failures from one address, for any logins, that lock the address.
+        max_per_login_and_address: failures of one login from one address that lock that
+            login from that address.
     """
 
     def __init__(
@@ -39,24 +52,33 @@ class LoginLimit:
         engine: Engine,
         clock: Callable[[], datetime] = _utc_now,
         window: timedelta = timedelta(minutes=15),
-        max_per_login: int = 5,
-        max_per_address: int = 20,
+        max_per_login: int = 20,
+        max_per_address: int = 100,
+        max_per_login_and_address: int = 5,
     ) -> None:
         self._engine = engine
         self._clock = clock
         self.window = window
         self._max_per_login = max_per_login
         self._max_per_address = max_per_address
+        self._max_per_login_and_address = max_per_login_and_address
 
     def blocked(self, login: str, address: str) -> bool:
         """Whether an attempt for this login from this address must be refused unchecked."""
         since = self._clock() - self.window
+        recent = _TABLE.c.at > since
+        same_login = _TABLE.c.login == _key(login)
+        same_address = _TABLE.c.address == address[:64]
+
+        def count(connection: Connection, *where: ColumnElement) -> int:
+            return connection.execute(select(func.count()).where(recent, *where)).scalar_one()
+
         with self._engine.connect() as connection:
-            by_login = connection.execute(select(func.count()).where(
-                _TABLE.c.login == _key(login), _TABLE.c.at > since)).scalar_one()
-            by_address = connection.execute(select(func.count()).where(
-                _TABLE.c.address == address[:64], _TABLE.c.at > since)).scalar_one()
-        return by_login >= self._max_per_login or by_address >= self._max_per_address
+            return (
+                count(connection, same_login, same_address) >= self._max_per_login_and_address
+                or count(connection, same_login) >= self._max_per_login
+                or count(connection, same_address) >= self._max_per_address
+            )
 
     def failed(self, login: str, address: str) -> None:
         """Records a failed attempt; old failures are dropped on the way."""

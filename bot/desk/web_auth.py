@@ -5,12 +5,17 @@
 * `require(permission)` marks a handler that the session's role must allow (else 403).
 * Every POST, PUT, PATCH and DELETE of a session must carry its CSRF token, in the form field
   ``csrf_token`` or the ``X-CSRF-Token`` header (else 403).
-* Every answer gets headers that keep the desk out of frames and caches.
+* Every answer gets headers that keep the desk out of frames and caches; served through
+  HTTPS (`HTTPS`, from an https DESK_URL), every answer also carries HSTS and every cookie
+  is ``Secure``.
+* `client_address` is the address the login limit and the audit see: the peer, or, when the
+  peer is one of `TRUSTED_PROXIES`, the right-most untrusted address of X-Forwarded-For.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +29,13 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SESSIONS = web.AppKey("sessions", SessionStore)
 SESSION = "desk_session"  # the request key holding the DeskSession
+HTTPS = web.AppKey("served_over_https", bool)
+TRUSTED_PROXIES = web.AppKey("trusted_proxies", tuple)
+HSTS = "max-age=31536000; includeSubDomains"
+_EXPIRED = "Thu, 01 Jan 1970 00:00:00 GMT"
+
+IPAddress = IPv4Address | IPv6Address
+IPNetwork = IPv4Network | IPv6Network
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -115,11 +127,80 @@ async def _checked(request: web.Request, handler: Handler) -> web.StreamResponse
     return await handler(request)
 
 
+async def strict_transport(request: web.Request, response: web.StreamResponse) -> None:
+    """`on_response_prepare`: HSTS on every answer of a desk served through HTTPS.
+
+    A signal rather than the gate, so that answers the gate never sees (an unknown route's
+    error, a body too large) carry it too.
+    """
+    if request.app.get(HTTPS, False):
+        response.headers["Strict-Transport-Security"] = HSTS
+
+
+def set_cookie(response: web.StreamResponse, name: str, value: str, *, secure: bool,
+               path: str = "/") -> None:
+    """Sets an HttpOnly, SameSite=Strict cookie, ``Secure`` when served through HTTPS."""
+    response.set_cookie(name, value, httponly=True, samesite="Strict", secure=secure, path=path)
+
+
+def clear_cookie(response: web.StreamResponse, name: str, *, secure: bool,
+                 path: str = "/") -> None:
+    """Removes a cookie, with the same attributes it was set with."""
+    response.set_cookie(name, "", max_age=0, expires=_EXPIRED, httponly=True,
+                        samesite="Strict", secure=secure, path=path)
+
+
 def set_session_cookie(response: web.StreamResponse, token: str, secure: bool) -> None:
     """Puts the session token in an HttpOnly, SameSite=Strict cookie."""
-    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=secure, path="/")
+    set_cookie(response, COOKIE, token, secure=secure)
 
 
-def clear_session_cookie(response: web.StreamResponse) -> None:
+def clear_session_cookie(response: web.StreamResponse, secure: bool) -> None:
     """Removes the session cookie."""
-    response.del_cookie(COOKIE, path="/")
+    clear_cookie(response, COOKIE, secure=secure)
+
+
+def _parse_hop(text: str) -> IPAddress | None:
+    """An address of X-Forwarded-For (``1.2.3.4``, ``1.2.3.4:80``, ``[::1]:80``), or None."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1:text.index("]")]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
+    try:
+        address = ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _trusted(address: IPAddress, proxies: Sequence[IPNetwork]) -> bool:
+    return any(address in network for network in proxies)
+
+
+def client_address(request: web.Request) -> str:
+    """Who is asking: the peer, unless the peer is a trusted proxy.
+
+    Through trusted proxies, X-Forwarded-For is read from the right (each proxy appends the
+    address it saw) and the first address that is not a trusted proxy is the client; what
+    lies left of it was written by the client and is ignored. Without trusted proxies (the
+    default) the header is ignored altogether, as anyone can send it.
+    """
+    peer_text = request.remote or "unknown"
+    proxies: tuple[IPNetwork, ...] = request.app.get(TRUSTED_PROXIES, ())
+    peer = _parse_hop(peer_text)
+    if not proxies or peer is None or not _trusted(peer, proxies):
+        return peer_text
+    hops = [hop for header in request.headers.getall("X-Forwarded-For", [])
+            for hop in header.split(",")]
+    client = peer
+    for hop in reversed(hops):
+        address = _parse_hop(hop)
+        if address is None:  # not an address: keep the last one a trusted proxy vouched for
+            break
+        client = address
+        if not _trusted(address, proxies):
+            break
+    return str(client)

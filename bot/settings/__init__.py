@@ -131,7 +131,7 @@ class Settings:
     messenger: MessengerSettings = field(default_factory=lambda: MessengerSettings())
     desk_url: str = "http://127.0.0.1:8080"
     desk_trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
-    """`DESK_TRUSTED_PROXIES`: proxies whose X-Forwarded-For the desk believes (none: the peer)."""
+    """`DESK_TRUSTED_PROXIES`: proxies whose X-Forwarded-For the desk believes (none by default)."""
     team: TeamChannelSettings = field(default_factory=lambda: TeamChannelSettings())
     frozen_now: datetime | None = None
     """`NIGHTDESK_FROZEN_NOW`: the instant the whole product believes it is (tests, demos)."""
@@ -267,7 +267,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
 def _trusted_proxies(raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
     """`DESK_TRUSTED_PROXIES`: comma-separated addresses or CIDR networks, or none."""
-    networks = []
+    networks: list[IPv4Network | IPv6Network] = []
     for item in (part.strip() for part in raw.split(",")):
         if not item:
             continue

@@ -66,20 +66,30 @@ def test_idle_old_closed_and_deactivated_sessions_do_not_count(engine):
     assert sessions.find(gone) is None
 
 
-def test_a_login_is_locked_after_five_failures_and_an_address_after_twenty(engine):
+def test_a_login_is_locked_after_five_failures_from_one_address_twenty_from_any(engine):
     clock = Clock()
     limit = LoginLimit(engine, clock)
     for _ in range(4):
         limit.failed("anna", "10.0.0.1")
-    assert not limit.blocked("Anna", "10.0.0.9")
-    limit.failed("anna", "10.0.0.2")
-    assert limit.blocked("anna", "10.0.0.9")  # whoever tries, the login waits
+    assert not limit.blocked("Anna", "10.0.0.1")
+    limit.failed("anna", "10.0.0.1")
+    assert limit.blocked("anna", "10.0.0.1")  # guessing from that address waits
+    assert not limit.blocked("anna", "10.0.0.9")  # not from another address
+    assert not limit.blocked("marco", "10.0.0.1")  # nor her colleagues behind that address
+    for n in range(15):
+        limit.failed("anna", f"10.0.1.{n}")
+    assert limit.blocked("anna", "10.0.0.9")  # from many addresses: whoever tries, it waits
     assert not limit.blocked("marco", "10.0.0.9")
     clock.now += timedelta(minutes=16)
     assert not limit.blocked("anna", "10.0.0.9")  # the window has passed
 
-    for n in range(20):
+
+def test_an_address_is_locked_after_a_hundred_failures_of_any_logins(engine):
+    limit = LoginLimit(engine)
+    for n in range(99):
         limit.failed(f"user{n}", "10.6.6.6")
+    assert not limit.blocked("someone", "10.6.6.6")
+    limit.failed("user99", "10.6.6.6")
     assert limit.blocked("someone", "10.6.6.6") and not limit.blocked("someone", "10.0.0.1")
 
 
