@@ -9,6 +9,7 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import get_services
+from bot.handoff.first_names import first_name_or_none
 
 # A verified order is not carried over: a new session proves ownership again.
 CARRIED_OVER = ("first_name", "handoff_case", "handoff_reminded", "language",
@@ -16,14 +17,15 @@ CARRIED_OVER = ("first_name", "handoff_case", "handoff_reminded", "language",
 
 
 def first_name_from_metadata(metadata: dict[str, Any] | None) -> str | None:
-    """The customer's first name as a channel reports it (`first_name`, or `name`'s first word)."""
-    if not metadata:
+    """The customer's first name as a channel reports it (`first_name`, or `name`'s first word).
+
+    Only a value that looks like a first name (`first_name_or_none`) fills the slot, so a
+    client that sends an e-mail or a sentence as the name is not greeted by it.
+    """
+    if not isinstance(metadata, dict):
         return None
-    name = metadata.get("first_name") or (str(metadata.get("name") or "").split() or [None])[0]
-    if not name:
-        return None
-    name = str(name).strip()[:40]
-    return name or None
+    name = metadata.get("first_name") or metadata.get("name")
+    return first_name_or_none(name) if isinstance(name, str) else None
 
 
 def language_from_metadata(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from bot.handoff.first_names import first_name_or_none
 from bot.handoff.reasons import looks_abusive
 from bot.handoff.redaction import contains_personal_data
 from bot.messenger.events import CommentEvent
@@ -76,6 +77,10 @@ def decide(comment: CommentEvent, intent: str | None, confidence: float) -> Comm
 
 
 def first_name(comment: CommentEvent) -> str | None:
-    """The commenter's first name as Facebook shows it publicly, if any."""
-    words = (comment.from_name or "").split()
-    return words[0][:40] if words else None
+    """The commenter's first name from the public display name, when it looks like one.
+
+    A display name that is an e-mail address, a phone number, a shop's name or anything
+    else `first_name_or_none` refuses gives None: the public reply then greets no one by
+    name rather than repeating it.
+    """
+    return first_name_or_none(comment.from_name)

@@ -31,6 +31,7 @@ from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 
+from bot.handoff.first_names import first_name_or_none
 from bot.handoff.rasa_handback import RasaUnavailableError, pause_bot, resume_bot
 from bot.handoff.reasons import HandoffReason
 from bot.handoff.tickets import HandoffRequest, TicketService, TranscriptLine
@@ -206,14 +207,17 @@ class EventProcessor:
         await ctx.holding.hold(event, HandoffReason.ACTION_ERROR)
 
     async def _first_name(self, psid: str) -> str | None:
-        """The customer's first name from Graph (cached); None when Graph will not say."""
+        """The customer's first name from Graph (cached), when it looks like a first name.
+
+        None when Graph will not say, or when the profile's name is not one to greet by
+        (an e-mail, a shop's name, a greeting: see `first_name_or_none`).
+        """
         try:
             profile = await self.context.graph.user_profile(psid)
         except GraphSendError as error:
             logger.warning("messenger: profile not available: %s", error)
             return None
-        name = str(profile.get("first_name") or "").strip()
-        return name[:40] or None
+        return first_name_or_none(str(profile.get("first_name") or ""))
 
     async def _sender_action(self, psid: str, action: str) -> None:
         """A sender action; failing is not worth more than a log line."""

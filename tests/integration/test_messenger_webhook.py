@@ -438,6 +438,21 @@ def test_praise_gets_a_thank_you_and_the_pages_own_comments_are_ignored(stack, f
     assert stored == [{"status": "ignored"}]
 
 
+def test_a_commenter_named_by_an_e_mail_is_answered_in_public_without_a_name(
+    stack, fake_graph
+):
+    body = comment("When do the boots ship?", name="mario.pii1050.1b39@postatest.it")
+    cid = comment_id(body)
+    deliver(stack, body)
+    wait_until(lambda: all(replies_to_comment(fake_graph, cid)), what="both replies")
+    public, private = replies_to_comment(fake_graph, cid)
+    nameless = [v["text"] for v in DOMAIN["utter_comment_public_reply"]
+                if "text" in v and "{first_name}" not in v["text"]]
+    assert len(public) == 1 and public[0] in nameless
+    for reply in public + private:
+        assert "mario" not in reply.lower() and "@" not in reply and "postatest" not in reply
+
+
 def test_fixture_files_are_metas_shapes():
     """Every fixture is a page webhook body (guards against editing them into other shapes)."""
     for path in Path(payloads.FIXTURES).glob("*.json"):
