@@ -24,13 +24,18 @@ def body(**fields) -> bytes:
     return json.dumps(fields).encode()
 
 
-def test_a_message_with_its_chip_text_and_name_becomes_metadata():
+def test_a_tapped_chip_with_its_text_and_name_becomes_metadata():
     request = parse_chat_request(
-        body(sender="wc-0123456789ab", message=" /order_status ",
+        body(sender="wc-0123456789ab", payload="/order_status",
              display_text="Where's my order?", first_name=" Marta ")
     )
-    assert request.message == "/order_status"
+    assert request.text == "/order_status"
     assert request.metadata() == {"first_name": "Marta", "display_text": "Where's my order?"}
+
+
+def test_the_same_command_typed_is_only_words():
+    request = parse_chat_request(body(sender="wc-0123456789ab", message=" /order_status "))
+    assert request.text == "order_status"
 
 
 @pytest.mark.parametrize(
