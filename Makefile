@@ -22,3 +22,4 @@ bench: setup
 	.venv/bin/python bench/languages.py
 	.venv/bin/python bench/messenger_load.py
 	.venv/bin/python bench/webhook_fuzz.py
+	.venv/bin/python bench/crash_recovery.py
