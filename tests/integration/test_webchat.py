@@ -136,11 +136,13 @@ def test_typed_commands_are_words_and_leave_no_email_in_the_logs(stack):
     users = [event for event in events if event["event"] == "user"]
     assert [user["text"] for user in users] == [
         "human_request", 'inform{"email": "mario.rossi@example.com"}']
-    for user in users:  # NLU's guess, not Rasa's command reading (confidence 1, entities)
-        assert user["parse_data"]["intent"].get("confidence", 0) < 1
+    for user in users:
+        # NLU's reading (a ranking of intents; the model may well be sure an e-mail is
+        # `inform`), not Rasa's command reading (one intent, its entities from the command)
+        assert len(user["parse_data"].get("intent_ranking") or []) > 1
         assert not any(e.get("extractor") == "RegexMessageHandler"
                        for e in user["parse_data"].get("entities", []))
-    assert not any(event.get("name") == "action_handoff" for event in events)
+    # (the words "human_request" may still be read as asking for a person: that is NLU's call)
     status, _, answer = request(stack, "webhook", json.dumps(
         {"sender": sender, "payload": "/not_an_intent_of_ours"}).encode())
     assert status == 400 and "'payload'" in json.loads(answer)["error"]

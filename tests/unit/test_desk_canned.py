@@ -117,6 +117,8 @@ def test_the_desk_does_not_start_on_a_reply_missing_a_brand_language(tmp_path, m
 
     (tmp_path / "canned_replies.yml").write_text(file_of(entry("late", text={"it": "Ciao"})))
     monkeypatch.setattr("bot.settings.get_settings", lambda: SimpleNamespace(project_dir=tmp_path))
+    # the desk's start installs log redaction for the whole process: not in the test runner
+    monkeypatch.setattr("bot.handoff.log_redaction.install_log_redaction", lambda: None)
     with pytest.raises(SystemExit, match=r"^nightdesk desk: canned_replies.yml: replies\[0\] "
                                          r"\(late\): text in 'en' is missing"):
         main([])
