@@ -22,6 +22,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, ClassVar
 
@@ -414,6 +415,11 @@ def parse_webhook(body: Mapping[str, Any]) -> list[InboundEvent]:
     for entry in entries:
         events.extend(_parse_entry(entry))
     return events
+
+
+def event_time(event: InboundEvent) -> datetime:
+    """When the event happened, as an aware UTC datetime."""
+    return datetime.fromtimestamp(event.timestamp / 1000, tz=timezone.utc)
 
 
 def restore_event(

@@ -26,7 +26,7 @@ from bot.handoff.reasons import HandoffReason
 from bot.handoff.tickets import HandoffRequest, Ticket, TicketService, TranscriptLine
 from bot.language import Phrasing, Wording
 from bot.messenger.channel_names import COMMENT_CHANNEL
-from bot.messenger.events import CommentEvent, InboundEvent, StandbyEvent
+from bot.messenger.events import CommentEvent, InboundEvent, StandbyEvent, event_time
 from bot.messenger.graph_client import GraphClient
 from bot.messenger.inbox import Inbox
 from bot.messenger.outbox import OutboxLog
@@ -42,10 +42,6 @@ HOLDING_RESPONSE = "utter_holding_message"
 
 _REMEMBERED = 10_000
 """Waiting events the watch remembers having handled (its memory stays bounded)."""
-
-
-def _event_time(event: InboundEvent) -> datetime:
-    return datetime.fromtimestamp(event.timestamp / 1000, tz=timezone.utc)
 
 
 def customer_text(event: InboundEvent) -> str | None:
@@ -96,7 +92,7 @@ class HoldingReplies:
         if text is None:
             return None
         conversation = event.conversation_id
-        line = TranscriptLine("customer", text, _event_time(event))
+        line = TranscriptLine("customer", text, event_time(event))
         if await asyncio.to_thread(self.tickets.open_for_conversation, conversation):
             await asyncio.to_thread(self.tickets.add_customer_message, conversation, line)
             return None
@@ -124,7 +120,7 @@ class HoldingReplies:
             "answer_time": phrasing.moment(ticket.expected_answer_at, now),
         }, language=language)
         state = await asyncio.to_thread(self.threads.get, psid)
-        wrote_at = _event_time(event)
+        wrote_at = event_time(event)
         if state is not None and state.last_customer_message_at is not None:
             wrote_at = max(wrote_at, state.last_customer_message_at)
         output = MessengerOutput(self.graph, psid, wrote_at, self.outbox, clock=self.clock)

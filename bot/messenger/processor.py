@@ -47,9 +47,10 @@ from bot.messenger.events import (
     MessagingEvent,
     StandbyEvent,
     TextMessageEvent,
+    event_time,
 )
 from bot.messenger.graph_client import PAGE_INBOX_APP_ID, GraphClient, GraphSendError
-from bot.messenger.holding import HoldingReplies
+from bot.messenger.holding import HoldingReplies, customer_text
 from bot.messenger.inbox import ClaimedEvent
 from bot.messenger.outbox import OutboxLog
 from bot.messenger.output import CHANNEL_NAME, MessengerOutput
@@ -66,11 +67,6 @@ logger = logging.getLogger(__name__)
 OPENS_WINDOW = frozenset({EventKind.TEXT, EventKind.POSTBACK, EventKind.ATTACHMENT,
                           EventKind.REFERRAL})
 """Customer actions that open (or keep open) the 24-hour window."""
-
-
-def event_time(event: InboundEvent) -> datetime:
-    """When the event happened, as an aware UTC datetime."""
-    return datetime.fromtimestamp(event.timestamp / 1000, tz=timezone.utc)
 
 
 @dataclass
@@ -228,10 +224,9 @@ class EventProcessor:
 
     async def _to_ticket(self, psid: str, event: InboundEvent) -> None:
         """A customer message while a person owns the thread goes on the open ticket."""
-        rasa_input = to_rasa(event)
-        if rasa_input is None:
+        text = customer_text(event)
+        if text is None:
             return
-        text = str(rasa_input.metadata.get("display_text") or rasa_input.text)
         ticket = await asyncio.to_thread(
             self.context.tickets.add_customer_message,
             psid, TranscriptLine("customer", text, event_time(event)),
