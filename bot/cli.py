@@ -12,6 +12,8 @@ nightdesk agents add|list|password|deactivate   the desk's people (see bot/desk/
 nightdesk report [--since yesterday] [--json] [--html FILE]    the night's figures
 nightdesk review [assign|new-intent|dismiss]   the trainer's review inbox (bot/trainer)
 nightdesk gate | promote | rollback            candidate against live; live without restart
+nightdesk customer export|erase ID             a customer's data (see bot/desk/privacy_cli.py)
+nightdesk retention run                        erase what is older than retention_days
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import sys
 from datetime import timedelta
 
 from bot.desk.agents_cli import add_agents_parser
+from bot.desk.privacy_cli import add_privacy_parsers, retention_job
 from bot.desk.report import add_report_parser
 from bot.language import WordingError
 from bot.settings import (
@@ -89,6 +92,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     Exits 1 when a server does not start, or when one kept crashing and the supervisor gave
     up (after stopping the others, so that systemd, if it runs this, starts it all again).
     """
+    from bot.privacy.retention import RETENTION_EVERY, RetentionSchedule
     from bot.runtime.processes import StartupError
     from bot.runtime.supervisor import (
         Supervisor,
@@ -113,9 +117,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     notifier = TeamChannelNotifier(settings.team, settings.desk_url)
     supervisor = Supervisor(
         product_children(settings, model, settings.project_dir / "var" / "logs"), notifier)
+    retention = RetentionSchedule(retention_job(), RETENTION_EVERY,
+                                  lambda line: print(line, flush=True))
     try:
         with supervisor:
             _print_ready(settings, brand)
+            retention.start()
             supervisor.run()
     except StartupError as error:
         print(f"nightdesk: {error}. See var/logs/ for the server output.", file=sys.stderr)
@@ -126,6 +133,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        retention.stop()
         notifier.wait()
     print("\nStopped.")
     return 0
@@ -323,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_parser(sub)
     add_review_parser(sub)
     add_model_parsers(sub)
+    add_privacy_parsers(sub)
     return parser
 
 

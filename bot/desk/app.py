@@ -5,7 +5,8 @@ order, notes, reply, canned replies, priority, resolve or hand back, marking a c
 message for the trainers); the queue and the ticket show the ticket's language, and the
 canned replies come in it first; the morning report (charts and figures, also by language)
 and its figures as JSON;
-the Training section (`bot.desk.training_pages`).
+the Training section (`bot.desk.training_pages`); the admins' Customers' data section
+(`bot.desk.customer_pages`).
 `nightdesk up` runs it (`python -m bot.desk.app --host H --port P`, from DESK_URL). Pages
 are rendered on the server with every customer text escaped; the gate (`bot.desk.web_auth`)
 checks the session, the role and CSRF on every route.
@@ -30,8 +31,10 @@ from aiohttp import web
 
 from bot.desk import ticket_page
 from bot.desk.agents import AgentDirectory
+from bot.desk.audit import AuditLog
 from bot.desk.canned import pick
 from bot.desk.claims import ClaimBook, ClaimError
+from bot.desk.customer_pages import add_customer_routes
 from bot.desk.languages import language_badge, language_name
 from bot.desk.layout import header, page, refused
 from bot.desk.login_limit import LoginLimit
@@ -678,6 +681,7 @@ def create_app(services: DeskServices, *, secure_cookies: bool = False,
     app.router.add_get("/static/desk.js", script)
     app.router.add_get(r"/api/tickets/{case:\d+}", api_ticket)
     add_training_routes(app)
+    add_customer_routes(app)
     return app
 
 
@@ -690,6 +694,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from bot.handoff.hand_back import hand_back
     from bot.handoff.log_redaction import install_log_redaction
     from bot.hours import OfficeCalendar
+    from bot.privacy.customer_data import CustomerData
     from bot.settings import get_brand, get_settings
     from bot.store import create_db_engine, ensure_schema
     from bot.trainer.review import ReviewInbox
@@ -725,6 +730,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                        languages=brand.languages),
         review=ReviewInbox(engine, trainer_settings), training=TrainingData(settings.project_dir),
         trainer_settings=trainer_settings,
+        customer_data=CustomerData(engine, AuditLog(engine, clock=settings.clock()),
+                                   settings.clock()),
     ), secure_cookies=settings.desk_url.lower().startswith("https://"),
         trusted_proxies=settings.desk_trusted_proxies)
     team = TeamChannel(engine, tickets, settings.team, settings.desk_url)

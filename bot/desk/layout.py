@@ -16,7 +16,8 @@ _PAGE = """<!doctype html>
 <script src="/static/desk.js" defer></script></head><body>{body}</body></html>"""
 
 _SECTIONS = (("/", "Open tickets", None), ("/report", "Report", None),
-             ("/training", "Training", Permission.TRAIN))
+             ("/training", "Training", Permission.TRAIN),
+             ("/customers", "Customers' data", Permission.MANAGE_CUSTOMER_DATA))
 
 
 def page(title: str, body: str, status: int = 200) -> web.Response:

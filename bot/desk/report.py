@@ -3,7 +3,8 @@
 `--since yesterday` (or `today`, or a date ``YYYY-MM-DD``) means that whole day in the
 brand's time zone; today's report runs until now. `--html FILE` also writes the report with
 its charts as one HTML file. Volume, containment and fallbacks are also given per language
-(`by_language`, in the order of brand.yml's languages).
+(`by_language`, in the order of brand.yml's languages). `retention` counts what the
+retention job erased in the period (`bot.privacy.retention`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Engine
 from bot.desk.languages import language_name
 from bot.desk.metrics import compute, stored_messages, ticket_rows
 from bot.hours import OfficeCalendar
+from bot.privacy.retention import runs_between
 
 
 class PeriodError(ValueError):
@@ -55,8 +57,13 @@ def figures_for(engine: Engine, calendar: OfficeCalendar, since: str,
     """The figures of one period, as JSON-ready data; `languages` are the brand's."""
     now = now or datetime.now(timezone.utc)
     start, end = period(since, calendar.timezone, now)
-    return compute(stored_messages(engine, start, end), ticket_rows(engine), calendar,
-                   start, end, now, languages=languages)
+    figures = compute(stored_messages(engine, start, end), ticket_rows(engine), calendar,
+                      start, end, now, languages=languages)
+    runs = runs_between(engine, start, end)
+    figures["retention"] = {"runs": len(runs),
+                            "conversations_erased": sum(run.conversations for run in runs),
+                            "rows_erased": sum(run.rows for run in runs)}
+    return figures
 
 
 def _minutes(seconds: object) -> str:
@@ -91,6 +98,10 @@ def as_text(figures: dict[str, object]) -> str:
         f"{figures['tickets_missed_24h_window']}",
         "Top intents: " + ", ".join(f"{n} ({c})" for n, c in figures["top_intents"]),
     ]
+    retention = figures.get("retention")
+    if isinstance(retention, dict):
+        lines.append(f"Retention: {retention['conversations_erased']} old conversations "
+                     f"erased ({retention['rows_erased']} rows) in {retention['runs']} runs")
     lines.append("By language:")
     for code, part in figures["by_language"].items():
         label = f"{language_name(code)} ({code})"

@@ -80,6 +80,10 @@ def _people_table(figures: Mapping[str, Any]) -> str:
         ("Replies to resolution (avg)", _number(figures["replies_to_resolution_avg"])),
         ("Tickets that missed the 24 h window", _number(figures["tickets_missed_24h_window"])),
     )
+    retention = figures.get("retention")
+    if isinstance(retention, Mapping):
+        items += (("Old conversations erased (retention)",
+                   _number(retention["conversations_erased"])),)
     rows = "".join(f'<tr><th scope="row">{label}</th><td>{value}</td></tr>'
                    for label, value in items)
     return f'<table class="figures"><caption>Conversations and people</caption>{rows}</table>'

@@ -19,6 +19,8 @@ class Permission(str, Enum):
     WORK_TICKETS = "work_tickets"
     TRAIN = "train"
     MANAGE_AGENTS = "manage_agents"
+    MANAGE_CUSTOMER_DATA = "manage_customer_data"
+    """Export and erase what is held about a customer (admins only)."""
 
 
 class Role(str, Enum):

@@ -17,6 +17,7 @@ from bot.desk.sessions import SessionStore
 from bot.handoff.tickets import Ticket, TicketService
 from bot.messenger.threads import ThreadStore
 from bot.orders import OrderBackend
+from bot.privacy.customer_data import CustomerData
 from bot.trainer.review import ReviewInbox
 from bot.trainer.settings import TrainerSettings
 from bot.trainer.training_data import TrainingData
@@ -51,6 +52,8 @@ class DeskServices:
         review: the trainers' review inbox, where agents mark messages the bot misread.
         training: the Rasa project's data, which the Training section changes.
         trainer_settings: `trainer.yml` (grouping, the test share).
+        customer_data: exports and erases a customer's data (the admins' Customers' data
+            section); None: the section says there is none.
     """
 
     agents: AgentDirectory
@@ -70,6 +73,7 @@ class DeskServices:
     review: ReviewInbox | None = None
     training: TrainingData | None = None
     trainer_settings: TrainerSettings = TrainerSettings()
+    customer_data: CustomerData | None = None
 
 
 SERVICES = web.AppKey("services", DeskServices)

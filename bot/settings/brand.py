@@ -384,6 +384,8 @@ class Brand:
         holidays: Dates the team is closed all day.
         answer_within_minutes_when_open: Usual answer time for a handed-off
             case while the team is open.
+        retention_days: How long conversations, tickets and logs are kept; older ones are
+            erased (`bot.privacy.retention`).
         shipping: Shipping facts.
         returns: Return policy.
         refunds: Refund timing.
@@ -399,6 +401,7 @@ class Brand:
     office_hours: dict[int, tuple[Shift, ...]]
     holidays: frozenset[date]
     answer_within_minutes_when_open: int
+    retention_days: int
     shipping: Shipping
     returns: Returns
     refunds: Refunds
@@ -1177,6 +1180,7 @@ _TOP_LEVEL = (
     "office_hours",
     "holidays",
     "answer_within_minutes_when_open",
+    "retention_days",
     "shipping",
     "returns",
     "refunds",
@@ -1191,6 +1195,17 @@ def _web_chat(value: object, path: str) -> WebChatTexts:
     fields = _fields(value, path, WEB_CHAT_TEXTS)
     return WebChatTexts({key: _localized_text(fields[key], _key(path, key))
                          for key in WEB_CHAT_TEXTS})
+
+
+MAX_RETENTION_DAYS = 3650
+
+
+def _retention_days(value: object, path: str) -> int:
+    """Days data is kept: a whole number from 1 to ten years."""
+    days = _whole(value, path)
+    if not 1 <= days <= MAX_RETENTION_DAYS:
+        raise _Problem(path, f"must be from 1 to {MAX_RETENTION_DAYS} days, got {days}")
+    return days
 
 
 def _languages(value: object, path: str) -> tuple[str, ...]:
@@ -1239,6 +1254,7 @@ def _brand_facts(fields: dict[str, Any], identity: dict[str, Any],
         answer_within_minutes_when_open=_whole(
             fields["answer_within_minutes_when_open"], "answer_within_minutes_when_open"
         ),
+        retention_days=_retention_days(fields["retention_days"], "retention_days"),
         shipping=_shipping(fields["shipping"], "shipping"),
         returns=_returns(fields["returns"], "returns"),
         refunds=_refunds(fields["refunds"], "refunds"),

@@ -85,6 +85,7 @@ def test_real_brand_file_loads_and_matches_its_text() -> None:
     assert brand.holidays == frozenset(raw["holidays"])
     assert all(isinstance(day, date) for day in brand.holidays)
     assert brand.answer_within_minutes_when_open == raw["answer_within_minutes_when_open"]
+    assert brand.retention_days == raw["retention_days"]
     assert brand.languages == tuple(
         [raw["brand"]["default_language"]]
         + [code for code in raw["brand"]["languages"] if code != raw["brand"]["default_language"]]
@@ -169,6 +170,10 @@ CASES = [
     ("web_chat", DELETE, "missing"),
     ("answer_within_minutes_when_open", -5, "must not be negative"),
     ("answer_within_minutes_when_open", 7.5, "expected a whole number, got 7.5"),
+    ("retention_days", 0, "must be from 1 to 3650 days, got 0"),
+    ("retention_days", 40000, "must be from 1 to 3650 days"),
+    ("retention_days", "a year", 'expected a whole number, got "a year"'),
+    ("retention_days", DELETE, "missing"),
     ("returns.window_days", "thirty", 'expected a whole number, got "thirty"'),
     ("returns.conditions.en[1]", None, "expected text, got nothing"),
     ("refunds.days_by_payment_method.card", "a week", 'got "a week"'),

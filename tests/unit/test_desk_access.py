@@ -21,6 +21,7 @@ from bot.trainer.settings import TrainerSettings
 from tests.unit.test_desk_web import HANDED_BACK, REPLIES, desk, log_in, run  # noqa: F401
 
 READ, WORK, TRAIN = Permission.READ_TICKETS, Permission.WORK_TICKETS, Permission.TRAIN
+CUSTOMERS = Permission.MANAGE_CUSTOMER_DATA
 ROUTES: dict[str, tuple[str, list[str], Permission | None]] = {
     "home": ("GET", ["/"], READ),
     "api_tickets": ("GET", ["/api/tickets"], READ),
@@ -41,6 +42,9 @@ ROUTES: dict[str, tuple[str, list[str], Permission | None]] = {
     "reply": ("POST", ["/tickets/{case}/reply"], WORK),
     "change_priority": ("POST", ["/tickets/{case}/priority"], WORK),
     "hand_back_case": ("POST", ["/tickets/{case}/handback", "/tickets/{case}/resolve"], WORK),
+    "customers_view": ("GET", ["/customers"], CUSTOMERS),
+    "customers_export": ("POST", ["/customers/export"], CUSTOMERS),
+    "customers_erase": ("POST", ["/customers/erase"], CUSTOMERS),
 }
 PUBLIC = {"login_page", "login", "stylesheet", "script", "favicon", "health"}
 FORM = {"text": "Hello from the desk", "priority": "urgent"}
@@ -119,7 +123,7 @@ def test_a_trainer_reads_but_cannot_work_a_ticket(open_case):
             async with browser.request(method, f"{base}{url}", allow_redirects=False,
                                        data={**FORM, "csrf_token": token}
                                        if method == "POST" else None) as answer:
-                if permission is WORK:
+                if permission in (WORK, CUSTOMERS):
                     assert answer.status == 403, name
                     assert "the trainer role may not do this" in await answer.text()
                 elif permission is TRAIN and method == "POST":  # no messages named: refused
@@ -131,7 +135,7 @@ def test_a_trainer_reads_but_cannot_work_a_ticket(open_case):
     assert_untouched(app, tickets, engine, case, marks=True)  # the one thing a trainer did
 
 
-def test_an_agent_may_not_use_the_training_section(open_case):
+def test_an_agent_may_not_use_the_training_or_the_customers_data_section(open_case):
     app, tickets, engine, case = open_case
 
     async def scenario(browser, base):
@@ -139,7 +143,7 @@ def test_an_agent_may_not_use_the_training_section(open_case):
         async with browser.get(f"{base}/api/me") as me:
             token = (await me.json())["csrf_token"]
         for name, method, url, permission in endpoints(case):
-            if permission is not TRAIN:
+            if permission not in (TRAIN, CUSTOMERS):
                 continue
             async with browser.request(method, f"{base}{url}", allow_redirects=False,
                                        data={"csrf_token": token, "key": "c@1.000"}
@@ -158,7 +162,8 @@ def test_without_the_csrf_token_nothing_changes(open_case, login, section):
     async def scenario(browser, base):
         await log_in(browser, base, login=login)
         for name, method, url, permission in endpoints(case):
-            if method != "POST" or (permission is TRAIN) != (section == "training"):
+            if method != "POST" or permission is CUSTOMERS \
+                    or (permission is TRAIN) != (section == "training"):
                 continue
             for token in (None, "forged"):
                 data = {**FORM, "csrf_token": token} if token else FORM

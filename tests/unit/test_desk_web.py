@@ -31,6 +31,7 @@ from bot.hours import OfficeCalendar
 from bot.messenger.threads import ThreadStore
 from bot.orders.seed import seed_demo_shop
 from bot.orders.sql_backend import SqlOrderBackend
+from bot.privacy.customer_data import CustomerData
 from bot.settings import get_brand
 from bot.trainer.review import ReviewInbox
 from bot.trainer.settings import TrainerSettings
@@ -49,6 +50,7 @@ def desk(engine):
     directory = AgentDirectory(engine)
     directory.add("anna", "Anna Rossi", "agent", PASSWORD, by="test")
     directory.add("tina", "Tina Bruni", "trainer", PASSWORD, by="test")
+    directory.add("ada", "Ada Conti", "admin", PASSWORD, by="test")
     handed_back: list[tuple[int, str]] = []
 
     async def hand_back(case: int, by: str, resolved: bool = False):
@@ -83,6 +85,7 @@ def desk(engine):
             CannedReply("bye", "it", "Altro?", "Altro, {first_name}?"),
             CannedReply("bye", "en", "Anything else?", "Anything else, {first_name}?")),
         languages=LANGUAGES, report=report, review=ReviewInbox(engine, TrainerSettings()),
+        customer_data=CustomerData(engine, AuditLog(engine), lambda: NOW),
     ))
     app[REPLIES] = replies
     app[HANDED_BACK] = handed_back
