@@ -100,8 +100,10 @@ def as_text(figures: dict[str, object]) -> str:
     ]
     retention = figures.get("retention")
     if isinstance(retention, dict):
-        lines.append(f"Retention: {retention['conversations_erased']} old conversations "
-                     f"erased ({retention['rows_erased']} rows) in {retention['runs']} runs")
+        erased, runs = retention["conversations_erased"], retention["runs"]
+        lines.append(f"Retention: {erased} old conversation{'s' if erased != 1 else ''} "
+                     f"erased ({retention['rows_erased']} rows) in {runs} "
+                     f"run{'s' if runs != 1 else ''}")
     lines.append("By language:")
     for code, part in figures["by_language"].items():
         label = f"{language_name(code)} ({code})"

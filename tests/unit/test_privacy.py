@@ -22,6 +22,8 @@ from sqlalchemy import MetaData, select, text
 from sqlalchemy.engine import Engine, make_url
 
 from bot.desk.audit import AuditLog
+from bot.desk.report import as_text, figures_for
+from bot.hours import OfficeCalendar
 from bot.privacy.customer_data import erase_customer, export_customer
 from bot.privacy.holdings import (
     BY_CONVERSATION,
@@ -33,6 +35,7 @@ from bot.privacy.holdings import (
 )
 from bot.privacy.retention import RetentionSchedule, run_retention, runs_between
 from bot.privacy.subject import SubjectError
+from bot.settings import get_brand
 from bot.store import Base
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -237,6 +240,12 @@ def test_retention_erases_old_conversations_keeps_open_cases_and_counts_in_the_r
     assert sorted(p.name for p in logs.iterdir()) == ["rasa.log"]
     seen = runs_between(db, NOW - timedelta(hours=1), NOW + timedelta(hours=1))
     assert [(r.conversations, r.rows) for r in seen] == [(1, sum(run.rows.values()))]
+    brand = get_brand()
+    figures = figures_for(db, OfficeCalendar.from_brand(brand), "today",
+                          NOW + timedelta(hours=1), languages=brand.languages)
+    assert figures["retention"] == {"runs": 1, "conversations_erased": 1,
+                                    "rows_erased": sum(run.rows.values())}
+    assert "Retention: 1 old conversation erased (" in as_text(figures)
     again = run_retention(db, days=365, now=NOW, audit=audit, log_dir=logs)
     assert (again.conversations, again.rows) == (0, {})
     with pytest.raises(ValueError, match="at least 1"):
