@@ -35,6 +35,8 @@ __all__ = [
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = "sqlite:///var/nightdesk.db"
 DEFAULT_RASA_AUTH_TOKEN = "change-me-local-token"  # fine on loopback only; see nightdesk up
+REST_CHANNEL_MODES = ("open", "token", "off")
+"""`REST_CHANNEL`: open (development, loopback peers only), token (Bearer) or off (404)."""
 
 
 class SettingsError(ValueError):
@@ -139,6 +141,10 @@ class Settings:
     """`ACTION_SERVER_HOST`: the interface the action server listens on (loopback)."""
     action_server_token: str | None = None
     """`ACTION_SERVER_TOKEN`: the secret Rasa sends the action server; needed off loopback."""
+    rest_channel: str = "open"
+    """`REST_CHANNEL`: the REST channel (`bot.runtime.rest_channel`): open, token or off."""
+    rest_channel_token: str | None = None
+    """`REST_CHANNEL_TOKEN`: the Bearer token the REST channel requires when REST_CHANNEL=token."""
 
     def clock(self) -> Clock:
         """The process's clock: frozen at `frozen_now` when set, else the machine's."""
@@ -159,6 +165,7 @@ class Settings:
             "ACTION_SERVER_TOKEN": self.action_server_token or "",
             "PROOF_MAX_FAILURES": str(self.proof_max_failures),
             "DESK_URL": self.desk_url,
+            "REST_CHANNEL": self.rest_channel,
         }
         if self.desk_trusted_proxies:
             env["DESK_TRUSTED_PROXIES"] = ",".join(str(n) for n in self.desk_trusted_proxies)
@@ -190,6 +197,7 @@ class Settings:
             ("APP_SECRET", messenger.app_secret),
             ("VERIFY_TOKEN", messenger.verify_token),
             ("META_APP_ID", messenger.app_id),
+            ("REST_CHANNEL_TOKEN", self.rest_channel_token),
         ):
             if value:
                 env[name] = value
@@ -240,6 +248,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     brand_file = Path(environ.get("BRAND_FILE", "brand.yml"))
     if not brand_file.is_absolute():
         brand_file = project_dir / brand_file
+    rest_channel, rest_channel_token = _rest_channel(environ)
     return Settings(
         project_dir=project_dir,
         database_url=_absolute_sqlite_url(
@@ -262,7 +271,21 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         frozen_now=_frozen_now(environ.get("NIGHTDESK_FROZEN_NOW", "")),
         action_server_host=environ.get("ACTION_SERVER_HOST", "").strip() or "127.0.0.1",
         action_server_token=environ.get("ACTION_SERVER_TOKEN", "").strip() or None,
+        rest_channel=rest_channel,
+        rest_channel_token=rest_channel_token,
     )
+
+
+def _rest_channel(environ: dict[str, str]) -> tuple[str, str | None]:
+    """`REST_CHANNEL` (open by default) and `REST_CHANNEL_TOKEN`, which token mode requires."""
+    mode = environ.get("REST_CHANNEL", "").strip().lower() or "open"
+    if mode not in REST_CHANNEL_MODES:
+        raise SettingsError(
+            f"REST_CHANNEL: expected 'open', 'token' or 'off', got {mode!r}")
+    token = environ.get("REST_CHANNEL_TOKEN", "").strip() or None
+    if mode == "token" and not token:
+        raise SettingsError("REST_CHANNEL_TOKEN: required when REST_CHANNEL=token")
+    return mode, token
 
 
 def _trusted_proxies(raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
