@@ -93,6 +93,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     up (after stopping the others, so that systemd, if it runs this, starts it all again).
     """
     from bot.privacy.retention import RETENTION_EVERY, RetentionSchedule
+    from bot.runtime.exposure import refuse_unsafe_exposure
     from bot.runtime.processes import StartupError
     from bot.runtime.supervisor import (
         Supervisor,
@@ -106,6 +107,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     settings = get_settings()
     brand = get_brand()
     refuse_default_token_off_loopback(settings)
+    refuse_unsafe_exposure(settings)
     if settings.orders_backend == "sql":
         cmd_seed(args)
     model, which = model_to_serve(ModelShelf(settings.project_dir / "models"),
