@@ -188,7 +188,8 @@ def cmd_shell(args: argparse.Namespace) -> int:
     """Interactive terminal chat with the running bot."""
     from bot.runtime.shell import run_shell
 
-    return run_shell(get_settings().rasa_url, args.name, args.sender)
+    settings = get_settings()
+    return run_shell(settings.rasa_url, args.name, args.sender, settings.rest_channel_token)
 
 
 def cmd_orders(args: argparse.Namespace) -> int:

@@ -280,3 +280,26 @@ def test_the_channel_keeps_rasas_name_and_reads_the_settings_at_start(
     channel = GuardedRestInput.from_credentials(None)
     assert channel.name() == "rest" and channel.url_prefix() == "rest"
     assert channel.settings.rest_channel == "off"
+
+
+def test_the_shell_sends_the_token_and_says_why_it_was_refused(tmp_path: Path, capsys) -> None:
+    from bot.runtime.shell import run_shell, send
+
+    channel = GuardedRestInput(_settings(tmp_path, REST_CHANNEL="token",
+                                         REST_CHANNEL_TOKEN=TOKEN),
+                               peer_of=lambda _request: "203.0.113.7")
+
+    async def talk(_: aiohttp.ClientSession, base: str) -> Any:
+        rasa_url = base.removesuffix("/webhooks/rest")
+        answered = await asyncio.to_thread(send, rasa_url, "shell-1", "hello", None,
+                                           token=TOKEN)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("builtins.input", lambda _prompt: "hello")
+            refused = await asyncio.to_thread(run_shell, rasa_url, None, "shell-2", None)
+        return answered, refused
+
+    bot, (answered, refused) = _serve(channel, talk)
+    assert answered == [{"recipient_id": "shell-1", "text": "echo: hello"}]
+    assert refused == 1 and len(bot.messages) == 1
+    said = capsys.readouterr().out
+    assert "The REST channel refused the message (HTTP 401: " in said and "REST_CHANNEL" in said
