@@ -3,7 +3,8 @@
 The `shop_*` tables are the demo shop behind the SQL order back end; the others belong to
 handoff (tickets), order proof (attempt log), Messenger (inbox, threads, outbox), the
 agents' desk (agents, audit log, sessions, claims, notes, deliveries), the web chat
-(people's replies waiting for the page) and the trainer (marked messages, review decisions).
+(people's replies waiting for the page, browsers' sessions) and the trainer (marked
+messages, review decisions).
 """
 
 from __future__ import annotations
@@ -386,6 +387,22 @@ class WebChatAgentMessageRow(Base):
     conversation_id = Column(String(200), nullable=False, index=True)
     text = Column(Text, nullable=False)
     at = Column(UTCDateTime, nullable=False)
+
+
+class WebChatSessionRow(Base):
+    """A web chat browser's conversation, found by the token in its HttpOnly cookie.
+
+    The server, not the page, makes the conversation id ("wc-" and 32 random hex digits), so
+    no web chat client can name another channel's conversation. Only the SHA-256 of the
+    token is stored, so a copy of the database cannot be used to read a chat.
+    """
+
+    __tablename__ = "webchat_sessions"
+
+    token_hash = Column(String(64), primary_key=True)
+    conversation_id = Column(String(64), nullable=False, unique=True)
+    created_at = Column(UTCDateTime, nullable=False)
+    last_seen_at = Column(UTCDateTime, nullable=False)
 
 
 class TrainerMarkRow(Base):

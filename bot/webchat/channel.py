@@ -6,16 +6,34 @@ Configured in `credentials.yml` as ``bot.webchat.channel.WebChatInput:``; Rasa m
 * ``GET /webhooks/webchat/``: the chat page, with the brand's bot name, avatar, welcome
   text, ice breakers and menu from `brand.yml`.
 * ``GET /webhooks/webchat/static/<file>``: its stylesheet and script.
+* ``GET /webhooks/webchat/session``: the browser's conversation, ``{"conversation": id}``;
+  a browser without a valid session cookie gets a new session (and its cookie) first.
+  ``POST`` to the same path always starts a new one (the page's "New chat").
 * ``POST /webhooks/webchat/webhook``: one message (see `bot.webchat.chat_request`): typed
   ``message`` text, read as words even when it starts with "/", or a tapped button's
   ``payload``, which must trigger an intent of the model's domain; the answer is the list
   of the bot's messages, in Rasa's REST shape (``text``, ``buttons``, ``image``,
   ``custom``). A bad request gets 400, a body over the limit 413, each with ``{"error": ...}``.
-* ``GET /webhooks/webchat/agent_messages?sender=S&after=N``: a person's replies from the desk
-  to that conversation stored after message N (`bot.webchat.agent_messages`), as
-  ``{"messages": [{"id", "text", "at"}]}``; the page asks every few seconds.
+  Without a valid session cookie the message opens a new session, whose cookie comes with
+  the answer, so a fresh visitor just works.
+* ``GET /webhooks/webchat/agent_messages?after=N``: a person's replies from the desk to the
+  cookie's conversation stored after message N (`bot.webchat.agent_messages`), as
+  ``{"messages": [{"id", "text", "at"}]}``; the page asks every few seconds. Without a valid
+  session cookie: 401.
 
-Nothing about the customer is logged here; the message goes to Rasa, whose logs are redacted.
+The conversation is never the client's to name: Rasa keys conversations by sender id
+alone, whatever the channel, so a page that chose its own id could write into a Messenger
+customer's conversation and read the bot's answers. The server makes each browser's id
+(`bot.webchat.sessions`) and keeps it by the HttpOnly, SameSite=Lax cookie
+``nightdesk_webchat`` (path ``/webhooks/webchat``, 30 days, refreshed as the chat is used).
+A request that names a conversation anyway (``"sender"`` in the body, ``?sender=`` in the
+query) gets 400. The cookie is ``Secure`` when the request came over HTTPS: Sanic's
+``request.scheme`` (TLS here, or a proxy Sanic was told to trust) or an ``X-Forwarded-Proto:
+https`` header (taken at its word, since all it can do is make the client's own cookie
+stricter).
+
+Nothing about the customer or the token is logged here; the message goes to Rasa, whose
+logs are redacted.
 """
 
 from __future__ import annotations
@@ -33,13 +51,22 @@ from sanic.response import HTTPResponse
 from bot.settings import get_brand, get_settings
 from bot.understanding.typed_text import is_intent_payload
 from bot.webchat.agent_messages import WEBCHAT_CHANNEL, AgentMessageBox
-from bot.webchat.chat_request import SENDER_PATTERN, ChatRequestError, parse_chat_request
+from bot.webchat.chat_request import (
+    ChatRequestError,
+    parse_page_request,
+    refuse_client_conversation,
+)
 from bot.webchat.page import load_static_files, page_language, render_page
+from bot.webchat.sessions import COOKIE_NAME, MAX_IDLE, OpenedSession, WebChatSessions
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 16384
 MOUNT_PATH = "/webhooks/webchat"
+COOKIE_MAX_AGE_SECONDS = int(MAX_IDLE.total_seconds())
+
+NO_SESSION = ("no chat session: the conversation comes from the chat's session cookie;"
+              " open the chat page (or GET session) first")
 
 
 def _error(status: int, message: str) -> HTTPResponse:
@@ -56,6 +83,34 @@ def _is_our_payload(request: Request, payload: str) -> bool:
     domain = getattr(agent, "domain", None)
     intents = getattr(domain, "intents", None)
     return is_intent_payload(payload, set(intents) if intents else None)
+
+
+def _over_https(request: Request) -> bool:
+    """Whether the request came over HTTPS (directly, or by a proxy saying so)."""
+    forwarded = request.headers.get("x-forwarded-proto", "")
+    proto = forwarded.split(",")[0].strip().lower()
+    try:
+        scheme = request.scheme
+    except Exception:  # noqa: BLE001 - an odd request line: not known to be https
+        scheme = ""
+    return scheme == "https" or proto == "https"
+
+
+def _set_session_cookie(request: Request, answer: HTTPResponse, token: str) -> HTTPResponse:
+    """Puts the session token in the HttpOnly, SameSite=Lax cookie of the web chat's paths."""
+    answer.cookies[COOKIE_NAME] = token
+    cookie = answer.cookies[COOKIE_NAME]
+    cookie["path"] = MOUNT_PATH
+    cookie["max-age"] = COOKIE_MAX_AGE_SECONDS
+    cookie["httponly"] = True
+    cookie["samesite"] = "Lax"
+    if _over_https(request):
+        cookie["secure"] = True
+    return answer
+
+
+class _SessionUnavailable(Exception):
+    """The sessions table could not be read or written (the details are in the log)."""
 
 
 class WebChatInput(InputChannel):
@@ -84,20 +139,29 @@ class WebChatInput(InputChannel):
         self.pages = {code: render_page(brand, MOUNT_PATH, code) for code in brand.languages}
         self.static_files = load_static_files()
         self._agent_messages: AgentMessageBox | None = None
+        self._sessions: WebChatSessions | None = None
+        self._sessions_lock: asyncio.Lock | None = None
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
-        """The page, its files and the message route."""
+        """The page, its files, the session and the message routes."""
         webchat = Blueprint("webchat", __name__)
 
         @webchat.route("/", methods=["GET"])
         async def page(request: Request) -> HTTPResponse:
             language = page_language(get_brand(), request.args.get("lang"),
                                      request.headers.get("accept-language"))
-            return response.html(self.pages[language], headers={
+            answer = response.html(self.pages[language], headers={
                 "Cache-Control": "no-cache", "Content-Language": language,
                 "Vary": "Accept-Language"})
+            token = request.cookies.get(COOKIE_NAME)
+            try:  # a returning browser's cookie lives on; the script opens a new one
+                if token and await self._conversation_of(token):
+                    _set_session_cookie(request, answer, token)
+            except _SessionUnavailable:
+                pass  # the page still loads; the script will ask again
+            return answer
 
         @webchat.route("/static/<file_name>", methods=["GET"])
         async def static_file(_: Request, file_name: str) -> HTTPResponse:
@@ -105,6 +169,10 @@ class WebChatInput(InputChannel):
             if found is None:
                 return _error(404, f"no static file {file_name!r}")
             return response.raw(found.body, content_type=found.content_type)
+
+        @webchat.route("/session", methods=["GET", "POST"])
+        async def session(request: Request) -> HTTPResponse:
+            return await self._session(request)
 
         @webchat.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -116,6 +184,8 @@ class WebChatInput(InputChannel):
 
         return webchat
 
+    # ------------------------------------------------------------------ the database
+
     def _box(self) -> AgentMessageBox:
         if self._agent_messages is None:
             from bot.store import create_db_engine
@@ -123,15 +193,79 @@ class WebChatInput(InputChannel):
             self._agent_messages = AgentMessageBox(create_db_engine(get_settings().database_url))
         return self._agent_messages
 
+    async def _session_store(self) -> WebChatSessions:
+        """The sessions, their table made first if the database has none yet (once)."""
+        if self._sessions is not None:
+            return self._sessions
+        if self._sessions_lock is None:
+            self._sessions_lock = asyncio.Lock()
+        async with self._sessions_lock:
+            if self._sessions is None:
+                from bot.store import create_db_engine
+
+                store = WebChatSessions(create_db_engine(get_settings().database_url))
+                await asyncio.to_thread(store.ensure_table)
+                self._sessions = store
+        return self._sessions
+
+    async def _conversation_of(self, token: str | None) -> str | None:
+        """The conversation of a cookie's token, or None; `_SessionUnavailable` on failure."""
+        if not token:
+            return None
+        try:
+            store = await self._session_store()
+            return await asyncio.to_thread(store.conversation_of, token)
+        except Exception as error:
+            logger.error("web chat: a session could not be read (%s)", type(error).__name__)
+            raise _SessionUnavailable from None
+
+    async def _open_session(self) -> OpenedSession:
+        """A new session; `_SessionUnavailable` on failure."""
+        try:
+            store = await self._session_store()
+            return await asyncio.to_thread(store.open)
+        except Exception as error:
+            logger.error("web chat: a session could not be opened (%s)", type(error).__name__)
+            raise _SessionUnavailable from None
+
+    # ------------------------------------------------------------------ routes
+
+    async def _session(self, request: Request) -> HTTPResponse:
+        """GET: the cookie's conversation (a new session without one); POST: a new session."""
+        try:
+            refuse_client_conversation(request.args)
+        except ChatRequestError as error:
+            return _error(400, str(error))
+        token = request.cookies.get(COOKIE_NAME)
+        try:
+            conversation = None
+            if request.method == "GET":
+                conversation = await self._conversation_of(token)
+            if conversation is None or token is None:
+                opened = await self._open_session()
+                token, conversation = opened.token, opened.conversation_id
+        except _SessionUnavailable:
+            return _error(503, "the chat's session cannot be opened right now")
+        answer = response.json({"conversation": conversation},
+                               headers={"Cache-Control": "no-store"})
+        return _set_session_cookie(request, answer, token)
+
     async def _agent_messages_after(self, request: Request) -> HTTPResponse:
-        sender = request.args.get("sender") or ""
+        try:
+            refuse_client_conversation(request.args)
+        except ChatRequestError as error:
+            return _error(400, str(error))
         after = request.args.get("after") or "0"
-        if not SENDER_PATTERN.fullmatch(sender):
-            return _error(400, "'sender' must be 8 to 64 letters, digits, '-' or '_'")
         if not after.isdigit() or len(after) > 18:
             return _error(400, "'after' must be a message number (0 for all)")
         try:
-            found = await asyncio.to_thread(self._box().after, sender, int(after))
+            conversation = await self._conversation_of(request.cookies.get(COOKIE_NAME))
+        except _SessionUnavailable:
+            return _error(503, "people's messages cannot be read right now")
+        if conversation is None:
+            return _error(401, NO_SESSION)
+        try:
+            found = await asyncio.to_thread(self._box().after, conversation, int(after))
         except Exception as error:  # the page keeps asking; details stay in the log
             logger.error("web chat: people's messages could not be read (%s)",
                          type(error).__name__)
@@ -146,37 +280,48 @@ class WebChatInput(InputChannel):
         if len(raw) > self.max_body_bytes:
             return _error(413, f"the request is larger than {self.max_body_bytes} bytes")
         try:
-            chat = parse_chat_request(raw)
+            refuse_client_conversation(request.args)
+            chat = parse_page_request(raw)
         except ChatRequestError as error:
             return _error(400, str(error))
         if chat.payload is not None and not _is_our_payload(request, chat.payload):
             return _error(400, "'payload' is not one of the bot's buttons")
+        token = request.cookies.get(COOKIE_NAME)
+        try:
+            conversation = await self._conversation_of(token)
+            if conversation is None or token is None:
+                opened = await self._open_session()
+                token, conversation = opened.token, opened.conversation_id
+        except _SessionUnavailable:
+            return _error(503, "the chat's session cannot be opened right now; please try again")
         collector = CollectingOutputChannel()
         try:
             await on_new_message(
                 UserMessage(
-                    chat.text, collector, chat.sender,
+                    chat.text, collector, conversation,
                     input_channel=self.name(), metadata=chat.metadata(),
                 )
             )
         except Exception as error:  # the page shows an error bubble; details stay in the log
             logger.error("web chat: the bot failed on a message (%s)", type(error).__name__)
-            return _error(500, "the bot could not answer this message; please try again")
+            return _set_session_cookie(request, _error(
+                500, "the bot could not answer this message; please try again"), token)
         headers = {}
-        language = await self._conversation_language(request, chat.sender)
+        language = await self._conversation_language(request, conversation)
         if language:
             headers["X-Conversation-Language"] = language
-        return response.json(collector.messages, headers=headers)
+        return _set_session_cookie(request, response.json(collector.messages, headers=headers),
+                                   token)
 
     @staticmethod
-    async def _conversation_language(request: Request, sender: str) -> str | None:
+    async def _conversation_language(request: Request, conversation: str) -> str | None:
         """The conversation's language slot after the bot answered, for the page's texts."""
         agent = getattr(request.app.ctx, "agent", None)
         store = getattr(agent, "tracker_store", None)
         if store is None:
             return None
         try:
-            tracker = await store.retrieve(sender)
+            tracker = await store.retrieve(conversation)
         except Exception as error:  # the answer still goes out; the page keeps its language
             logger.warning("web chat: the conversation's language is unknown (%s)",
                            type(error).__name__)

@@ -2,8 +2,13 @@
 
 A request is a JSON object::
 
-    {"sender": "wc-3f2a...", "message": "where is my order?",
-     "display_text": "Track my order", "first_name": "Anna", "language": "en"}
+    {"message": "where is my order?", "display_text": "Track my order",
+     "first_name": "Anna", "language": "en"}
+
+It names no conversation: that comes from the chat's session cookie
+(`bot.webchat.sessions`), so a page cannot write into, or read, another customer's
+conversation (a Messenger customer's PSID, say). A body that carries ``sender`` anyway is
+refused (`refuse_client_conversation`), never honoured or quietly dropped.
 
 ``message`` is what the customer typed: words, never an intent command (it goes through
 `bot.understanding.typed_text.as_typed`, so ``/human_request`` typed is read as words; the
@@ -31,7 +36,11 @@ from bot.understanding.typed_text import as_typed, intent_of_payload
 
 MAX_MESSAGE_CHARS = 2000
 MAX_NAME_CHARS = 64
-SENDER_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
+CLIENT_CONVERSATION_FIELDS = ("sender",)
+"""Fields by which a client would name its conversation: refused, the cookie names it."""
+CLIENT_CONVERSATION_REFUSED = (
+    "'sender' is not accepted: the conversation comes from the chat's session cookie"
+)
 LANGUAGE_PATTERN = re.compile(r"[a-z]{2}")
 
 
@@ -43,7 +52,6 @@ class ChatRequestError(ValueError):
 class ChatRequest:
     """One message from the web chat page."""
 
-    sender: str
     message: str
     display_text: str | None = None
     first_name: str | None = None
@@ -79,19 +87,39 @@ def _optional_text(body: dict[str, Any], key: str, limit: int) -> str | None:
     return value or None
 
 
-def parse_chat_request(raw: bytes) -> ChatRequest:
-    """The request in a raw body, or `ChatRequestError` saying what is wrong with it."""
+def _json_object(raw: bytes) -> dict[str, Any]:
     try:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ChatRequestError(f"the body is not valid JSON ({error})") from None
     if not isinstance(body, dict):
         raise ChatRequestError("the body must be a JSON object")
-    sender = body.get("sender")
-    if not isinstance(sender, str) or not SENDER_PATTERN.fullmatch(sender):
-        raise ChatRequestError(
-            "'sender' must be 8 to 64 letters, digits, '-' or '_'"
-        )
+    return body
+
+
+def refuse_client_conversation(fields: Any) -> None:
+    """`ChatRequestError` when a body or a query names its own conversation (``sender``)."""
+    if any(name in fields for name in CLIENT_CONVERSATION_FIELDS):
+        raise ChatRequestError(CLIENT_CONVERSATION_REFUSED)
+
+
+def parse_page_request(raw: bytes) -> ChatRequest:
+    """What the channel reads: `parse_chat_request`'s checks, and no conversation named."""
+    body = _json_object(raw)
+    refuse_client_conversation(body)
+    return _chat_request(body)
+
+
+def parse_chat_request(raw: bytes) -> ChatRequest:
+    """The message fields of a raw body, or `ChatRequestError` saying what is wrong.
+
+    A request has no conversation field (`ChatRequest` has none to fill); the channel
+    reads bodies with `parse_page_request`, which also refuses one that names it.
+    """
+    return _chat_request(_json_object(raw))
+
+
+def _chat_request(body: dict[str, Any]) -> ChatRequest:
     payload = _payload(body)
     display_text = _optional_text(body, "display_text", MAX_MESSAGE_CHARS)
     words = ""
@@ -104,7 +132,6 @@ def parse_chat_request(raw: bytes) -> ChatRequest:
         if typed.typed != words:
             display_text = display_text or typed.typed
     return ChatRequest(
-        sender=sender,
         message=words,
         payload=payload,
         display_text=display_text,

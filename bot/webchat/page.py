@@ -75,6 +75,7 @@ def page_config(brand: Brand, base_path: str, language: str | None = None) -> di
     return {
         "webhook": f"{base_path}/webhook",
         "agentMessages": f"{base_path}/agent_messages",
+        "session": f"{base_path}/session",
         "botName": brand.bot_name,
         "brandName": brand.name,
         "avatarUrl": brand.avatar_url,

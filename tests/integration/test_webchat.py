@@ -1,5 +1,8 @@
 """The web chat through its real interfaces: HTTP on the Rasa server, and headless Chromium.
 
+Over HTTP each conversation is one cookie-keeping client (`ChatClient`), as each browser is:
+the conversation comes from the chat's session cookie, never from the request.
+
 The browser is Debian's chromium (scripts/test.sh installs it), driven by Playwright, which
 never downloads a browser of its own here.
 """
@@ -8,9 +11,10 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import urllib.error
 import urllib.request
-import uuid
+from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.store import create_db_engine
+from bot.webchat.sessions import COOKIE_NAME
 from tests.integration.conftest import Stack
 
 pytestmark = pytest.mark.e2e
@@ -31,40 +36,81 @@ def page_url(stack: Stack) -> str:
     return f"{stack.settings.rasa_url}/webhooks/webchat/"
 
 
+class ChatClient:
+    """One browser's conversation over HTTP: it keeps the session cookie it is given."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.cookies = CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def request(
+        self, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, str, bytes]:
+        """GET (or POST `body` as JSON) under the web chat; status, content type and body."""
+        status, response_headers, answer = self.exchange(path, body, headers)
+        return status, response_headers.get("Content-Type", ""), answer
+
+    def exchange(
+        self, path: str, body: bytes | None = None, headers: dict[str, str] | None = None,
+        method: str | None = None,
+    ) -> tuple[int, Any, bytes]:
+        """The same, with the answer's headers."""
+        req = urllib.request.Request(
+            page_url(self.stack) + path, data=body,
+            method=method or ("POST" if body is not None else "GET"),
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+        try:
+            with self.opener.open(req, timeout=120) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    def conversation(self) -> str:
+        """The conversation id of this client's session (`GET session`)."""
+        status, _, answer = self.request("session")
+        assert status == 200, answer
+        return json.loads(answer)["conversation"]
+
+    def token(self) -> str | None:
+        """The session token in this client's cookie, if it has one."""
+        return next((c.value for c in self.cookies if c.name == COOKIE_NAME), None)
+
+
+def new_client(stack: Stack) -> ChatClient:
+    """A new browser, with no cookie yet."""
+    return ChatClient(stack)
+
+
 def request(
     stack: Stack, path: str, body: bytes | None = None
 ) -> tuple[int, str, bytes]:
-    """GET (or POST `body` as JSON) under the web chat; status, content type and body."""
-    req = urllib.request.Request(
-        page_url(stack) + path, data=body, method="POST" if body is not None else "GET",
-        headers={"Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=120) as response:
-            return response.status, response.headers.get("Content-Type", ""), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers.get("Content-Type", ""), error.read()
+    """A request from a browser that has no session cookie."""
+    return new_client(stack).request(path, body)
 
 
-def chat(stack: Stack, sender: str, message: str, **extra: Any) -> list[dict[str, Any]]:
-    status, _, answer = request(
-        stack, "webhook", json.dumps({"sender": sender, "message": message, **extra}).encode()
+def chat(client: ChatClient, message: str, **extra: Any) -> list[dict[str, Any]]:
+    status, _, answer = client.request(
+        "webhook", json.dumps({"message": message, **extra}).encode()
     )
     assert status == 200, answer
     return json.loads(answer)
 
 
-def tap(stack: Stack, sender: str, payload: str, **extra: Any) -> list[dict[str, Any]]:
+def tap(client: ChatClient, payload: str, **extra: Any) -> list[dict[str, Any]]:
     """A tapped chip: its payload, as the page sends it."""
-    status, _, answer = request(
-        stack, "webhook", json.dumps({"sender": sender, "payload": payload, **extra}).encode()
+    status, _, answer = client.request(
+        "webhook", json.dumps({"payload": payload, **extra}).encode()
     )
     assert status == 200, answer
     return json.loads(answer)
 
 
-def new_sender() -> str:
-    return "wc-" + uuid.uuid4().hex[:16]
+def user_texts(stack: Stack, conversation: str) -> list[str]:
+    """The customer's messages in a conversation's tracker."""
+    return [event["text"] for event in stack.tracker(conversation)["events"]
+            if event["event"] == "user"]
 
 
 # ------------------------------------------------------------------ HTTP
@@ -82,13 +128,13 @@ def test_the_page_and_its_files_are_served(stack):
 
 
 def test_a_message_gets_the_bots_answer_and_the_name_is_used(stack):
-    answer = chat(stack, new_sender(), "hello", first_name="Marta")
+    answer = chat(new_client(stack), "hello", first_name="Marta")
     assert answer and "Marta" in answer[0]["text"] and "Nora" in answer[0]["text"]
 
 
 def test_a_sentence_typed_as_the_first_name_is_answered_without_a_name(stack):
     typed = "ciao, quanto costa la spedizione in Germania?! I'm Nora"
-    answer = chat(stack, new_sender(), "hello", first_name=typed, language="en")
+    answer = chat(new_client(stack), "hello", first_name=typed, language="en")
     assert answer and "Nora" in answer[0]["text"]
     text = " ".join(message.get("text", "") for message in answer)
     for part in ("ciao", "quanto", "spedizione", "Germania", "I'm Nora!"):
@@ -99,22 +145,24 @@ def test_a_sentence_typed_as_the_first_name_is_answered_without_a_name(stack):
     ("body", "status", "complaint"),
     [
         (b"{oops", 400, "not valid JSON"),
-        (json.dumps({"message": "hi"}).encode(), 400, "'sender'"),
-        (json.dumps({"sender": "wc-0123456789ab", "message": ""}).encode(), 400, "'message'"),
-        (json.dumps({"sender": "wc-0123456789ab", "message": "x" * 20000}).encode(), 413,
-         "larger than 16384 bytes"),
+        (json.dumps({"sender": "wc-0123456789ab", "message": "hi"}).encode(), 400,
+         "the conversation comes from the chat's session cookie"),
+        (json.dumps({"message": ""}).encode(), 400, "'message'"),
+        (json.dumps({"message": "x" * 20000}).encode(), 413, "larger than 16384 bytes"),
     ],
 )
 def test_bad_requests_get_a_clear_error_and_reach_no_conversation(stack, body, status, complaint):
-    got, _, answer = request(stack, "webhook", body)
+    client = new_client(stack)
+    got, _, answer = client.request("webhook", body)
     assert got == status
     assert complaint in json.loads(answer)["error"]
+    assert client.token() is None  # refused before any session was opened
 
 
 def test_a_handoff_from_the_web_chat_is_a_ticket_of_that_channel(stack):
-    sender = new_sender()
+    client = new_client(stack)
     reply = " ".join(m.get("text", "") for m in tap(
-        stack, sender, "/human_request", display_text="Talk to a person", first_name="Marta"
+        client, "/human_request", display_text="Talk to a person", first_name="Marta"
     ))
     case = CASE.search(reply)
     assert case, reply
@@ -125,14 +173,14 @@ def test_a_handoff_from_the_web_chat_is_a_ticket_of_that_channel(stack):
                  " where id = :id"), {"id": int(case.group(1))}
         ).mappings().one()
     assert dict(ticket) == {"channel": "webchat", "customer_name": "Marta",
-                            "conversation_id": sender}
+                            "conversation_id": client.conversation()}
 
 
 def test_typed_commands_are_words_and_leave_no_email_in_the_logs(stack):
-    sender = new_sender()
-    chat(stack, sender, "/human_request")
-    chat(stack, sender, '/inform{"email": "mario.rossi@example.com"}')
-    events = stack.tracker(sender)["events"]
+    client = new_client(stack)
+    chat(client, "/human_request")
+    chat(client, '/inform{"email": "mario.rossi@example.com"}')
+    events = stack.tracker(client.conversation())["events"]
     users = [event for event in events if event["event"] == "user"]
     assert [user["text"] for user in users] == [
         "human_request", 'inform{"email": "mario.rossi@example.com"}']
@@ -143,8 +191,8 @@ def test_typed_commands_are_words_and_leave_no_email_in_the_logs(stack):
         assert not any(e.get("extractor") == "RegexMessageHandler"
                        for e in user["parse_data"].get("entities", []))
     # (the words "human_request" may still be read as asking for a person: that is NLU's call)
-    status, _, answer = request(stack, "webhook", json.dumps(
-        {"sender": sender, "payload": "/not_an_intent_of_ours"}).encode())
+    status, _, answer = client.request("webhook", json.dumps(
+        {"payload": "/not_an_intent_of_ours"}).encode())
     assert status == 400 and "'payload'" in json.loads(answer)["error"]
     for log in stack.log_dir.glob("*"):
         assert "mario.rossi" not in log.read_text(errors="replace"), log.name
@@ -174,24 +222,135 @@ def send_from_the_desk(stack: Stack, case: int, words: str) -> None:
 
 
 def test_a_persons_replies_are_fetched_after_the_last_one_shown(stack):
-    sender = new_sender()
+    client = new_client(stack)
     case = int(CASE.search(" ".join(m.get("text", "") for m in tap(
-        stack, sender, "/human_request", first_name="Ivo"))).group(1))
+        client, "/human_request", first_name="Ivo"))).group(1))
     send_from_the_desk(stack, case, "First reply")
     send_from_the_desk(stack, case, "Second reply")
-    status, kind, body = request(stack, f"agent_messages?sender={sender}&after=0")
+    status, kind, body = client.request("agent_messages?after=0")
     assert status == 200 and kind.startswith("application/json")
     first, second = json.loads(body)["messages"]
     assert first["text"] == "First reply\n— Sara" and second["id"] > first["id"]
-    _, _, body = request(stack, f"agent_messages?sender={sender}&after={first['id']}")
+    _, _, body = client.request(f"agent_messages?after={first['id']}")
     assert [m["text"] for m in json.loads(body)["messages"]] == ["Second reply\n— Sara"]
-    _, _, body = request(stack, f"agent_messages?sender={new_sender()}&after=0")
+    other = new_client(stack)
+    other.conversation()  # a session of its own
+    _, _, body = other.request("agent_messages?after=0")
     assert json.loads(body) == {"messages": []}
-    for query, complaint in (("sender=x&after=0", "'sender'"),
-                             (f"sender={sender}&after=-1", "'after'"),
-                             (f"sender={sender}&after=one", "'after'")):
-        status, _, body = request(stack, f"agent_messages?{query}")
+    for query, complaint in (("sender=x&after=0", "session cookie"),
+                             (f"sender={client.conversation()}&after=0", "session cookie"),
+                             ("after=-1", "'after'"),
+                             ("after=one", "'after'")):
+        status, _, body = client.request(f"agent_messages?{query}")
         assert status == 400 and complaint in json.loads(body)["error"]
+
+
+# ------------------------------------------------------------------ whose conversation
+
+
+def set_cookie_of(headers: Any) -> str:
+    """The answer's Set-Cookie header for the web chat's session (one is expected)."""
+    (cookie,) = [value for value in headers.get_all("Set-Cookie") or []
+                 if value.startswith(COOKIE_NAME + "=")]
+    return cookie
+
+
+def test_the_web_chat_cannot_reach_a_messenger_conversation(stack):
+    psid = "2450917735066" + str(secrets.randbelow(900) + 100)  # a Messenger page-scoped id
+    stack.send(psid, "hello", first_name="Giulia")  # that customer's own conversation
+    before = user_texts(stack, psid)
+    assert before == ["hello"]
+    client = new_client(stack)
+    chat(client, "hello")  # this browser has a session of its own
+    mine = client.conversation()
+    assert mine != psid and mine.startswith("wc-")
+    for body in ({"sender": psid, "message": "where is my order 10023?"},
+                 {"sender": psid, "payload": "/human_request", "display_text": "Talk"},
+                 {"sender": "", "message": "where is my order 10023?"}):
+        for c in (client, new_client(stack)):
+            status, _, answer = c.request("webhook", json.dumps(body).encode())
+            assert status == 400, answer
+            error = json.loads(answer)["error"]
+            assert "'sender' is not accepted" in error and "session cookie" in error
+    status, _, answer = client.request(f"webhook?sender={psid}",
+                                       json.dumps({"message": "hi"}).encode())
+    assert status == 400 and "session cookie" in json.loads(answer)["error"]
+    for path in (f"agent_messages?sender={psid}&after=0", f"session?sender={psid}"):
+        status, _, answer = client.request(path)
+        assert status == 400 and "session cookie" in json.loads(answer)["error"], path
+    assert user_texts(stack, psid) == before  # nothing reached the Messenger conversation
+    assert user_texts(stack, mine) == ["hello"]
+    assert client.conversation() == mine  # and the browser's own conversation is unchanged
+
+
+def test_a_persons_replies_go_only_to_the_cookie_of_their_conversation(stack):
+    alice, bob = new_client(stack), new_client(stack)
+    case = int(CASE.search(" ".join(m.get("text", "") for m in tap(
+        alice, "/human_request", first_name="Alice"))).group(1))
+    chat(bob, "hello")
+    send_from_the_desk(stack, case, "Only for Alice")
+    _, _, body = alice.request("agent_messages?after=0")
+    assert [m["text"] for m in json.loads(body)["messages"]] == ["Only for Alice\n— Sara"]
+    _, _, body = bob.request("agent_messages?after=0")
+    assert json.loads(body) == {"messages": []}
+    # no cookie, a cookie of the wrong shape, a well-formed token nobody was given,
+    # Alice's conversation id (not a token) in the cookie: 401
+    for cookie in (None, f"{COOKIE_NAME}=not a token!", f"{COOKIE_NAME}={'A' * 43}",
+                   f"{COOKIE_NAME}={secrets.token_urlsafe(32)}",
+                   f"{COOKIE_NAME}={alice.conversation()}"):
+        stranger = new_client(stack)
+        status, _, answer = stranger.request(
+            "agent_messages?after=0", headers={"Cookie": cookie} if cookie else None)
+        assert status == 401, (cookie, answer)
+        assert "session cookie" in json.loads(answer)["error"]
+        assert "Only for Alice" not in answer.decode()
+
+
+def test_each_browser_gets_its_own_conversation_and_an_httponly_cookie(stack):
+    first, second = new_client(stack), new_client(stack)
+    status, headers, answer = first.exchange("webhook", json.dumps({"message": "hello"}).encode())
+    assert status == 200, answer
+    cookie = set_cookie_of(headers)
+    attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
+    assert {"path", "max-age", "httponly", "samesite"} <= attributes
+    assert "Path=/webhooks/webchat" in cookie and "SameSite=Lax" in cookie
+    assert "secure" not in attributes  # plain http on loopback
+    chat(second, "hello")
+    one, two = first.conversation(), second.conversation()
+    assert one != two
+    assert re.fullmatch(r"wc-[0-9a-f]{32}", one) and re.fullmatch(r"wc-[0-9a-f]{32}", two)
+    assert first.token() != second.token()
+    chat(first, "how much is shipping to Germany?")
+    assert first.conversation() == one  # the cookie keeps the conversation
+    assert user_texts(stack, one) == ["hello", "how much is shipping to Germany?"]
+    assert user_texts(stack, two) == ["hello"]
+    # behind an HTTPS proxy the cookie is Secure
+    _, headers, _ = new_client(stack).exchange("session", headers={"X-Forwarded-Proto": "https"})
+    assert "secure" in set_cookie_of(headers).lower().replace(" ", "").split(";")
+    # "New chat": POST session starts another conversation for the same browser
+    status, _, answer = first.exchange("session", b"", method="POST")
+    assert status == 200
+    fresh = json.loads(answer)["conversation"]
+    assert fresh not in (one, two) and first.conversation() == fresh
+    for log in stack.log_dir.glob("*"):  # the tokens are never logged
+        text_of_log = log.read_text(errors="replace")
+        for token in (first.token(), second.token()):
+            assert token and token not in text_of_log, log.name
+
+
+def test_a_garbage_or_unknown_cookie_just_gets_a_new_session(stack):
+    for value in ("garbage", "x" * 500, "A" * 43, secrets.token_urlsafe(32)):
+        browser = new_client(stack)
+        status, headers, answer = browser.exchange(
+            "webhook", json.dumps({"message": "hello"}).encode(),
+            headers={"Cookie": f"{COOKIE_NAME}={value}"})
+        assert status == 200 and json.loads(answer), answer
+        assert value not in set_cookie_of(headers)
+        conversation = browser.conversation()  # the new cookie, kept by the client
+        assert user_texts(stack, conversation) == ["hello"]
+        status, _, answer = new_client(stack).request(
+            "session", headers={"Cookie": f"{COOKIE_NAME}={value}"})
+        assert status == 200 and json.loads(answer)["conversation"] != conversation
 
 
 # ------------------------------------------------------------------ a real browser
@@ -348,6 +507,31 @@ def test_the_web_chat_in_chromium(page, stack):
 
 
 
+def test_the_page_names_no_conversation_and_drops_a_history_that_is_not_its_own(page, stack):
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url + " " + (r.post_data or "")))
+    page.fill("[data-role=input]", "hello")
+    page.press("[data-role=input]", "Enter")
+    wait_for_bot_messages(page, 1)
+    assert sent and not any("sender" in line for line in sent), sent
+    assert COOKIE_NAME not in page.evaluate("document.cookie")  # HttpOnly: not the script's
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == COOKIE_NAME]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    assert cookie["path"] == "/webhooks/webchat"
+    conversation = page.evaluate("JSON.parse(localStorage['nightdesk.webchat.conversation'])")
+    assert user_texts(stack, conversation) == ["hello"]
+    # the same browser comes back with its cookie: the conversation is still there
+    page.reload()
+    page.locator(".row.user.msg", has_text="hello").wait_for()
+    # the cookie is gone (expired, cleared): the stored history is another conversation's
+    page.context.clear_cookies()
+    page.reload()
+    page.wait_for_function(
+        "prev => { const c = localStorage['nightdesk.webchat.conversation'];"
+        " return c && JSON.parse(c) !== prev; }", arg=conversation)
+    assert page.locator(".row.msg").count() == 0 and page.locator(".welcome").is_visible()
+    assert page.evaluate("JSON.parse(localStorage['nightdesk.webchat.history'])") == []
+
 # ------------------------------------------------------------------ languages
 
 
@@ -361,17 +545,14 @@ def test_the_page_speaks_the_asked_or_the_browsers_language(stack):
 
 
 def test_each_answer_says_the_conversations_language(stack):
-    sender = new_sender()
+    client = new_client(stack)
 
     def say(message: str, **extra: Any) -> tuple[str, str]:
-        req = urllib.request.Request(
-            page_url(stack) + "webhook", method="POST",
-            data=json.dumps({"sender": sender, "message": message, **extra}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(req, timeout=120) as response:
-            texts = " ".join(m.get("text", "") for m in json.loads(response.read()))
-            return response.headers.get("X-Conversation-Language", ""), texts
+        status, headers, answer = client.exchange(
+            "webhook", json.dumps({"message": message, **extra}).encode())
+        assert status == 200, answer
+        texts = " ".join(m.get("text", "") for m in json.loads(answer))
+        return headers.get("X-Conversation-Language", ""), texts
 
     language, texts = say("ok", language="en")  # the page's language starts the conversation
     assert language == "en", texts

@@ -10,7 +10,11 @@ import pytest
 
 from bot.settings import get_settings
 from bot.settings.brand import Localized, load_brand
-from bot.webchat.chat_request import ChatRequestError, parse_chat_request
+from bot.webchat.chat_request import (
+    ChatRequestError,
+    parse_chat_request,
+    parse_page_request,
+)
 from bot.webchat.page import (
     initials,
     load_static_files,
@@ -25,8 +29,8 @@ def body(**fields) -> bytes:
 
 
 def test_a_tapped_chip_with_its_text_and_name_becomes_metadata():
-    request = parse_chat_request(
-        body(sender="wc-0123456789ab", payload="/order_status",
+    request = parse_page_request(
+        body(payload="/order_status",
              display_text="Where's my order?", first_name=" Marta ")
     )
     assert request.text == "/order_status"
@@ -34,7 +38,7 @@ def test_a_tapped_chip_with_its_text_and_name_becomes_metadata():
 
 
 def test_the_same_command_typed_is_only_words():
-    request = parse_chat_request(body(sender="wc-0123456789ab", message=" /order_status "))
+    request = parse_page_request(body(message=" /order_status "))
     assert request.text == "order_status"
 
 
@@ -44,8 +48,8 @@ def test_the_same_command_typed_is_only_words():
      "+39 347 765 4321", "Buongiorno", "👍", "https://x.it", "A" * 65, "Anna " * 20],
 )
 def test_a_name_field_that_is_not_a_first_name_is_dropped_not_refused(typed):
-    request = parse_chat_request(
-        body(sender="wc-0123456789ab", message="quanto costa la spedizione?", first_name=typed)
+    request = parse_page_request(
+        body(message="quanto costa la spedizione?", first_name=typed)
     )
     assert request.first_name is None
     assert request.metadata() == {}
@@ -53,33 +57,33 @@ def test_a_name_field_that_is_not_a_first_name_is_dropped_not_refused(typed):
 
 
 def test_a_typed_first_name_is_capitalised():
-    request = parse_chat_request(
-        body(sender="wc-0123456789ab", message="hi", first_name="marta rossi")
+    request = parse_page_request(
+        body(message="hi", first_name="marta rossi")
     )
     assert request.metadata() == {"first_name": "Marta"}
 
 
 def test_blank_optional_fields_are_left_out():
-    request = parse_chat_request(
-        body(sender="wc-0123456789ab", message="hi", display_text=None, first_name="  ")
+    request = parse_page_request(
+        body(message="hi", display_text=None, first_name="  ")
     )
     assert request.metadata() == {}
 
 
 @pytest.mark.parametrize(("sent", "language"), [("en", "en"), (" it ", "it"), ("fr", "fr")])
 def test_the_pages_language_goes_to_the_bot_as_metadata(sent, language):
-    request = parse_chat_request(body(sender="wc-0123456789ab", message="ciao", language=sent))
+    request = parse_page_request(body(message="ciao", language=sent))
     assert request.language == language
     assert request.metadata() == {"language": language}
 
 
 @pytest.mark.parametrize("sent", [None, "", "   "])
 def test_no_language_is_fine(sent):
-    request = parse_chat_request(body(sender="wc-0123456789ab", message="ciao", language=sent))
+    request = parse_page_request(body(message="ciao", language=sent))
     assert request.language is None
     assert "language" not in request.metadata()
-    assert "language" not in parse_chat_request(
-        body(sender="wc-0123456789ab", message="ciao")
+    assert "language" not in parse_page_request(
+        body(message="ciao")
     ).metadata()
 
 
@@ -98,7 +102,7 @@ def test_no_language_is_fine(sent):
 )
 def test_a_bad_language_is_refused(sent, complaint):
     with pytest.raises(ChatRequestError, match=re.escape(complaint)):
-        parse_chat_request(body(sender="wc-0123456789ab", message="ciao", language=sent))
+        parse_page_request(body(message="ciao", language=sent))
 
 
 @pytest.mark.parametrize(
@@ -107,19 +111,35 @@ def test_a_bad_language_is_refused(sent, complaint):
         (b"{not json", "not valid JSON"),
         (b"\xff\xfe", "not valid JSON"),
         (b"[1, 2]", "JSON object"),
-        (body(message="hi"), "'sender'"),
-        (body(sender="short", message="hi"), "'sender'"),
-        (body(sender="wc-../../etc/passwd", message="hi"), "'sender'"),
-        (body(sender="wc-0123456789ab"), "'message'"),
-        (body(sender="wc-0123456789ab", message="   "), "'message'"),
-        (body(sender="wc-0123456789ab", message=42), "'message'"),
-        (body(sender="wc-0123456789ab", message="x" * 2001), "longer than 2000"),
-        (body(sender="wc-0123456789ab", message="hi", first_name=["A"]), "'first_name'"),
+        (body(), "'message'"),
+        (body(message="   "), "'message'"),
+        (body(message=42), "'message'"),
+        (body(message="x" * 2001), "longer than 2000"),
+        (body(message="hi", first_name=["A"]), "'first_name'"),
     ],
 )
 def test_bad_requests_say_what_is_wrong(raw, complaint):
     with pytest.raises(ChatRequestError, match=re.escape(complaint)):
-        parse_chat_request(raw)
+        parse_page_request(raw)
+
+
+@pytest.mark.parametrize(
+    "sent", ["wc-0123456789ab", "2450917735066123", "", None, 42, {"id": "x"}],
+)
+def test_a_request_that_names_its_conversation_is_refused_whatever_the_id(sent):
+    # the conversation comes from the session cookie: a page never chooses it (a Messenger
+    # customer's PSID in "sender" would otherwise reach that customer's conversation)
+    with pytest.raises(ChatRequestError, match="session cookie"):
+        parse_page_request(body(sender=sent, message="hi"))
+    with pytest.raises(ChatRequestError, match="session cookie"):
+        parse_page_request(body(payload="/order_status", sender=sent))
+
+
+def test_a_chat_request_has_no_conversation_field():
+    request = parse_chat_request(body(message="hi"))
+    assert not hasattr(request, "sender")
+    assert "wc-0123456789ab" not in repr(parse_chat_request(
+        body(sender="wc-0123456789ab", message="hi")))
 
 
 def test_initials_stand_in_for_a_missing_avatar():
@@ -140,6 +160,8 @@ def config_of(page):
 def test_the_page_carries_the_brand_and_its_messenger_profile(brand):
     config = page_config(brand, "/webhooks/webchat")
     assert config["webhook"] == "/webhooks/webchat/webhook"
+    assert config["session"] == "/webhooks/webchat/session"
+    assert config["agentMessages"] == "/webhooks/webchat/agent_messages"
     assert config["botName"] == brand.bot_name and config["avatarUrl"] == brand.avatar_url
     assert config["language"] == brand.language == "it"
     assert list(config["languages"]) == list(brand.languages) == ["it", "en"]

@@ -3,6 +3,10 @@
 // Every text goes in with textContent, never as HTML; only http(s) links become links.
 // A person's replies from the desk have no request to ride on: the page asks for them every
 // few seconds (config.agentMessages) and draws them as the team's bubbles.
+// The conversation is the server's to name: the page never sends an id. The browser keeps
+// the chat's session in an HttpOnly cookie the script cannot read; on start the page asks
+// which conversation that is (config.session) and drops a stored history that belongs to
+// another one. "New chat" asks the server for a new session.
 (function () {
   "use strict";
 
@@ -41,15 +45,14 @@
     }
   }
 
-  function newSenderId() {
-    const bytes = new Uint8Array(12);
-    crypto.getRandomValues(bytes);
-    return "wc-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  try {
+    localStorage.removeItem(KEY + "sender");  // the id the page used to make up
+  } catch (error) {
+    // no storage: nothing to forget
   }
-
-  let sender = load("sender", null) || newSenderId();
-  save("sender", sender);
+  let conversation = load("conversation", null);  // what the server said it is
   let history = load("history", []);
+  let storedItems = history.length;  // drawn from storage, not yet known to be this chat's
   let agentAfter = load("agentAfter", 0);
 
   // ------------------------------------------------------------------ language
@@ -269,10 +272,11 @@
     try {
       const response = await fetch(config.webhook, {
         method: "POST",
+        credentials: "same-origin",
         headers: { "Content-Type": "application/json" },
         // a tapped chip, ice breaker or menu item sends its payload; typed text is words
         body: JSON.stringify({
-          sender, ...(tapped ? { payload: message } : { message }),
+          ...(tapped ? { payload: message } : { message }),
           display_text: displayText || null, first_name: firstName() || null, language,
         }),
       });
@@ -310,17 +314,74 @@
     queue = queue.then(() => deliver(message, displayText));
   }
 
+  // ------------------------------------------------------------------ the session
+
+  let sessionKnown = false;
+  let sessionAsk = null;
+
+  function redraw() {
+    for (const node of messages.querySelectorAll(".row, .error")) node.remove();
+    quickReplies.replaceChildren();
+    welcome.hidden = history.length > 0;
+    for (const item of history) drawItem(item);
+  }
+
+  // GET: which conversation the cookie is (the server opens one if there is none);
+  // POST: a new conversation ("New chat", the page already emptied). Messages and polls wait
+  // for it, so they carry its cookie.
+  async function useSession(method) {
+    const response = await fetch(config.session, {
+      method, credentials: "same-origin", cache: "no-store",
+    });
+    const body = await response.json().catch(() => null);
+    if (!response.ok || !body || typeof body.conversation !== "string") {
+      throw new Error(`the server answered ${response.status}`);
+    }
+    if (body.conversation !== conversation) {
+      // what was stored belongs to another conversation (an expired or a lost cookie, or
+      // an older page); what was sent since the page opened went to this one
+      conversation = body.conversation;
+      agentAfter = 0;
+      save("conversation", conversation);
+      save("agentAfter", agentAfter);
+      if (storedItems) {
+        history = history.slice(storedItems);
+        save("history", history);
+        redraw();
+      }
+    }
+    storedItems = 0;
+    sessionKnown = true;
+  }
+
+  function askSession(method) {
+    sessionKnown = false;
+    const asking = useSession(method).catch(() => {
+      // offline or the bot restarting: asked again at the next poll
+    });
+    sessionAsk = asking;
+    asking.then(() => {
+      if (sessionAsk === asking) sessionAsk = null;
+    });
+    queue = queue.then(() => asking);  // messages go after it, with its cookie
+    return asking;
+  }
+
   // ------------------------------------------------------------------ a person's replies
 
   async function fetchAgentMessages() {
     if (document.hidden) return;
-    const asked = sender;
+    if (!sessionKnown) {
+      if (!sessionAsk) askSession("GET");
+      return;
+    }
+    const asked = conversation;
     try {
-      const url = `${config.agentMessages}?sender=${encodeURIComponent(asked)}&after=${agentAfter}`;
-      const response = await fetch(url, { cache: "no-store" });
+      const url = `${config.agentMessages}?after=${agentAfter}`;
+      const response = await fetch(url, { cache: "no-store", credentials: "same-origin" });
       if (!response.ok) return;
       const body = await response.json();
-      if (asked !== sender) return;  // a new chat began meanwhile
+      if (asked !== conversation || !sessionKnown) return;  // a new chat began meanwhile
       for (const message of body.messages || []) {
         if (typeof message.id !== "number" || message.id <= agentAfter) continue;
         agentAfter = message.id;
@@ -402,15 +463,13 @@
     });
 
     $("new-chat").addEventListener("click", () => {
-      sender = newSenderId();
       history = [];
+      storedItems = 0;
       agentAfter = 0;
-      save("sender", sender);
       save("history", history);
       save("agentAfter", agentAfter);
-      for (const node of messages.querySelectorAll(".row, .error")) node.remove();
-      quickReplies.replaceChildren();
-      welcome.hidden = false;
+      redraw();
+      askSession("POST");
     });
 
     if (history.length) {
@@ -418,7 +477,7 @@
       for (const item of history) drawItem(item);
     }
     input.focus();
-    fetchAgentMessages();
+    askSession("GET").then(fetchAgentMessages);
     setInterval(fetchAgentMessages, AGENT_POLL_MS);
   }
 
