@@ -5,7 +5,8 @@
   one with a ticket still open is kept, whatever its age, so no case is lost unanswered.
 * Messenger inbox rows (with their sends) received before the cut-off are erased in a
   conversation that goes on: they are the transport's log, the conversation is in Rasa's.
-* Agents' failed logins and login sessions last seen before the cut-off go too.
+* Agents' failed logins and login sessions last seen before the cut-off go too, and web
+  chat sessions idle longer than their cookie lives (`bot.webchat.sessions.MAX_IDLE`).
 * Log files under the log folder last written before the cut-off are deleted.
 
 One transaction for the database, with one audit entry ``retention.run`` holding the counts;
@@ -27,6 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.privacy.customer_data import AuditRecorder
 from bot.privacy.holdings import BY_PARENT, Holdings, chunks
 from bot.store.tables import AuditRow
+from bot.webchat.sessions import MAX_IDLE
 
 RETENTION_ACTION = "retention.run"
 RETENTION_ACTOR = "retention"
@@ -72,7 +74,8 @@ def run_retention(engine: Engine, *, days: int, now: datetime, audit: AuditRecor
         kept = _with_open_ticket(holdings, connection, old)
         erased_ids = [cid for cid in old if cid not in kept]
         rows = holdings.erase(connection, erased_ids)
-        for name, count in _old_transport_and_logins(holdings, connection, cutoff).items():
+        for name, count in _old_transport_and_logins(holdings, connection, cutoff,
+                                                     now - MAX_IDLE).items():
             rows[name] = rows.get(name, 0) + count
         log_files = _old_log_files(log_dir, cutoff)
         run = RetentionRun(cutoff, len(erased_ids), len(kept),
@@ -99,8 +102,13 @@ def _with_open_ticket(holdings: Holdings, connection: Connection,
 
 
 def _old_transport_and_logins(holdings: Holdings, connection: Connection,
-                              cutoff: datetime) -> dict[str, int]:
+                              cutoff: datetime, sessions_cutoff: datetime) -> dict[str, int]:
     counts: dict[str, int] = {}
+    sessions = holdings.table("webchat_sessions")
+    if sessions is not None:  # a cookie no browser can still hold
+        counts["webchat_sessions"] = connection.execute(
+            delete(sessions).where(sessions.c.last_seen_at < max(cutoff, sessions_cutoff))
+        ).rowcount
     inbox, sends = holdings.table("messenger_inbox"), holdings.table("messenger_sends")
     sends_key = next(h for h in BY_PARENT if h.table == "messenger_sends")
     if inbox is not None:

@@ -8,7 +8,8 @@ Configured in `credentials.yml` as ``bot.webchat.channel.WebChatInput:``; Rasa m
 * ``GET /webhooks/webchat/static/<file>``: its stylesheet and script.
 * ``GET /webhooks/webchat/session``: the browser's conversation, ``{"conversation": id}``;
   a browser without a valid session cookie gets a new session (and its cookie) first.
-  ``POST`` to the same path always starts a new one (the page's "New chat").
+  ``POST`` to the same path always starts a new one (the page's "New chat"); a browser's
+  POST whose ``Origin`` is another site is refused (403).
 * ``POST /webhooks/webchat/webhook``: one message (see `bot.webchat.chat_request`): typed
   ``message`` text, read as words even when it starts with "/", or a tapped button's
   ``payload``, which must trigger an intent of the model's domain; the answer is the list
@@ -42,6 +43,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -53,7 +55,7 @@ from bot.understanding.typed_text import is_intent_payload
 from bot.webchat.agent_messages import WEBCHAT_CHANNEL, AgentMessageBox
 from bot.webchat.chat_request import (
     ChatRequestError,
-    parse_page_request,
+    parse_chat_request,
     refuse_client_conversation,
 )
 from bot.webchat.page import load_static_files, page_language, render_page
@@ -71,6 +73,18 @@ NO_SESSION = ("no chat session: the conversation comes from the chat's session c
 
 def _error(status: int, message: str) -> HTTPResponse:
     return response.json({"error": message}, status=status)
+
+
+def _same_site(request: Request) -> bool:
+    """Whether a POST comes from our own pages.
+
+    A browser's ``Origin``, when it sends one, must name this host: another site's form
+    cannot reset a visitor's chat.
+    """
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True  # not a browser's cross-site request (browsers send Origin on POST)
+    return urlsplit(origin).netloc.lower() == (request.host or "").lower()
 
 
 def _is_our_payload(request: Request, payload: str) -> bool:
@@ -236,6 +250,8 @@ class WebChatInput(InputChannel):
             refuse_client_conversation(request.args)
         except ChatRequestError as error:
             return _error(400, str(error))
+        if request.method == "POST" and not _same_site(request):
+            return _error(403, "a new chat can only be started from the chat's own page")
         token = request.cookies.get(COOKIE_NAME)
         try:
             conversation = None
@@ -281,7 +297,7 @@ class WebChatInput(InputChannel):
             return _error(413, f"the request is larger than {self.max_body_bytes} bytes")
         try:
             refuse_client_conversation(request.args)
-            chat = parse_page_request(raw)
+            chat = parse_chat_request(raw)
         except ChatRequestError as error:
             return _error(400, str(error))
         if chat.payload is not None and not _is_our_payload(request, chat.payload):

@@ -103,20 +103,15 @@ def refuse_client_conversation(fields: Any) -> None:
         raise ChatRequestError(CLIENT_CONVERSATION_REFUSED)
 
 
-def parse_page_request(raw: bytes) -> ChatRequest:
-    """What the channel reads: `parse_chat_request`'s checks, and no conversation named."""
-    body = _json_object(raw)
-    refuse_client_conversation(body)
-    return _chat_request(body)
-
-
 def parse_chat_request(raw: bytes) -> ChatRequest:
     """The message fields of a raw body, or `ChatRequestError` saying what is wrong.
 
-    A request has no conversation field (`ChatRequest` has none to fill); the channel
-    reads bodies with `parse_page_request`, which also refuses one that names it.
+    A body that names a conversation (``sender``) is refused: the conversation comes from
+    the chat's session cookie.
     """
-    return _chat_request(_json_object(raw))
+    body = _json_object(raw)
+    refuse_client_conversation(body)
+    return _chat_request(body)
 
 
 def _chat_request(body: dict[str, Any]) -> ChatRequest:

@@ -353,6 +353,20 @@ def test_a_garbage_or_unknown_cookie_just_gets_a_new_session(stack):
         assert status == 200 and json.loads(answer)["conversation"] != conversation
 
 
+def test_another_site_cannot_start_a_new_chat_for_a_visitor(stack):
+    browser = new_client(stack)
+    conversation = browser.conversation()
+    token = browser.token()
+    status, headers, answer = browser.exchange(
+        "session", b"", headers={"Origin": "https://evil.example"}, method="POST")
+    assert status == 403 and "chat's own page" in json.loads(answer)["error"]
+    assert browser.token() == token and browser.conversation() == conversation
+    host = stack.settings.rasa_url.split("://", 1)[1]
+    status, _, answer = browser.exchange(
+        "session", b"", headers={"Origin": f"http://{host}"}, method="POST")
+    assert status == 200 and json.loads(answer)["conversation"] != conversation
+
+
 # ------------------------------------------------------------------ a real browser
 
 

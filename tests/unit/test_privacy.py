@@ -221,9 +221,13 @@ def test_retention_erases_old_conversations_keeps_open_cases_and_counts_in_the_r
     seed(db, "7001", NOW - timedelta(days=500), "still waiting for a person", None, "10050",
          "m-3")
     tickets = Base.metadata.tables["handoff_tickets"]
+    sessions = Base.metadata.tables["webchat_sessions"]
     with db.begin() as connection:
         connection.execute(tickets.update().where(tickets.c.conversation_id == "7001")
                            .values(status="open"))
+        connection.execute(sessions.insert().values(  # an expired cookie of a live chat
+            token_hash="e" * 64, conversation_id="wc-idle", created_at=NOW - timedelta(days=40),
+            last_seen_at=NOW - timedelta(days=40)))
     logs = tmp_path / "logs"
     logs.mkdir()
     (logs / "rasa.log.1").write_text("old")
@@ -238,6 +242,9 @@ def test_retention_erases_old_conversations_keeps_open_cases_and_counts_in_the_r
     assert SECRET_WORDS not in stored and PSID not in stored
     assert OTHER_WORDS in stored and "still waiting for a person" in stored
     assert sorted(p.name for p in logs.iterdir()) == ["rasa.log"]
+    with db.connect() as connection:
+        assert [row.conversation_id for row in connection.execute(
+            select(sessions.c.conversation_id))] == [OTHER]
     seen = runs_between(db, NOW - timedelta(hours=1), NOW + timedelta(hours=1))
     assert [(r.conversations, r.rows) for r in seen] == [(1, sum(run.rows.values()))]
     brand = get_brand()

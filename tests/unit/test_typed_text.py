@@ -75,7 +75,7 @@ def body(**fields) -> bytes:
 
 
 def test_the_web_chat_reads_a_typed_command_as_words_and_keeps_it_for_the_transcript():
-    request = parse_chat_request(body(sender="wc-0123456789ab", message=" /human_request "))
+    request = parse_chat_request(body(message=" /human_request "))
     assert request.text == request.message == "human_request"
     assert request.payload is None
     assert request.metadata() == {"display_text": "/human_request"}
@@ -83,7 +83,7 @@ def test_the_web_chat_reads_a_typed_command_as_words_and_keeps_it_for_the_transc
 
 def test_the_web_chat_sends_a_tapped_payload_as_it_is():
     request = parse_chat_request(
-        body(sender="wc-0123456789ab", payload="/order_status", display_text="Where's my order?")
+        body(payload="/order_status", display_text="Where's my order?")
     )
     assert request.text == request.payload == "/order_status"
     assert request.metadata() == {"display_text": "Where's my order?"}
@@ -101,4 +101,4 @@ def test_the_web_chat_sends_a_tapped_payload_as_it_is():
 )
 def test_bad_payloads_are_refused(fields, complaint):
     with pytest.raises(ChatRequestError, match=complaint):
-        parse_chat_request(body(sender="wc-0123456789ab", **fields))
+        parse_chat_request(body(**fields))
