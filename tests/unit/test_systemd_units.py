@@ -23,7 +23,8 @@ UNIT_DIR = PROJECT_DIR / "deploy" / "systemd"
 INSTALL_DIR = "/opt/nightdesk"
 SERVICES = ["nightdesk-actions@.service", "nightdesk-rasa@.service",
             "nightdesk-ingress.service", "nightdesk-desk.service"]
-UNITS = [*SERVICES, "nightdesk.target"]
+JOBS = ["nightdesk-retention.service", "nightdesk-retention.timer"]
+UNITS = [*SERVICES, "nightdesk.target", *JOBS]
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 
 needs_systemd_analyze = pytest.mark.skipif(
@@ -165,6 +166,21 @@ def test_the_instance_number_chooses_the_ports() -> None:
 
 def test_the_target_is_wanted_at_boot() -> None:
     assert _directives("nightdesk.target")["Install.WantedBy"] == ["multi-user.target"]
+
+
+def test_retention_runs_daily_as_a_hardened_oneshot_of_the_cli() -> None:
+    service = _directives("nightdesk-retention.service")
+    assert service["Service.Type"] == ["oneshot"]
+    assert service["Service.ExecStart"] == [
+        f"{INSTALL_DIR}/.venv/bin/python -m bot.cli retention run"]
+    for key, value in (("Service.User", "nightdesk"), ("Service.ProtectSystem", "strict"),
+                       ("Service.EnvironmentFile", "/etc/nightdesk/nightdesk.env"),
+                       ("Service.NoNewPrivileges", "yes")):
+        assert service[key] == [value], key
+    timer = _directives("nightdesk-retention.timer")
+    assert timer["Timer.OnCalendar"] == ["*-*-* 04:30:00"]
+    assert timer["Timer.Persistent"] == ["true"]
+    assert timer["Install.WantedBy"] == ["timers.target"]
 
 
 # The Rasa unit's helper picks the model as `nightdesk up` does.
