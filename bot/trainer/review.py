@@ -4,7 +4,9 @@ A message is reviewed when the model fell back (``nlu_fallback``), read it as
 ``out_of_scope``, gave its intent less confidence than `trainer.yml` allows, when it is the
 message a handoff followed and the bot did not read it as what the handoff was about (a
 complaint read as something else, repeated misunderstanding), or when an agent marked it on a
-ticket ("the bot should have understood this"). Messages a trainer already assigned or
+ticket ("the bot should have understood this"). A message the model was sure of comes too
+when the customer's next message shows it was misread: within three minutes they asked for
+a person, or said the same again in other words. Messages a trainer already assigned or
 dismissed leave the inbox. Texts are shown redacted; button payloads (``/intent``) are not
 language and are never reviewed.
 
@@ -33,12 +35,25 @@ from bot.store import ReviewDecisionRow, TicketRow, TrainerMarkRow, session_scop
 from bot.store.language_events import LANGUAGE_EVENT_TYPES, LanguageReplay
 from bot.trainer.languages import brand_languages
 from bot.trainer.settings import TrainerSettings
+from bot.understanding.ngrams import overlap
 
 FALLBACK = "fallback"
 OUT_OF_SCOPE = "out_of_scope"
 LOW_CONFIDENCE = "low_confidence"
 HANDED_OFF = "handed_off"
 MARKED = "marked"
+REPHRASED = "rephrased"
+ASKED_FOR_PERSON = "asked_for_person"
+
+CONFIDENT_MISTAKE_WITHIN = timedelta(minutes=3)
+"""How soon after a confident answer a rephrasing, or a request for a person, tells it was
+wrong."""
+
+REPHRASE_OVERLAP = 0.3
+"""The share of a message's character 4-grams the next one must share to be its rephrasing."""
+
+_NOT_A_REPHRASING = frozenset({"greet", "thanks", "goodbye", "affirm", "deny", "inform",
+                               "share_media"})
 
 # Handoffs that follow from reading the customer right: the message is reviewed only when
 # the model read it as something else.
@@ -82,7 +97,8 @@ class ReviewItem:
     Attributes:
         key: the message's key (`message_key`), used to label or dismiss it.
         text: the text, personal data redacted.
-        reasons: why it is here: fallback, out_of_scope, low_confidence, handed_off, marked.
+        reasons: why it is here: fallback, out_of_scope, low_confidence, handed_off, marked,
+            rephrased, asked_for_person.
         language: the brand language the message is in (ISO 639-1).
     """
 
@@ -143,6 +159,34 @@ def _handoff_messages(messages: list[CustomerMessage], tickets: Iterable[TicketR
     return keys
 
 
+def _confident_mistakes(messages: list[CustomerMessage],
+                        settings: TrainerSettings) -> dict[str, str]:
+    """Messages the model was sure of, that the customer's next message shows it misread.
+
+    The next message, within `CONFIDENT_MISTAKE_WITHIN`, asks for a person (typed or tapped),
+    or says the same again in other words (a `REPHRASE_OVERLAP` share of its 4-grams) and is
+    read as another intent. Key -> reason.
+    """
+    found: dict[str, str] = {}
+    by_conversation: dict[str, list[CustomerMessage]] = {}
+    for message in messages:
+        by_conversation.setdefault(message.conversation_id, []).append(message)
+    for conversation in by_conversation.values():
+        for first, then in zip(conversation, conversation[1:], strict=False):
+            if _reasons_from_the_model(first, settings) or first.intent in (
+                    None, HandoffReason.HUMAN_REQUEST.value) or first.text.startswith("/"):
+                continue
+            if then.at - first.at > CONFIDENT_MISTAKE_WITHIN:
+                continue
+            if then.intent == HandoffReason.HUMAN_REQUEST.value:
+                found[first.key] = ASKED_FOR_PERSON
+            elif (then.intent != first.intent and then.intent not in _NOT_A_REPHRASING
+                  and not then.text.startswith("/")
+                  and overlap(then.text, first.text) >= REPHRASE_OVERLAP):
+                found[first.key] = REPHRASED
+    return found
+
+
 def review_items(
     messages: Iterable[CustomerMessage],
     tickets: Iterable[TicketRow],
@@ -163,11 +207,14 @@ def review_items(
         languages: the brand's languages.
         language_of: the language of a text alone, for a message without a (brand) language.
     """
-    spoken = sorted((m for m in messages if not m.text.lstrip().startswith("/")),
-                    key=lambda m: m.at)
+    every = sorted(messages, key=lambda m: m.at)
+    spoken = [m for m in every if not m.text.lstrip().startswith("/")]
     reasons: dict[str, list[str]] = {m.key: _reasons_from_the_model(m, settings) for m in spoken}
     for key in _handoff_messages(spoken, tickets, settings):
         reasons[key].append(HANDED_OFF)
+    for key, reason in _confident_mistakes(every, settings).items():
+        if key in reasons:
+            reasons[key].append(reason)
     by_key = {m.key: m for m in spoken}
     for mark in marks:
         key = message_key(mark.conversation_id, mark.at)

@@ -26,18 +26,10 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-_WORD = re.compile(r"[^\W\d_]+")
+from bot.understanding.ngrams import ngrams
+
 _MEANINGFUL = re.compile(r"\d|@")
 _FILE = "ngrams.json"
-
-
-def ngrams(text: str, size: int = 4) -> list[str]:
-    """The character n-grams of the words of `text`, each word padded with spaces."""
-    found = []
-    for word in _WORD.findall(text.lower()):
-        padded = f" {word} "
-        found.extend(padded[i:i + size] for i in range(len(padded) - size + 1))
-    return found
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)

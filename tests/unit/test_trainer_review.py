@@ -82,6 +82,29 @@ def test_what_goes_to_the_inbox_and_why():
     assert first.language == "en" and first.as_json()["language"] == "en"
 
 
+def test_a_confident_answer_the_customer_rephrased_or_left_for_a_person_is_reviewed():
+    messages = [
+        said("p", "how do I waterproof my boots", 0, "complaint", 0.94),
+        said("p", "I mean how do I make my boots waterproof", 1, "faq_care", 0.71),
+        said("q", "what polish should I use", 0, "order_status", 0.9),
+        said("q", "/human_request", 0.5, "human_request", 1.0),  # tapped: still a person
+        said("r", "can I return sandals", 0, "returns_info", 0.95),
+        said("r", "thanks!", 0.5, "thanks", 0.99),  # answered right: not reviewed
+        said("s", "where is my order 10023", 0, "order_status", 0.96),
+        said("s", "where is my order 10024 then", 1, "order_status", 0.95),  # same intent
+        said("t", "do you ship to Malta", 0, "shipping_info", 0.92),
+        said("t", "I want a person", 10, "human_request", 0.99),  # ten minutes later
+        said("u", "gift wrap?", 0, "nlu_fallback", 0.3),
+        said("u", "can you gift wrap it", 0.5, "shipping_info", 0.8),  # the model did doubt
+    ]
+    items = review_items(messages, [], [], set(), SETTINGS, LANGUAGES, english)
+    assert {item.text: item.reasons for item in items} == {
+        "how do I waterproof my boots": ("rephrased",),
+        "what polish should I use": ("asked_for_person",),
+        "gift wrap?": ("fallback",),
+    }
+
+
 def test_each_message_has_its_language_the_slots_or_else_the_detectors():
     messages = [
         said("a", "posso avere la confezione regalo?", 0, "nlu_fallback", 0.3, "it"),
