@@ -1,6 +1,7 @@
 """When the bot hands a conversation to a person, and how urgent that is.
 
-A person must act on some requests (cancel, change an address, payment trouble), some
+A person must act on some requests (cancel, change an address, payment trouble, a parcel
+that never came, arrived damaged or with the wrong or a missing item), some
 moments call for a person (a complaint, abuse, a customer who asks), and some are the
 bot's own limits (misunderstood twice, failed ownership proofs, a broken back end).
 """
@@ -33,6 +34,7 @@ class HandoffReason(str, Enum):
     PAYMENT_ISSUE = "payment_issue"
     CANCEL_ORDER = "cancel_order"
     CHANGE_ADDRESS = "change_address"
+    DELIVERY_PROBLEM = "delivery_problem"
     REPEATED_FALLBACK = "repeated_fallback"
     FAILED_PROOF = "failed_proof"
     ACTION_ERROR = "action_error"
@@ -53,6 +55,7 @@ _PRIORITY = {
     HandoffReason.PAYMENT_ISSUE: Priority.HIGH,
     HandoffReason.CANCEL_ORDER: Priority.HIGH,
     HandoffReason.CHANGE_ADDRESS: Priority.HIGH,
+    HandoffReason.DELIVERY_PROBLEM: Priority.HIGH,
     HandoffReason.HUMAN_REQUEST: Priority.NORMAL,
     HandoffReason.REPEATED_FALLBACK: Priority.NORMAL,
     HandoffReason.FAILED_PROOF: Priority.NORMAL,
@@ -70,6 +73,7 @@ _INTENT_REASONS = {
     "payment_issue": HandoffReason.PAYMENT_ISSUE,
     "cancel_order": HandoffReason.CANCEL_ORDER,
     "change_address": HandoffReason.CHANGE_ADDRESS,
+    "delivery_problem": HandoffReason.DELIVERY_PROBLEM,
 }
 
 def reason_for_intent(intent: str | None) -> HandoffReason | None:

@@ -133,6 +133,8 @@ _REASON_LABELS = {
     HandoffReason.PAYMENT_ISSUE: "Payment problem",
     HandoffReason.CANCEL_ORDER: "Wants to cancel an order",
     HandoffReason.CHANGE_ADDRESS: "Wants to change the delivery address",
+    HandoffReason.DELIVERY_PROBLEM: "Delivery problem (not arrived, late, damaged, wrong or "
+                                    "missing item)",
     HandoffReason.REPEATED_FALLBACK: "Bot did not understand twice in a row",
     HandoffReason.FAILED_PROOF: "Could not prove the order is theirs (attempt limit reached)",
     HandoffReason.ACTION_ERROR: "The bot hit a technical error",

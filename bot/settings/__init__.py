@@ -18,15 +18,19 @@ from dotenv import load_dotenv
 from bot.clock import Clock, frozen_clock, parse_instant, system_clock
 from bot.language.wording import Wording, load_wording
 from bot.settings.brand import Brand, BrandError, load_brand
+from bot.settings.faq import Faq, FaqError, load_faq
 
 __all__ = [
     "Brand",
     "BrandError",
+    "Faq",
+    "FaqError",
     "MessengerSettings",
     "Settings",
     "SettingsError",
     "TeamChannelSettings",
     "get_brand",
+    "get_faq",
     "get_settings",
     "get_wording",
     "load_settings",
@@ -381,6 +385,12 @@ def get_settings() -> Settings:
 def get_brand() -> Brand:
     """The process-wide brand facts, loaded and validated on first use."""
     return load_brand(get_settings().brand_file)
+
+
+@lru_cache(maxsize=1)
+def get_faq() -> Faq:
+    """The brand's product FAQ (faq.yml beside brand.yml), loaded and validated on first use."""
+    return load_faq(get_settings().brand_file.parent / "faq.yml", get_brand().languages)
 
 
 @lru_cache(maxsize=1)
