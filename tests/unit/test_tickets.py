@@ -137,6 +137,8 @@ def test_reminder_and_hand_back(engine, brand, now):
 
 def test_reasons_from_intents():
     assert reason_for_intent("complaint") is HandoffReason.COMPLAINT
+    assert reason_for_intent("delivery_problem") is HandoffReason.DELIVERY_PROBLEM
+    assert HandoffReason.DELIVERY_PROBLEM.priority is Priority.HIGH
     assert reason_for_intent("order_status") is None
     assert reason_for_intent(None) is None
     assert looks_abusive("You are IDIOTS!!")
