@@ -15,6 +15,7 @@ from actions.handoff_flow import GuardedAction, answer_time_values, hand_off
 from actions.services import get_services
 from bot.handoff.reasons import HandoffReason, reason_for_intent
 from bot.handoff.tickets import TranscriptLine
+from bot.understanding.asking import likely_topics, offers_topics, topic_buttons
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,10 @@ class ActionHandoffPaused(GuardedAction):
 
 
 class ActionFallback(GuardedAction):
-    """Low confidence: ask to rephrase with quick replies; the second time in a row, hand off."""
+    """Unsure: ask which of the likeliest topics was meant, or offer a person.
+
+    The second miss in a row hands off.
+    """
 
     def name(self) -> str:
         """Rasa name."""
@@ -85,5 +89,22 @@ class ActionFallback(GuardedAction):
         previous_intents = [conversation.intent_of(event)[0] for event in messages[-2:-1]]
         if previous_intents == [FALLBACK_INTENT]:
             return await hand_off(dispatcher, tracker, HandoffReason.REPEATED_FALLBACK)
-        dispatcher.utter_message(response="utter_ask_rephrase")
+        titles = topic_titles(tracker.get_slot("language"))
+        latest = tracker.latest_message or {}
+        topics = likely_topics(latest.get("intent_ranking") or [], titles) \
+            if offers_topics(latest) else []
+        if topics:
+            dispatcher.utter_message(response="utter_ask_which_topic",
+                                     buttons=topic_buttons(topics, titles))
+        else:
+            dispatcher.utter_message(response="utter_ask_rephrase")
         return []
+
+
+def topic_titles(language: object) -> dict[str, str]:
+    """The quick-reply title of each topic the bot can offer, in the conversation's language."""
+    services = get_services()
+    code = services.language_of(language)
+    prefix = "topics."
+    return {key.removeprefix(prefix): text
+            for key, text in services.wording.words[code].items() if key.startswith(prefix)}

@@ -55,6 +55,8 @@ class ValidateOrderStatusForm(FormValidationAction):
         asked_for_proof = tracker.get_slot("requested_slot") == "proof"
         bare = _BARE_ANSWER.match(conversation.latest_text(tracker))
         if asked_for_proof and previous and bare and not tracker.get_slot("proof"):
+            if normalise_order_number(bare.group(1)) == previous:
+                return {"order_number": previous}  # the number again: not a proof
             return {"order_number": previous, "proof": bare.group(1).strip()}
         number = _order_number_in(str(value))
         if number is None:
@@ -67,7 +69,9 @@ class ValidateOrderStatusForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Keeps the proof as typed; a bare order number typed when it was asked is the number.
 
-        The proof itself is checked once both slots are known.
+        The order's own number typed again at the proof prompt ("10023", "it's #10023") is no
+        proof, so no failed one: the customer is told what is needed. The proof itself is
+        checked once both slots are known.
         """
         text = str(value).strip()
         asked_for_number = tracker.get_slot("requested_slot") == "order_number"
@@ -75,6 +79,12 @@ class ValidateOrderStatusForm(FormValidationAction):
             number = normalise_order_number(text)
             if number is not None and _BARE_ANSWER.match(conversation.latest_text(tracker)):
                 return {"proof": None, "order_number": number}
+        known = (conversation.slot_before_latest_message(tracker, "order_number")
+                 or tracker.get_slot("order_number"))
+        if known and _order_number_in(text) == known and "@" not in text:
+            # the order number typed again at the proof prompt: not a (failed) proof
+            dispatcher.utter_message(response="utter_proof_is_the_order_number")
+            return {"proof": None}
         return {"proof": text or None}
 
     async def get_validation_events(

@@ -4,7 +4,9 @@ When NLU is unsure (low or close confidence, or a reading the words do not suppo
 `bot.understanding.content_agreement`), the bot does not answer: it offers the likeliest
 topics of the intent ranking as quick replies, and always a person (Rasa's two-stage
 fallback idea; a second miss in a row hands off). Only topics with a title in `wording.yml`
-(``topics.<intent>``) can be offered; greetings, yes/no and the like never are.
+(``topics.<intent>``) can be offered; greetings, yes/no and the like never are. Text unlike
+anything the bot learned (`bot.understanding.unfamiliar_text`) gets no topic: nothing in its
+words points to one.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ PERSON = "human_request"
 MAX_TOPICS = 3
 """Topics offered besides a person (Messenger shows up to 13 quick replies; 4 read well)."""
 
-MIN_CONFIDENCE = 0.05
+MIN_CONFIDENCE = 0.15
 """A topic the model gives less than this is not worth a button."""
 
 
@@ -42,6 +44,15 @@ def likely_topics(ranking: Iterable[Mapping[str, Any]], offerable: Collection[st
         if len(chosen) == limit:
             break
     return chosen
+
+
+UNFAMILIAR_MARK = "unfamiliar_text"
+"""The key `bot.understanding.unfamiliar_text` sets on a message it found unlike anything."""
+
+
+def offers_topics(parse_data: Mapping[str, Any]) -> bool:
+    """Whether topics may be offered for a message (not for unfamiliar text)."""
+    return not parse_data.get(UNFAMILIAR_MARK)
 
 
 def topic_buttons(topics: Iterable[str], title_of: Mapping[str, str]) -> list[dict[str, str]]:

@@ -30,6 +30,9 @@ from bot.understanding.ngrams import ngrams
 
 _MEANINGFUL = re.compile(r"\d|@")
 _FILE = "ngrams.json"
+UNFAMILIAR = "unfamiliar_text"
+"""Set (True) on a message this component turned into `nlu_fallback`: the bot asks to
+rephrase, offering no topic (nothing in the words points to one)."""
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -105,4 +108,5 @@ class UnfamiliarTextClassifier(GraphComponent, IntentClassifier):
             message.set(INTENT, fallback, add_to_output=True)
             ranking = message.get(INTENT_RANKING_KEY) or []
             message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
+            message.set(UNFAMILIAR, True, add_to_output=True)
         return messages

@@ -254,6 +254,34 @@ def test_wrong_proof_is_refused_without_revealing_the_order(action_server):
     assert "BRT" not in json.dumps(answer) and "shipped" not in json.dumps(answer)
 
 
+def test_the_order_number_typed_again_at_the_proof_prompt_is_no_failed_proof(action_server):
+    url, engine = action_server
+    tracker = tracker_before("order_proof_postcode", "order_status_form", occurrence=-1)
+    tracker["sender_id"] = "proof-number-again"
+    number = tracker["slots"]["order_number"]
+    tracker["slots"]["proof"] = number
+    for event in tracker["events"]:
+        if event.get("event") == "slot" and event.get("name") == "proof":
+            event["value"] = number
+        if event.get("event") == "user":
+            last_user = event
+    last_user["text"] = f"it's #{number}"
+    tracker["latest_message"]["text"] = f"it's #{number}"
+    # as Rasa's form sends it: the slot candidates from the latest message come last
+    tracker["events"].append({"event": "slot", "name": "proof", "value": number,
+                              "timestamp": last_user["timestamp"]})
+    status, answer = call(url, "validate_order_status_form", tracker)
+    assert status == 200
+    assert _responses(answer) == ["utter_proof_is_the_order_number"]
+    assert _slot_events(answer)["proof"] is None
+    assert "verified_order" not in _slot_events(answer)
+    with engine.connect() as connection:
+        tries = connection.execute(text(
+            "select count(*) from proof_attempts where conversation_id = 'proof-number-again'"
+        )).scalar()
+    assert tries == 0
+
+
 def test_order_status_is_told_only_for_the_verified_order(action_server):
     url, _ = action_server
     tracker = tracker_before("order_proof_postcode", "action_order_status")
@@ -290,6 +318,27 @@ def test_second_fallback_in_a_row_hands_off(action_server):
     _, answer = call(url, "action_fallback", second)
     assert _responses(answer)[0] == "utter_handoff_ack_repeated_fallback"
     assert _slot_events(answer)["handoff_case"]
+
+
+def test_unsure_the_bot_offers_the_likeliest_topics_and_a_person_in_the_language(
+        action_server):
+    url, _ = action_server
+    tracker = tracker_before("two_fallbacks", "action_fallback", occurrence=0)
+    tracker["slots"]["language"] = "it"
+    tracker["latest_message"]["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.91}, {"name": "complaint", "confidence": 0.91},
+        {"name": "faq_care", "confidence": 0.31}, {"name": "greet", "confidence": 0.2},
+        {"name": "order_status", "confidence": 0.02}]
+    tracker["latest_message"]["content_doubted"] = True
+    _, answer = call(url, "action_fallback", tracker)
+    assert _responses(answer) == ["utter_ask_which_topic"]
+    assert answer["responses"][0]["buttons"] == [
+        {"title": "Un reclamo", "payload": "/complaint"},
+        {"title": "Cura delle scarpe", "payload": "/faq_care"},
+        {"title": "Chiedi a una persona", "payload": "/human_request"}]
+    tracker["latest_message"]["unfamiliar_text"] = True  # keyboard mash: no topic
+    _, answer = call(url, "action_fallback", tracker)
+    assert _responses(answer) == ["utter_ask_rephrase"]
 
 
 def test_a_broken_order_back_end_hands_off_instead_of_failing(broken_shop_action_server):
