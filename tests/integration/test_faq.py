@@ -43,8 +43,10 @@ def _open_tickets(stack, sender: str) -> list[dict]:
 
 
 def _opening(answer: str) -> str:
-    """The first words of an answer, up to its first placeholder or punctuation."""
-    return re.split(r"[{:;.,]", answer, maxsplit=1)[0].strip()
+    """A telling piece of an answer: its first run of three words or more between
+    punctuation and placeholders (which the action fills with brand facts)."""
+    pieces = (piece.strip() for piece in re.split(r"\{[^}]*\}|[:;.,()]", answer))
+    return next(piece for piece in pieces if len(piece.split()) >= 3)
 
 
 def _other_topics_answers(faq, topic: str, language: str) -> list[str]:
