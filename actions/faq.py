@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff_flow import GuardedAction
@@ -45,7 +45,8 @@ class ActionAnswerFaq(GuardedAction):
 
         A topic the brand gives no answer to (or a latest intent that is no FAQ topic) gets
         the honest "a person can answer that" with the handoff offered: never another
-        topic's answer.
+        topic's answer. `faq_answered` tells the rules which it was (a "yes" after the offer
+        hands off).
         """
         services = get_services()
         language = services.language_of(tracker.get_slot("language"))
@@ -54,8 +55,8 @@ class ActionAnswerFaq(GuardedAction):
         answer = get_faq().answer(topic, language) if topic else None
         if answer is None:
             dispatcher.utter_message(response="utter_faq_no_answer")
-            return []
+            return [SlotSet("faq_answered", False)]
         dispatcher.utter_message(
             response="utter_faq_answer", answer=answer.format(**_brand_facts(services, language))
         )
-        return []
+        return [SlotSet("faq_answered", True)]

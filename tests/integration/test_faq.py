@@ -114,6 +114,10 @@ def test_a_question_without_an_answer_in_italian_offers_a_person(stack, sender):
     assert "Parla con una persona" in titles
     for other in _other_topics_answers(faq, "availability", "it"):
         assert other not in said
+    # a typed yes to the offer is the person asked for
+    handoff = stack.say(sender, "sì per favore")
+    case = CASE.search(handoff).group(1)
+    assert _ticket(stack, case)["reason"] == "human_request"
 
 
 def test_a_delivery_problem_is_a_ticket_with_its_order_number(stack, sender):
@@ -144,5 +148,7 @@ def test_a_missing_shoe_is_a_delivery_problem(stack, sender):
 def test_out_of_scope_offers_a_person_in_both_languages(stack, sender):
     english = stack.send(sender, "what's the weather like in Rome tomorrow?", language="en")
     assert _person_offered(english), english
+    handoff = stack.say(sender, "yes")
+    assert CASE.search(handoff), handoff
     italian = stack.send(sender + "-it", "che tempo fa domani a Milano?", language="it")
     assert _person_offered(italian), italian
