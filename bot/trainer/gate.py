@@ -11,7 +11,9 @@ Italian): the candidate is refused when, in any language, its accuracy or macro 
 than the live model's by more than `trainer.yml`'s tolerance, or an old intent's F1 drops by
 more than `gate.intent_f1_drop` (with a dozen test examples an intent, one example read
 differently moves its F1 by about 0.05: the bar sits above that noise). Every figure and
-every refusal is named with its language.
+every refusal is named with its language. Wrong confident answers are counted too (a
+substantive answer to another question than the one asked, `bot.understanding.behaviour`):
+the candidate is refused when it gives more of them than the live model in any language.
 
 Examples of intents the live model does not know (the new ones) count for the candidate only;
 comparing the two is done on the intents both know.
@@ -31,6 +33,7 @@ import yaml
 from bot.trainer.languages import named
 from bot.trainer.story_gate import StoriesComparison
 from bot.trainer.training_data import held_apart_file
+from bot.understanding.behaviour import behaviour_of, is_wrong_confident_answer
 
 if TYPE_CHECKING:
     from rasa.core.agent import Agent
@@ -103,6 +106,9 @@ class Evaluation:
     accuracy: float
     macro_f1: float
     per_intent: dict[str, IntentScore]
+    wrong_confident: int = 0
+    """Examples answered with content about another question (never a handoff or a
+    question back)."""
 
 
 def _score(expected: Sequence[str], predicted: Sequence[str]) -> Evaluation:
@@ -120,7 +126,9 @@ def _score(expected: Sequence[str], predicted: Sequence[str]) -> Evaluation:
     right = sum(e == p for e, p in zip(expected, predicted, strict=True))
     accuracy = right / len(expected) if expected else 0.0
     macro = sum(s.f1 for s in per_intent.values()) / len(per_intent) if per_intent else 0.0
-    return Evaluation(list(predicted), round(accuracy, 4), round(macro, 4), per_intent)
+    wrong = sum(is_wrong_confident_answer(behaviour_of(e), e, p)
+                for e, p in zip(expected, predicted, strict=True))
+    return Evaluation(list(predicted), round(accuracy, 4), round(macro, 4), per_intent, wrong)
 
 
 def evaluate(examples: Sequence[Example], read: Reader) -> Evaluation:
@@ -175,6 +183,8 @@ class LanguageComparison:
             f"{f'{code} macro F1 (shared)':24} {self.compared_live.macro_f1:>8.3f} "
             f"{self.compared_candidate.macro_f1:>10.3f}",
             f"{f'{code} accuracy (all)':24} {'':>8} {self.candidate.accuracy:>10.3f}",
+            f"{f'{code} wrong confident':24} {self.compared_live.wrong_confident:>8} "
+            f"{self.compared_candidate.wrong_confident:>10}",
             "",
             f"{f'{code} intent':24} {'F1 live':>8} {'F1 cand.':>10} {'examples':>9}",
         ]
@@ -203,6 +213,9 @@ class LanguageComparison:
                          "candidate_all": self.candidate.accuracy},
             "macro_f1": {"live": self.compared_live.macro_f1,
                          "candidate": self.compared_candidate.macro_f1},
+            "wrong_confident": {"live": self.compared_live.wrong_confident,
+                                "candidate": self.compared_candidate.wrong_confident,
+                                "candidate_all": self.candidate.wrong_confident},
             "intents": {intent: {"live": None if intent in self.new_intents
                                  else self.live.per_intent[intent].f1,
                                  "candidate": score.f1, "examples": score.support}
@@ -317,6 +330,10 @@ def compare(language: str, examples: Sequence[Example], live: Evaluation,
     if compared_candidate.macro_f1 < compared_live.macro_f1 - tolerance:
         report.refusals.append(f"{language}: macro F1 fell from {compared_live.macro_f1:.3f} "
                                f"to {compared_candidate.macro_f1:.3f}")
+    if compared_candidate.wrong_confident > compared_live.wrong_confident:
+        report.refusals.append(
+            f"{language}: wrong confident answers rose from {compared_live.wrong_confident} "
+            f"to {compared_candidate.wrong_confident}")
     for intent, old in compared_live.per_intent.items():
         new_score = compared_candidate.per_intent[intent]
         if new_score.f1 < old.f1 - intent_f1_drop:

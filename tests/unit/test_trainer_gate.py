@@ -174,3 +174,20 @@ def test_the_projects_test_files_are_read_per_language_without_entity_marks(tmp_
     (tmp_path / "tests/nlu/test_nlu_it.yml").write_text('version: "3.1"\nnlu: []\n')
     with pytest.raises(GateError, match="test_nlu_it.yml has no examples"):
         held_apart_by_language(tmp_path, ("it",))
+
+
+def test_a_candidate_that_answers_more_questions_wrongly_with_confidence_is_refused():
+    many = [Example(f"parcel question {n}", "order_status") for n in range(50)]
+    right = {e.text: "order_status" for e in many}
+    live = evaluate(many, reader({**right, "parcel question 0": "nlu_fallback",
+                                  "parcel question 1": "complaint"}))  # asks; hands off
+    candidate = evaluate(many, reader({**right, "parcel question 0": "returns_info",
+                                       "parcel question 1": "complaint"}))
+    assert (live.wrong_confident, candidate.wrong_confident) == (0, 1)
+    assert live.accuracy == candidate.accuracy
+    report = compare("it", many, live, candidate, LIVE, tolerance=0.05)
+    assert report.refusals == ["it: wrong confident answers rose from 0 to 1"]
+    assert report.as_json()["wrong_confident"] == {"live": 0, "candidate": 1,
+                                                   "candidate_all": 1}
+    text = GateReport([report], 0.05, 0.1).as_text()
+    assert "it wrong confident              0          1" in text
