@@ -1,17 +1,40 @@
-"""Answers to product questions (size, care, materials, ...) from the brand's `faq.yml`."""
+"""Answers to product questions (size, care, materials, ...) from the brand's `faq.yml`.
+
+When the bot cannot answer (no answer in faq.yml, out of scope) it offers a person; a "yes"
+to that offer is the person asked for (`action_affirm`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff_flow import GuardedAction
+from actions.handoff_flow import GuardedAction, hand_off
 from actions.services import Services, get_services
+from bot.handoff.reasons import HandoffReason
 from bot.settings import get_faq
 from bot.settings.faq import topic_of_intent
+
+PERSON_OFFERS = frozenset({"utter_faq_no_answer", "utter_out_of_scope"})
+"""Responses that end by offering a person ("Shall I pass you to someone?")."""
+
+
+def _response_before_latest_message(tracker: Tracker) -> str | None:
+    """The response the bot sent just before the customer's latest message, if any."""
+    seen_latest = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            if seen_latest:
+                return None
+            seen_latest = True
+        elif kind == "bot" and seen_latest:
+            metadata = event.get("metadata") or {}
+            return metadata.get("utter_action") if isinstance(metadata, dict) else None
+    return None
 
 
 def _brand_facts(services: Services, language: object) -> dict[str, Any]:
@@ -45,8 +68,7 @@ class ActionAnswerFaq(GuardedAction):
 
         A topic the brand gives no answer to (or a latest intent that is no FAQ topic) gets
         the honest "a person can answer that" with the handoff offered: never another
-        topic's answer. `faq_answered` tells the rules which it was (a "yes" after the offer
-        hands off).
+        topic's answer.
         """
         services = get_services()
         language = services.language_of(tracker.get_slot("language"))
@@ -55,8 +77,25 @@ class ActionAnswerFaq(GuardedAction):
         answer = get_faq().answer(topic, language) if topic else None
         if answer is None:
             dispatcher.utter_message(response="utter_faq_no_answer")
-            return [SlotSet("faq_answered", False)]
+            return []
         dispatcher.utter_message(
             response="utter_faq_answer", answer=answer.format(**_brand_facts(services, language))
         )
-        return [SlotSet("faq_answered", True)]
+        return []
+
+
+class ActionAffirm(GuardedAction):
+    """A "yes" on its own: to a person just offered, the handoff; otherwise "what can I do?"."""
+
+    def name(self) -> str:
+        """Rasa name."""
+        return "action_affirm"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Hands off when the bot's previous message offered a person."""
+        if _response_before_latest_message(tracker) in PERSON_OFFERS:
+            return await hand_off(dispatcher, tracker, HandoffReason.HUMAN_REQUEST)
+        dispatcher.utter_message(response="utter_how_can_help")
+        return []
