@@ -15,6 +15,7 @@ from actions.handoff_flow import GuardedAction, answer_time_values, hand_off
 from actions.services import get_services
 from bot.handoff.reasons import HandoffReason, reason_for_intent
 from bot.handoff.tickets import TranscriptLine
+from bot.orders.model import normalise_order_number
 from bot.understanding.asking import likely_topics, offers_topics, topic_buttons
 
 logger = logging.getLogger(__name__)
@@ -32,10 +33,31 @@ class ActionHandoff(GuardedAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        """Picks the reason from the latest intent."""
+        """Picks the reason from the latest intent.
+
+        A delivery problem puts on the ticket the order number of its own message (the
+        last of its numbers that is one: "a 39 instead of a 38, order 10027" is 10027).
+        """
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         reason = reason_for_intent(intent) or HandoffReason.HUMAN_REQUEST
-        return await hand_off(dispatcher, tracker, reason)
+        if reason is not HandoffReason.DELIVERY_PROBLEM:
+            return await hand_off(dispatcher, tracker, reason)
+        number = delivery_order_number(tracker)
+        events = await hand_off(dispatcher, tracker, reason, order_number=number)
+        if number and number != tracker.get_slot("order_number"):
+            events.append(SlotSet("order_number", number))
+        return events
+
+
+def delivery_order_number(tracker: Tracker) -> str | None:
+    """The order a delivery problem is about: from its own message, else the one known."""
+    written = [normalise_order_number(str(value))
+               for value in tracker.get_latest_entity_values("order_number")]
+    numbers = [number for number in written if number]
+    if numbers:
+        return numbers[-1]
+    known = tracker.get_slot("order_number")
+    return normalise_order_number(str(known)) if known else None
 
 
 class ActionHandoffPaused(GuardedAction):

@@ -39,9 +39,14 @@ def answer_time_values(ticket: Ticket, now: datetime, language: object) -> dict[
 
 
 async def hand_off(
-    dispatcher: CollectingDispatcher, tracker: Tracker, reason: HandoffReason
+    dispatcher: CollectingDispatcher, tracker: Tracker, reason: HandoffReason,
+    *, order_number: str | None = None,
 ) -> list[EventType]:
-    """Opens (or joins) the conversation's ticket, tells the customer, pauses the bot."""
+    """Opens (or joins) the conversation's ticket, tells the customer, pauses the bot.
+
+    `order_number` goes on the ticket instead of the `order_number` slot's (a delivery
+    problem names its order in the very message that hands off).
+    """
     services = get_services()
     now = services.clock()
     ticket = await asyncio.to_thread(
@@ -53,7 +58,7 @@ async def hand_off(
             transcript=conversation.transcript(tracker, hide=conversation.proofs_given(tracker)),
             customer_name=tracker.get_slot("first_name"),
             language=services.language_of(tracker.get_slot("language")),
-            order_number=tracker.get_slot("order_number"),
+            order_number=order_number or tracker.get_slot("order_number"),
             intents_seen=conversation.intents_seen(tracker),
             status_told=conversation.status_told(tracker),
         ),

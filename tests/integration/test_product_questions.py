@@ -131,6 +131,15 @@ def test_a_delivery_problem_is_a_ticket_with_its_order_number(stack, sender):
     assert "didn't quite get that" not in reply and "postcode" not in reply
 
 
+def test_sizes_beside_the_order_number_are_not_the_order_number(stack, sender):
+    reply = stack.say(sender, "order 10027: I ordered a 38 and you sent me a 39",
+                      language="en")
+    case = CASE.search(reply).group(1)
+    ticket = _ticket(stack, case)
+    assert ticket["reason"] == "delivery_problem" and ticket["order_number"] == "10027"
+    assert stack.tracker(sender)["slots"]["order_number"] == "10027"
+
+
 def test_a_damaged_parcel_in_italian_is_a_ticket_with_its_order_number(stack, sender):
     reply = stack.say(sender, "il pacco 10040 è arrivato rovinato", language="it")
     case = CASE.search(reply).group(1)
