@@ -36,6 +36,7 @@ from bot.settings import (
     Settings,
     SettingsError,
     get_brand,
+    get_faq,
     get_settings,
     get_wording,
 )
@@ -106,6 +107,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     brand = get_brand()
+    get_faq()  # a broken faq.yml stops here, with the key that is wrong
     refuse_default_token_off_loopback(settings)
     refuse_unsafe_exposure(settings)
     if settings.orders_backend == "sql":

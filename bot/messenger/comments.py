@@ -23,7 +23,9 @@ QUESTION_INTENTS = frozenset(
     {
         "order_status", "shipping_info", "returns_info", "refund_status", "cancel_order",
         "change_address", "payment_issue", "complaint", "human_request", "bot_challenge",
-        "inform",
+        "inform", "delivery_problem", "faq_size_fit", "faq_care", "faq_materials",
+        "faq_availability", "faq_prices", "faq_gift_cards", "faq_stores",
+        "faq_payment_methods", "faq_invoices",
     }
 )
 """Intents that make a comment a question or a complaint for the page to answer."""

@@ -60,7 +60,7 @@ _NOT_A_REPHRASING = frozenset({"greet", "thanks", "goodbye", "affirm", "deny", "
 _HANDOFF_INTENTS = {
     HandoffReason.HUMAN_REQUEST.value, HandoffReason.COMPLAINT.value, HandoffReason.ABUSE.value,
     HandoffReason.PAYMENT_ISSUE.value, HandoffReason.CANCEL_ORDER.value,
-    HandoffReason.CHANGE_ADDRESS.value,
+    HandoffReason.CHANGE_ADDRESS.value, HandoffReason.DELIVERY_PROBLEM.value,
 }
 
 

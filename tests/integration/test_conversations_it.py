@@ -18,7 +18,8 @@ pytestmark = pytest.mark.e2e
 CASE = re.compile(r"#(\d+)")
 ITALIAN_DAY = re.compile(r"\b(oggi|domani|ieri|lunedì|martedì|mercoledì|giovedì|venerdì|"
                          r"sabato|domenica)\b")
-ENGLISH_WORDS = re.compile(r"\b(the|your|order number|please|shipping|working days)\b", re.I)
+ENGLISH_WORDS = re.compile(
+    r"\b(the|your|order number|please|shipping|working days|good news|has order)\b", re.I)
 
 
 def _ticket(stack, case: str) -> dict:

@@ -277,7 +277,8 @@ def test_complaint_hands_off_passes_the_thread_and_a_photo_goes_on_the_ticket(
     stack, fake_graph
 ):
     psid = payloads.new_psid()
-    deliver(stack, payloads.dm("the shoes arrived damaged, the sole is torn", psid))
+    deliver(stack, payloads.dm("the sole of my new boots tore after two days, poor quality",
+                               psid))
     wait_until(lambda: calls_for(fake_graph, "me/pass_thread_control", psid),
                what="thread control passed to the page inbox")
     passed = calls_for(fake_graph, "me/pass_thread_control", psid)[0].json
