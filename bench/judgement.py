@@ -252,8 +252,16 @@ def trained_model(config_text: str, retrain: bool = False) -> tuple[Path, float 
 
 def parse_all(model: Path, texts: Sequence[str]) -> list[str | None]:
     """The final intent name of each text, as the trained NLU model reads it on its own."""
+    import logging
+
     os.environ["RASA_TELEMETRY_ENABLED"] = "false"
     from rasa.core.agent import Agent
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    # unconfigured, Rasa's structlog prints every parse at debug level to stdout
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
 
     async def run() -> list[str | None]:
         agent = Agent.load(str(model))
@@ -334,7 +342,10 @@ def main() -> None:
         }
         figures["overall"] = score(readings)
         print_figures(label, figures)
-        report["pipelines"][label] = {"training_seconds": seconds, "figures": figures}
+        report["pipelines"][label] = {
+            "training_seconds": None if seconds is None else round(seconds, 1),
+            "figures": figures,
+        }
     if "--cross-validation" in arguments:
         print("== rasa test nlu --cross-validation --runs 1 --folds 3 (config.yml, data/nlu)")
         cv = cross_validation()
