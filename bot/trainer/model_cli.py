@@ -42,6 +42,7 @@ def cmd_gate(_: argparse.Namespace) -> int:
     """Evaluates the candidate and the live model: each language's held-apart file, stories."""
     from bot.settings import get_brand
     from bot.trainer.gate import (
+        MIN_SUPPORT_FOR_F1,
         GateError,
         GateReport,
         agent_reader,
@@ -89,7 +90,8 @@ def cmd_gate(_: argparse.Namespace) -> int:
         evaluations["live"], evaluations["candidate"])
     report = GateReport(
         [compare(code, found, live_nlu[code], candidate_nlu[code], live_intents, tolerance,
-                 trainer.gate_intent_f1_drop) for code, found in examples.items()],
+                 trainer.gate_intent_f1_drop, MIN_SUPPORT_FOR_F1)
+         for code, found in examples.items()],
         tolerance, trainer.gate_intent_f1_drop,
         compare_stories(live_stories, candidate_stories, tolerance))
     shelf.save_gate(candidate, live.model, report.passed, report.as_text(), report.as_json())

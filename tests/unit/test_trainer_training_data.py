@@ -150,8 +150,8 @@ def test_examples_of_each_language_go_to_that_languages_files(project):
     data.create_intent("size_guide", {"en": ["what size should i take", "size guide please",
                                              "do your shoes run small"]},
                        answers={"en": ["See the size guide."], "it": ["Vedi la guida."]})
-    added = data.add_examples("size_guide", {"it": ["che taglia devo prendere"]}, 4)
-    assert added.training == ["che taglia devo prendere"]
+    added = data.add_examples("size_guide", {"it": ["quale numero mi consigliate di ordinare"]}, 4)
+    assert added.training == ["quale numero mi consigliate di ordinare"]
     assert examples(project / "data/nlu/it/size_guide.yml", "size_guide") == added.training
 
 
