@@ -242,6 +242,20 @@ class WebChatInput(InputChannel):
             logger.error("web chat: a session could not be opened (%s)", type(error).__name__)
             raise _SessionUnavailable from None
 
+    async def _session_or_new(self, request: Request,
+                              fresh: bool = False) -> tuple[str, str]:
+        """The cookie's (token, conversation), or a new session's.
+
+        A new one when the cookie holds no valid session, or when `fresh`;
+        `_SessionUnavailable` on failure.
+        """
+        token = request.cookies.get(COOKIE_NAME)
+        conversation = None if fresh else await self._conversation_of(token)
+        if conversation is None or token is None:
+            opened = await self._open_session()
+            return opened.token, opened.conversation_id
+        return token, conversation
+
     # ------------------------------------------------------------------ routes
 
     async def _session(self, request: Request) -> HTTPResponse:
@@ -252,14 +266,9 @@ class WebChatInput(InputChannel):
             return _error(400, str(error))
         if request.method == "POST" and not _same_site(request):
             return _error(403, "a new chat can only be started from the chat's own page")
-        token = request.cookies.get(COOKIE_NAME)
         try:
-            conversation = None
-            if request.method == "GET":
-                conversation = await self._conversation_of(token)
-            if conversation is None or token is None:
-                opened = await self._open_session()
-                token, conversation = opened.token, opened.conversation_id
+            token, conversation = await self._session_or_new(
+                request, fresh=request.method == "POST")
         except _SessionUnavailable:
             return _error(503, "the chat's session cannot be opened right now")
         answer = response.json({"conversation": conversation},
@@ -302,12 +311,8 @@ class WebChatInput(InputChannel):
             return _error(400, str(error))
         if chat.payload is not None and not _is_our_payload(request, chat.payload):
             return _error(400, "'payload' is not one of the bot's buttons")
-        token = request.cookies.get(COOKIE_NAME)
         try:
-            conversation = await self._conversation_of(token)
-            if conversation is None or token is None:
-                opened = await self._open_session()
-                token, conversation = opened.token, opened.conversation_id
+            token, conversation = await self._session_or_new(request)
         except _SessionUnavailable:
             return _error(503, "the chat's session cannot be opened right now; please try again")
         collector = CollectingOutputChannel()
