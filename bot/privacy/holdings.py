@@ -140,11 +140,7 @@ class Holdings:
             table = self.table(holding.table)
             if table is None:
                 continue
-            rows = []
-            for part in chunks(ids):
-                query = (select(table).where(table.c[holding.column].in_(part))
-                         .order_by(*table.primary_key.columns))
-                rows += [dict(row._mapping) for row in connection.execute(query)]
+            rows = _rows_where_in(connection, table, holding.column, ids)
             found[holding.table] = [_jsonable(holding.table, row) for row in rows]
             parents[holding.table] = rows
         for holding in BY_PARENT:
@@ -152,11 +148,7 @@ class Holdings:
             keys = [row[holding.parent_key] for row in parents.get(holding.parent, [])]
             if table is None:
                 continue
-            rows = []
-            for part in chunks(keys):
-                query = (select(table).where(table.c[holding.column].in_(part))
-                         .order_by(*table.primary_key.columns))
-                rows += [dict(row._mapping) for row in connection.execute(query)]
+            rows = _rows_where_in(connection, table, holding.column, keys)
             found[holding.table] = [_jsonable(holding.table, row) for row in rows]
         decisions = self.table(REVIEW_DECISIONS)
         if decisions is not None:
@@ -218,6 +210,17 @@ class Holdings:
                 if conversation_id not in latest or at > latest[conversation_id]:
                     latest[conversation_id] = at
         return latest
+
+
+def _rows_where_in(connection: Connection, table: Table, column: str,
+                   values: Sequence[Any]) -> list[dict[str, Any]]:
+    """The rows whose `column` is one of `values`, in primary-key order per chunk."""
+    rows: list[dict[str, Any]] = []
+    for part in chunks(values):
+        query = (select(table).where(table.c[column].in_(part))
+                 .order_by(*table.primary_key.columns))
+        rows += [dict(row._mapping) for row in connection.execute(query)]
+    return rows
 
 
 def _keyed_by(decisions: Table, conversation_ids: Iterable[str]) -> Any:
