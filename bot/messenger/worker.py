@@ -62,15 +62,17 @@ class InboxWorker:
         self.event_timeout_seconds = event_timeout_seconds
         self.on_quarantine = on_quarantine
         self._tasks: list[asyncio.Task[None]] = []
-        self._wake: asyncio.Condition | None = None
+        self._wake: asyncio.Event | None = None
         self._generation = 0
+        self._stopping = False
         self.processed = 0
         self.failed = 0
         self.quarantined = 0
 
     async def start(self) -> int:
         """Recovers abandoned events and starts the tasks; returns how many were recovered."""
-        self._wake = asyncio.Condition()
+        self._wake = asyncio.Event()
+        self._stopping = False
         recovery = await asyncio.to_thread(self.inbox.recover, self.recover_after)
         recovered = recovery.recovered
         if recovered:
@@ -90,12 +92,19 @@ class InboxWorker:
         """Wakes idle tasks: new events were stored."""
         if self._wake is None:
             return
-        async with self._wake:
-            self._generation += 1
-            self._wake.notify_all()
+        self._generation += 1
+        woken, self._wake = self._wake, asyncio.Event()
+        woken.set()
 
     async def stop(self) -> None:
-        """Stops the tasks; an event being processed stays claimed and is recovered later."""
+        """Stops the tasks; an event being processed stays claimed and is recovered later.
+
+        Besides the cancellation, each task also sees the stop flag at its next turn: on
+        Python 3.10 `asyncio.wait_for` can swallow a cancellation that arrives just as its
+        inner wait finishes, and a task that lost its cancellation would otherwise poll on
+        for ever while `stop` waits for it.
+        """
+        self._stopping = True
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
@@ -104,7 +113,7 @@ class InboxWorker:
                 await task
 
     async def _run(self, worker_id: str) -> None:
-        while True:
+        while not self._stopping:
             seen = self._generation
             try:
                 claimed = await asyncio.to_thread(self.inbox.claim_next, None, worker_id)
@@ -155,10 +164,14 @@ class InboxWorker:
                          "person (%s)", claimed.kind.value, describe_failure(error))
 
     async def _idle(self, seen: int) -> None:
-        """Waits for a wake-up, unless one came since `seen`, or for the poll interval."""
+        """Waits for a wake-up, unless one came since `seen`, or for the poll interval.
+
+        A fresh `asyncio.Event` per wake-up, not an `asyncio.Condition`: on Python 3.10 a
+        condition's lock can be left with waiters and no owner when idle tasks are
+        cancelled together, and then `stop` waits for ever.
+        """
         assert self._wake is not None
-        async with self._wake:
-            if self._generation != seen:
-                return
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        if self._generation != seen or self._stopping:
+            return
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self.poll_seconds)

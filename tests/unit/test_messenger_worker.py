@@ -90,6 +90,36 @@ def test_worker_takes_over_events_a_crashed_process_left(engine):
     assert handled == ["first", "second"]
 
 
+def test_stopping_idle_workers_always_returns(engine):
+    """Idle tasks cancelled together once left a lock with waiters and no owner (Python 3.10),
+    and `stop` then waited for ever: with a short poll, within the first few starts and stops."""
+    inbox = Inbox(engine)
+
+    async def process(event, tried_before=0) -> None:
+        raise AssertionError("the inbox is empty")
+
+    async def stops() -> bool:
+        worker = InboxWorker(inbox, process, poll_seconds=0.001)
+        await worker.start()
+        await asyncio.sleep(0.02)
+        stopping = asyncio.ensure_future(worker.stop())
+        # a hang guard, not a timing: a stop takes milliseconds
+        finished, _ = await asyncio.wait({stopping}, timeout=30)
+        return bool(finished)
+
+    async def main() -> int:
+        for started in range(100):
+            if not await stops():
+                return started
+        return 100
+
+    loop = asyncio.new_event_loop()
+    try:  # not asyncio.run: after a hang, it would wait for the stuck tasks too
+        assert loop.run_until_complete(main()) == 100
+    finally:
+        loop.close()
+
+
 def _status_of(engine, event_id: str) -> str:
     with engine.connect() as connection:
         return connection.execute(text("select status from messenger_inbox where event_id = "
