@@ -117,6 +117,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     print(which)
     # `kill` (SIGTERM) stops the servers as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
+    # Started in the background by a script (`nightdesk up &`), this process and so its
+    # children would ignore SIGINT, the servers' clean stop: each would wait out its grace.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     print("Starting the action server and the Rasa server (loading the model takes a while)...")
     notifier = TeamChannelNotifier(settings.team, settings.desk_url)
     supervisor = Supervisor(

@@ -333,6 +333,16 @@ class Watching:
 
 @pytest.fixture()
 def watching(tmp_path: Path) -> Iterator[Watching]:
+    # as `nightdesk up` does: SIGINT reaches the children even when this process was started
+    # in the background by a script, which makes a process and its children ignore it
+    interrupt = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield from _watching(tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, interrupt)
+
+
+def _watching(tmp_path: Path) -> Iterator[Watching]:
     team = Team()
     supervisor = Supervisor(
         [Child(_http_child("web one", tmp_path), 10), Child(_http_child("web two", tmp_path), 10)],
