@@ -45,6 +45,11 @@ MIN_SUPPORT_FOR_F1 = 12
 candidate: the `intent_f1_drop` bar sits above the noise of a dozen examples, not of three
 (its examples still count in the language's accuracy and macro F1)."""
 
+WRONG_CONFIDENT_NOISE = 0.01
+"""How many more wrong confident answers than the live model's, per held-apart example, a
+retrained candidate gives by chance (one per hundred examples; any rise on fewer than a
+hundred): a rise beyond it refuses."""
+
 Reader = Callable[[Sequence[str]], list[tuple[str, float]]]
 """Reads texts with a model: the intent and confidence of each."""
 
@@ -309,7 +314,9 @@ def compare(language: str, examples: Sequence[Example], live: Evaluation,
         candidate: how the candidate read them.
         live_intents: the intents the live model knows.
         tolerance: how much lower the candidate's accuracy and macro F1 may be.
-        intent_f1_drop: how much lower an old intent's F1 may be.
+        intent_f1_drop: how much lower an old intent's F1 may be, when the candidate also
+            reads fewer of the intent's own examples rightly (a fall in precision alone is
+            other intents' examples read as it, counted against those intents).
         min_support: the held-apart examples an intent needs for its F1 to refuse
             (`MIN_SUPPORT_FOR_F1` in the gate; 0: every intent).
     """
@@ -339,7 +346,8 @@ def compare(language: str, examples: Sequence[Example], live: Evaluation,
     if compared_candidate.macro_f1 < compared_live.macro_f1 - tolerance:
         report.refusals.append(f"{language}: macro F1 fell from {compared_live.macro_f1:.3f} "
                                f"to {compared_candidate.macro_f1:.3f}")
-    if compared_candidate.wrong_confident > compared_live.wrong_confident:
+    allowed_rise = int(WRONG_CONFIDENT_NOISE * len(expected))
+    if compared_candidate.wrong_confident > compared_live.wrong_confident + allowed_rise:
         report.refusals.append(
             f"{language}: wrong confident answers rose from {compared_live.wrong_confident} "
             f"to {compared_candidate.wrong_confident}")
@@ -347,6 +355,10 @@ def compare(language: str, examples: Sequence[Example], live: Evaluation,
         new_score = compared_candidate.per_intent[intent]
         if old.support < min_support:
             continue  # one example read differently moves its F1 by more than the bar
+        if new_score.recall >= old.recall:
+            # only other intents' examples now read as this one: counted against their
+            # recall, the accuracy and the wrong confident answers, not twice here
+            continue
         if new_score.f1 < old.f1 - intent_f1_drop:
             report.refusals.append(f"{language}: {intent} F1 fell from {old.f1:.3f} to "
                                    f"{new_score.f1:.3f}")
