@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check and test: lint, Rasa data validation, model (trained only if the data changed),
 # then pytest (unit, database on SQLite and PostgreSQL, action server, Rasa test stories,
-# end to end through the REST channel).
+# end to end through the REST channel), the trainer's whole loop beside the rest.
+# `scripts/test.sh <pytest arguments>` runs just that selection (after lint and the model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
@@ -18,13 +19,42 @@ echo "== ruff"
 .venv/bin/ruff check .
 echo "== model (reused when config, domain and data are unchanged)"
 .venv/bin/nightdesk train
-echo "== pytest"
-set +e
-.venv/bin/python -m pytest "$@"
-status=$?
-set -e
-if [ "$status" -eq 5 ]; then
-  echo "pytest collected no tests: that is a failure here." >&2
-  exit 1
+# pytest's exit status, where 5 (no tests collected) is a failure too
+checked() {
+  if [ "$1" -eq 5 ]; then
+    echo "pytest collected no tests: that is a failure here." >&2
+    return 1
+  fi
+  return "$1"
+}
+
+if [ "$#" -gt 0 ]; then  # a developer's selection: just that
+  echo "== pytest $*"
+  set +e
+  .venv/bin/python -m pytest "$@"
+  status=$?
+  set -e
+  checked "$status"
+  exit $?
 fi
-exit "$status"
+
+# The trainer's whole loop (two trainings, a quarter of an hour, mostly one core) runs beside
+# the rest, at a lower CPU priority so the servers the other tests start are not kept waiting.
+# Its ports, database and temporary files are its own.
+LOOP=tests/integration/test_trainer_loop.py
+loop_dir=$(mktemp -d)
+echo "== pytest: $LOOP in the background, the rest now"
+set +e
+nice -n 10 .venv/bin/python -m pytest "$LOOP" -p no:cacheprovider \
+  --basetemp="$loop_dir/tmp" >"$loop_dir/log" 2>&1 &
+loop_pid=$!
+trap 'kill "$loop_pid" 2>/dev/null || true' EXIT  # an interrupted run leaves nothing behind
+.venv/bin/python -m pytest --ignore="$LOOP"
+status=$?
+wait "$loop_pid"
+loop_status=$?
+set -e
+echo "== pytest: $LOOP"
+cat "$loop_dir/log"
+rm -rf "$loop_dir"
+checked "$status" && checked "$loop_status"
