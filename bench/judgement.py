@@ -26,7 +26,10 @@ final intent (after the fallback classifiers) is mapped to a behaviour by
 - wrong confident answers %: a substantive answer (answer topic or order flow) that is not the
   one asked for (`is_wrong_confident_answer`); target <= 1%;
 - out-of-scope handled %: of the scope messages, those read as scope, person or ask;
-- the ten most common wrong readings (label -> predicted intent).
+- the ten most common wrong readings (label -> predicted intent);
+- right behaviour % by tag (multi_sentence, typo, near_miss, ...).
+
+judgement.json also lists every message handled wrongly, with what was read, for trainers.
 
 `--cross-validation` also runs `rasa test nlu --cross-validation --runs 1 --folds 3` on
 data/nlu with config.yml and prints its test-fold intent accuracy and F1.
@@ -196,6 +199,27 @@ def score(readings: Iterable[tuple[EvalMessage, str | None]], top: int = 10) -> 
     }
 
 
+def by_tag(readings: Iterable[tuple[EvalMessage, str | None]]) -> dict[str, dict[str, Any]]:
+    """Tag -> how many messages carry it and the right behaviour % among them."""
+    readings = list(readings)
+    figures = {}
+    for tag in sorted(TAGS):
+        tagged = [(m, p) for m, p in readings if tag in m.tags]
+        if tagged:
+            figures[tag] = {"messages": len(tagged), "right_behaviour_pct": _percent(
+                sum(is_right_behaviour(m, p) for m, p in tagged), len(tagged))}
+    return figures
+
+
+def misreadings(readings: Iterable[tuple[EvalMessage, str | None]]) -> list[dict[str, Any]]:
+    """Every message the bot would not handle rightly, with what it read (for the trainers)."""
+    return [
+        {"language": m.language, "text": m.text, "expect": m.expect, "intent": m.intent,
+         "predicted": p, "wrong_confident": is_wrong_confident_answer(m.expect, m.intent, p)}
+        for m, p in readings if not is_right_behaviour(m, p)
+    ]
+
+
 # ---- training and parsing -----------------------------------------------------------------
 
 def _environment() -> dict[str, str]:
@@ -341,10 +365,16 @@ def main() -> None:
             for language in LANGUAGES
         }
         figures["overall"] = score(readings)
+        tags = by_tag(readings)
         print_figures(label, figures)
+        print("   right behaviour by tag: " + ", ".join(
+            f"{tag} {_fmt(row['right_behaviour_pct']).strip()} of {row['messages']}"
+            for tag, row in tags.items()))
         report["pipelines"][label] = {
             "training_seconds": None if seconds is None else round(seconds, 1),
             "figures": figures,
+            "by_tag": tags,
+            "misreadings": misreadings(readings),
         }
     if "--cross-validation" in arguments:
         print("== rasa test nlu --cross-validation --runs 1 --folds 3 (config.yml, data/nlu)")
