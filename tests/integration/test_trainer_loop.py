@@ -101,7 +101,9 @@ def nightdesk(stack: Stack, *args: str) -> subprocess.CompletedProcess:
 
 def succeeds(stack: Stack, *args: str) -> str:
     result = nightdesk(stack, *args)
-    assert result.returncode == 0, (args, result.stdout[-3000:], result.stderr[-3000:])
+    refusals = [line for line in result.stdout.splitlines() if "REFUSED" in line]
+    assert result.returncode == 0, (args, refusals, result.stdout[-3000:],
+                                    result.stderr[-3000:])
     return result.stdout
 
 
