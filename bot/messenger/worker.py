@@ -63,7 +63,6 @@ class InboxWorker:
         self.on_quarantine = on_quarantine
         self._tasks: list[asyncio.Task[None]] = []
         self._wake: asyncio.Event | None = None
-        self._generation = 0
         self._stopping = False
         self.processed = 0
         self.failed = 0
@@ -92,7 +91,6 @@ class InboxWorker:
         """Wakes idle tasks: new events were stored."""
         if self._wake is None:
             return
-        self._generation += 1
         woken, self._wake = self._wake, asyncio.Event()
         woken.set()
 
@@ -114,14 +112,14 @@ class InboxWorker:
 
     async def _run(self, worker_id: str) -> None:
         while not self._stopping:
-            seen = self._generation
+            wake = self._wake  # set by any wake-up from now on, even one during the claim
             try:
                 claimed = await asyncio.to_thread(self.inbox.claim_next, None, worker_id)
             except Exception:  # noqa: BLE001 - the database hiccuped; try again shortly
                 logger.exception("messenger inbox: claim failed")
                 claimed = None
             if claimed is None:
-                await self._idle(seen)
+                await self._idle(wake)
                 continue
             try:
                 await asyncio.wait_for(self.process(claimed.event, claimed.attempts),
@@ -163,15 +161,15 @@ class InboxWorker:
             logger.error("messenger inbox: a quarantined %s event could not be handed to a "
                          "person (%s)", claimed.kind.value, describe_failure(error))
 
-    async def _idle(self, seen: int) -> None:
-        """Waits for a wake-up, unless one came since `seen`, or for the poll interval.
+    async def _idle(self, wake: asyncio.Event | None) -> None:
+        """Waits for `wake` (at once if a wake-up already set it) or for the poll interval.
 
         A fresh `asyncio.Event` per wake-up, not an `asyncio.Condition`: on Python 3.10 a
         condition's lock can be left with waiters and no owner when idle tasks are
         cancelled together, and then `stop` waits for ever.
         """
-        assert self._wake is not None
-        if self._generation != seen or self._stopping:
+        assert wake is not None
+        if wake.is_set() or self._stopping:
             return
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            await asyncio.wait_for(wake.wait(), self.poll_seconds)
