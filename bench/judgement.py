@@ -36,7 +36,8 @@ data/nlu with config.yml and prints its test-fold intent accuracy and F1.
 
 The figures also go to bench/results/judgement.json (results/ is git-ignored, as for the
 other benches). Trained models are cached under the system's temporary directory, keyed by a
-hash of the config and data/nlu (and the Rasa version); `--retrain` ignores the cache.
+hash of the config and data/nlu (and the Rasa version); `--retrain` ignores the cache;
+`--ours-only` skips Rasa's default pipeline (for a trainer trying a change).
 Run with `.venv/bin/python bench/judgement.py` (two NLU trainings, a few minutes each on
 2 cores; a few seconds when both are cached). Nothing here is asserted.
 """
@@ -350,6 +351,8 @@ def main() -> None:
         "nightdesk config.yml": (PROJECT / "config.yml").read_text(encoding="utf-8"),
         "rasa default pipeline": DEFAULT_CONFIG,
     }
+    if "--ours-only" in arguments:
+        del pipelines["rasa default pipeline"]
     report: dict[str, Any] = {
         "eval_set": {language: len(eval_set[language]) for language in LANGUAGES},
         "pipelines": {},
