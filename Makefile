@@ -21,6 +21,7 @@ bench: setup
 	.venv/bin/python bench/run_all.py
 	.venv/bin/python bench/languages.py
 	.venv/bin/python bench/judgement.py
+	.venv/bin/python bench/margins.py
 	.venv/bin/python bench/messenger_load.py
 	.venv/bin/python bench/webhook_fuzz.py
 	.venv/bin/python bench/crash_recovery.py
