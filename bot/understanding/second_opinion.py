@@ -5,7 +5,9 @@ generalises from few examples but is sure of itself on questions it never saw ("
 put my VAT number" read as `order_status`), the linear model follows the words. Where they
 agree, the reading stands; where they disagree, the linear model's reading is taken only
 when it is clear (its best score beats its second by `min_margin`), otherwise the bot is not
-sure (`nlu_fallback`, the ranking kept) and asks which topic was meant, or offers a person.
+sure (`nlu_fallback`, the ranking kept) and asks which topic was meant, or offers a person;
+an unclear disagreement between two readings that lead to the same behaviour (two order
+intents, two reasons for a person, two kinds of small talk) keeps DIET's.
 A clear linear reading also stands in for a DIET reading that the fallback thresholds or
 the content check (`bot.understanding.content_agreement`) found unsure.
 
@@ -35,6 +37,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline, make_union
 from sklearn.svm import LinearSVC
 
+from bot.understanding.behaviour import ORDER, PERSON, SMALLTALK, behaviour_of
 from bot.understanding.unfamiliar_text import UNFAMILIAR
 
 _FILE = "second_opinion.joblib"
@@ -137,9 +140,20 @@ class SecondOpinionClassifier(GraphComponent, IntentClassifier):
                 continue
             if margin >= float(self._config["min_margin"]):
                 self._take(message, own, current)
-            elif current != DEFAULT_NLU_FALLBACK_INTENT_NAME:
+            elif current != DEFAULT_NLU_FALLBACK_INTENT_NAME and \
+                    not self._same_behaviour(current, own):
                 self._doubt(message, own)
         return messages
+
+    @staticmethod
+    def _same_behaviour(current: str, own: str) -> bool:
+        """Whether both readings make the bot do the same (order flow, a person, small talk).
+
+        Then asking which was meant would only slow the customer down; two answer topics
+        are two different answers and are asked about.
+        """
+        behaviour = behaviour_of(current)
+        return behaviour in (ORDER, PERSON, SMALLTALK) and behaviour_of(own) == behaviour
 
     @staticmethod
     def _ranking(message: Message, first: str) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
 
+from bot.understanding.behaviour import PERSON, behaviour_of  # noqa: E402
 from bot.understanding.second_opinion import (  # noqa: E402
     SECOND_OPINION,
     LinearReader,
@@ -90,6 +91,17 @@ def test_an_unclear_disagreement_becomes_a_question_offering_both_readings(train
     ranking = [entry["name"] for entry in message.get("intent_ranking")]
     assert ranking[:2] == ["nlu_fallback", "refund_status"]
     assert message.get(SECOND_OPINION) == {"read": "nlu_fallback", "was": "refund_status"}
+
+
+def test_an_unclear_disagreement_about_the_same_behaviour_keeps_diets_reading(trained):
+    component, _, _ = trained
+    text = "order nr 10003"
+    own, margin = component._reader.read(text)
+    assert behaviour_of(own) == PERSON and own != "complaint"
+    assert margin < _config()["min_margin"]
+    message = _read(component, text, "complaint")  # both readings hand over to a person
+    assert message.get("intent") == {"name": "complaint", "confidence": 0.93}
+    assert message.get(SECOND_OPINION) is None
 
 
 def test_text_unlike_anything_learned_stays_not_understood(trained):
