@@ -49,11 +49,18 @@ def test_worker_keeps_order_per_conversation_runs_conversations_together_and_ret
                              poll_seconds=0.05)
         await worker.start()
         for _ in range(400):
-            if all(len(texts) == 5 for texts in seen.values()):
+            # the last completion is written after the last event was processed: wait for it
+            if all(len(texts) == 5 for texts in seen.values()) and \
+                    await asyncio.to_thread(done_count) == 20:
                 break
             await asyncio.sleep(0.05)
         await worker.stop()
         return worker
+
+    def done_count() -> int:
+        with engine.connect() as connection:
+            return connection.execute(text("select count(*) from messenger_inbox "
+                                           "where status = 'done'")).scalar_one()
 
     worker = asyncio.run(main())
     assert all(texts == ["m0", "m1", "m2", "m3", "m4"] for texts in seen.values()), seen
