@@ -40,7 +40,8 @@ from tests.integration.conftest import (
     start_stack,
 )
 
-pytestmark = pytest.mark.e2e
+# two trainings and a promotion on two cores: longer than the 30-minute hang guard of the rest
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(3600)]
 
 PROJECT_FILES = ["config.yml", "domain.yml", "brand.yml", "wording.yml", "trainer.yml",
                  "credentials.yml", "endpoints.yml", "canned_replies.yml", "data", "tests/nlu",
