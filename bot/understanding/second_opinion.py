@@ -59,7 +59,8 @@ class LinearReader:
         features = make_union(
             TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
             TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True))
-        pipeline = Pipeline([("features", features), ("classifier", LinearSVC(C=c))])
+        classifier = LinearSVC(C=c, random_state=7)  # the same fit for the same data
+        pipeline = Pipeline([("features", features), ("classifier", classifier)])
         pipeline.fit(texts, intents)
         return cls(pipeline)
 
