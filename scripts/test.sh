@@ -38,7 +38,7 @@ if [ "$#" -gt 0 ]; then  # a developer's selection: just that
   exit $?
 fi
 
-# The trainer's whole loop (two trainings, a quarter of an hour, mostly one core) runs beside
+# The trainer's whole loop (two trainings, about 20 minutes, mostly one core) runs beside
 # the rest, at a lower CPU priority so the servers the other tests start are not kept waiting.
 # Its ports, database and temporary files are its own.
 LOOP=tests/integration/test_trainer_loop.py
