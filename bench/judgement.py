@@ -277,6 +277,11 @@ def trained_model(config_text: str, retrain: bool = False) -> tuple[Path, float 
 
 def parse_all(model: Path, texts: Sequence[str]) -> list[str | None]:
     """The final intent name of each text, as the trained NLU model reads it on its own."""
+    return [(parsed.get("intent") or {}).get("name") for parsed in parse_whole(model, texts)]
+
+
+def parse_whole(model: Path, texts: Sequence[str]) -> list[dict[str, Any]]:
+    """What the trained NLU model outputs for each text read on its own."""
     import logging
 
     os.environ["RASA_TELEMETRY_ENABLED"] = "false"
@@ -288,13 +293,9 @@ def parse_all(model: Path, texts: Sequence[str]) -> list[str | None]:
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
 
-    async def run() -> list[str | None]:
+    async def run() -> list[dict[str, Any]]:
         agent = Agent.load(str(model))
-        intents = []
-        for text in texts:
-            parsed = await agent.parse_message(text)
-            intents.append((parsed.get("intent") or {}).get("name"))
-        return intents
+        return [await agent.parse_message(text) for text in texts]
 
     return asyncio.run(run())
 

@@ -17,11 +17,10 @@ none is cached). Nothing here is asserted.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import os
 import sys
+import tarfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -33,6 +32,9 @@ for path in (PROJECT, PROJECT / "bench"):
 import judgement  # noqa: E402
 
 from bot.understanding.behaviour import EXPECTED_BEHAVIOURS, SCOPE, behaviour_of  # noqa: E402
+
+if TYPE_CHECKING:
+    from bot.understanding.second_opinion import LinearReader
 
 MARGINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)
 WRONG_CONFIDENT_BAR = 1.0
@@ -59,47 +61,38 @@ def tuning_set() -> list[judgement.EvalMessage]:
 
 def readings_before(model: Path, texts: list[str]) -> list[dict]:
     """Each text's reading as the pipeline had it before the second opinion."""
-    os.environ["RASA_TELEMETRY_ENABLED"] = "false"
-    from rasa.core.agent import Agent
-    from rasa.utils.common import configure_logging_and_warnings
-    from rasa.utils.log_utils import configure_structlog
-
     from bot.understanding.second_opinion import SECOND_OPINION
     from bot.understanding.unfamiliar_text import UNFAMILIAR
 
-    configure_logging_and_warnings(logging.WARNING)
-    configure_structlog(logging.WARNING)
-
-    async def run() -> list[dict]:
-        agent = Agent.load(str(model))
-        readings = []
-        for text in texts:
-            parsed = await agent.parse_message(text)
-            opinion = parsed.get(SECOND_OPINION) or {}
-            intent = opinion.get("was") or (parsed.get("intent") or {}).get("name")
-            readings.append({"text": text, "intent": intent,
-                             "unfamiliar": bool(parsed.get(UNFAMILIAR))})
-        return readings
-
-    return asyncio.run(run())
+    readings = []
+    for text, parsed in zip(texts, judgement.parse_whole(model, texts), strict=True):
+        opinion = parsed.get(SECOND_OPINION) or {}
+        readings.append({"text": text,
+                         "intent": opinion.get("was") or (parsed.get("intent") or {}).get("name"),
+                         "unfamiliar": bool(parsed.get(UNFAMILIAR))})
+    return readings
 
 
-def reread(readings: list[dict], margin: float) -> list[str | None]:
+def model_reader(model: Path) -> LinearReader:
+    """The linear model the trained model itself holds (fitted at its training)."""
+    import joblib
+
+    from bot.understanding.second_opinion import MODEL_FILE, LinearReader
+
+    with tarfile.open(model) as archive:
+        member = next(m for m in archive.getmembers() if m.name.endswith(f"/{MODEL_FILE}"))
+        return LinearReader(joblib.load(archive.extractfile(member)))
+
+
+def reread(readings: list[dict], reader: LinearReader, margin: float) -> list[str | None]:
     """The final intents with the second opinion at `margin` (the same component code)."""
-    from rasa.shared.nlu.training_data.loading import load_data
     from rasa.shared.nlu.training_data.message import Message
 
-    from bot.understanding.second_opinion import LinearReader, SecondOpinionClassifier
+    from bot.understanding.second_opinion import SecondOpinionClassifier
     from bot.understanding.unfamiliar_text import UNFAMILIAR
 
-    if not hasattr(reread, "reader"):
-        data = load_data(str(PROJECT / "data" / "nlu"))
-        examples = [(e.get("text"), e.get("intent")) for e in data.intent_examples
-                    if e.get("intent")]
-        reread.reader = LinearReader.trained([t for t, _ in examples],  # type: ignore[attr-defined]
-                                             [i for _, i in examples])
     component = SecondOpinionClassifier({"min_margin": margin}, None, None,  # type: ignore[arg-type]
-                                        reread.reader)  # type: ignore[attr-defined]
+                                        reader)
     messages = [Message(data={"text": r["text"], "intent": {"name": r["intent"]},
                               UNFAMILIAR: r["unfamiliar"] or None}) for r in readings]
     component.process(messages)
@@ -117,13 +110,15 @@ def main() -> None:
                            for m in judgement.load_eval_set()[lang]]}
     before = {name: readings_before(model, [m.text for m in messages])
               for name, messages in sets.items()}
+    reader = model_reader(model)
     print(f"{'margin':>6}  " + "  ".join(f"{name:>30}" for name in sets))
     print(f"{'':>6}  " + "  ".join(f"{'right  wrong conf.  oos handled':>30}" for _ in sets))
     chosen = None
     for margin in MARGINS:
         row = []
         for name, messages in sets.items():
-            figures = judgement.score(zip(messages, reread(before[name], margin), strict=True))
+            finals = reread(before[name], reader, margin)
+            figures = judgement.score(zip(messages, finals, strict=True))
             row.append(f"{figures['right_behaviour_pct']:>5.1f}%  "
                        f"{figures['wrong_confident_answers_pct']:>9.1f}%  "
                        f"{figures['out_of_scope_handled_pct'] or 0:>10.1f}%")

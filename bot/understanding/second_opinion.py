@@ -40,7 +40,7 @@ from sklearn.svm import LinearSVC
 from bot.understanding.behaviour import ORDER, PERSON, SMALLTALK, behaviour_of
 from bot.understanding.unfamiliar_text import UNFAMILIAR
 
-_FILE = "second_opinion.joblib"
+MODEL_FILE = "second_opinion.joblib"
 SECOND_OPINION = "second_opinion"
 """Set on a message whose reading this component changed: ``{"read": intent, "was": intent}``."""
 
@@ -114,7 +114,7 @@ class SecondOpinionClassifier(GraphComponent, IntentClassifier):
         """The component with the linear model fitted at training time."""
         try:
             with model_storage.read_from(resource) as directory:
-                pipeline = joblib.load(directory / _FILE)
+                pipeline = joblib.load(directory / MODEL_FILE)
         except (ValueError, FileNotFoundError):
             pipeline = None
         return cls(config, model_storage, resource, LinearReader(pipeline))
@@ -127,7 +127,7 @@ class SecondOpinionClassifier(GraphComponent, IntentClassifier):
                                             [intent for _, intent in examples],
                                             c=float(self._config["c"]))
         with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(self._reader.pipeline, directory / _FILE)
+            joblib.dump(self._reader.pipeline, directory / MODEL_FILE)
         return self._resource
 
     def process(self, messages: list[Message]) -> list[Message]:
