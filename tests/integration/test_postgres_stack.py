@@ -98,9 +98,11 @@ def test_messenger_conversation_on_postgres(pg_stack, fake_graph):
     wait_until(lambda: texts_to(fake_graph, psid), what="the question for the proof")
     deliver(pg_stack, payloads.dm("anna.rossi@example.com", psid, payloads.now_ms() + 1))
     wait_until(lambda: any("BRT" in t for t in texts_to(fake_graph, psid)), what="the status")
-    cards = [m for m in fake_graph.sent_messages() if m["recipient"].get("id") == psid
-             and "attachment" in m["message"]]
-    assert cards and cards[0]["message"]["attachment"]["payload"]["template_type"] == "generic"
+    # the card is sent after the status's words: wait for it rather than catch it in between
+    cards = wait_until(lambda: [m for m in fake_graph.sent_messages()
+                                if m["recipient"].get("id") == psid
+                                and "attachment" in m["message"]], what="the order card")
+    assert cards[0]["message"]["attachment"]["payload"]["template_type"] == "generic"
     (element,) = cards[0]["message"]["attachment"]["payload"]["elements"]
     assert element["title"] == "Order 10023"
     assert re.fullmatch(r"https://example\.com/static/products/[\w-]+\.jpg", element["image_url"])
