@@ -50,7 +50,7 @@ __all__ = [
     "load_brand",
 ]
 
-DEFAULT_BRAND_PATH = Path(__file__).resolve().parents[2] / "brand.yml"
+DEFAULT_BRAND_PATH = Path(__file__).resolve().parents[3] / "brand.yml"
 """Where the project keeps its ``brand.yml`` (the repository root)."""
 
 HUMAN_REQUEST_PAYLOAD = "/human_request"
