@@ -22,17 +22,10 @@ from typing import Any
 
 import yaml
 
-from bot.settings.brand import (
-    BrandError,
-    Localized,
-    _BrandLoader,
-    _fields,
-    _key,
-    _mapping,
-    _Problem,
-    _show,
-    _text,
-)
+from bot.settings.brand.model import Localized
+from bot.settings.brand.problems import BrandError, _key, _Problem, _show
+from bot.settings.brand.strict_yaml import _BrandLoader
+from bot.settings.brand.value_checks import _fields, _mapping, _text
 
 __all__ = [
     "FAQ_INTENT_PREFIX",
