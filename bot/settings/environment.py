@@ -1,0 +1,194 @@
+"""Reads `.env` and the environment into :class:`Settings`, refusing values nightdesk can't use.
+
+This is the only module that reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from bot.clock import parse_instant
+from bot.settings.process_settings import (
+    MessengerSettings,
+    Settings,
+    SettingsError,
+    TeamChannelSettings,
+)
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DEFAULT_DATABASE_URL = "sqlite:///var/nightdesk.db"
+DEFAULT_RASA_AUTH_TOKEN = "change-me-local-token"  # fine on loopback only; see nightdesk up
+REST_CHANNEL_MODES = ("open", "token", "off")
+"""`REST_CHANNEL`: open (development, loopback peers only), token (Bearer) or off (404)."""
+
+
+def _absolute_sqlite_url(url: str, base: Path) -> str:
+    """Turns `sqlite:///relative/path.db` into an absolute path under `base`."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == "sqlite:///:memory:":
+        return url
+    path = Path(url[len(prefix) :])
+    if not path.is_absolute():
+        path = base / path
+    return prefix + str(path)
+
+
+def _positive_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a whole number, got {raw!r}") from None
+    if value < 1:
+        raise SettingsError(f"{name}: must be at least 1, got {value}")
+    return value
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Reads `.env` (without overriding real environment variables) into `Settings`.
+
+    Args:
+        environ: the variables to read; defaults to `os.environ` after loading `.env`.
+
+    Raises:
+        SettingsError: a variable has a value nightdesk cannot use.
+    """
+    if environ is None:
+        home = Path(os.environ.get("NIGHTDESK_HOME", PROJECT_DIR))
+        load_dotenv(home / ".env", override=False)
+        environ = dict(os.environ)
+    project_dir = Path(environ.get("NIGHTDESK_HOME", PROJECT_DIR)).resolve()
+    backend = environ.get("ORDERS_BACKEND", "sql").strip().lower() or "sql"
+    if backend not in {"sql", "http"}:
+        raise SettingsError(f"ORDERS_BACKEND: expected 'sql' or 'http', got {backend!r}")
+    shop_api_url = environ.get("SHOP_API_URL", "").strip() or None
+    if backend == "http" and not shop_api_url:
+        raise SettingsError("SHOP_API_URL: required when ORDERS_BACKEND=http")
+    brand_file = Path(environ.get("BRAND_FILE", "brand.yml"))
+    if not brand_file.is_absolute():
+        brand_file = project_dir / brand_file
+    rest_channel, rest_channel_token = _rest_channel(environ)
+    return Settings(
+        project_dir=project_dir,
+        database_url=_absolute_sqlite_url(
+            environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL, project_dir
+        ),
+        brand_file=brand_file,
+        orders_backend=backend,
+        shop_api_url=shop_api_url,
+        shop_api_token=environ.get("SHOP_API_TOKEN", "").strip() or None,
+        rasa_url=environ.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+        rasa_auth_token=environ.get("RASA_AUTH_TOKEN", DEFAULT_RASA_AUTH_TOKEN),
+        action_server_url=environ.get("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook"),
+        proof_max_failures=_positive_int(
+            "PROOF_MAX_FAILURES", environ.get("PROOF_MAX_FAILURES", "3")
+        ),
+        messenger=_messenger_settings(environ),
+        desk_url=environ.get("DESK_URL", "http://127.0.0.1:8080").strip().rstrip("/"),
+        desk_trusted_proxies=_trusted_proxies(environ.get("DESK_TRUSTED_PROXIES", "")),
+        team=_team_settings(environ),
+        frozen_now=_frozen_now(environ.get("NIGHTDESK_FROZEN_NOW", "")),
+        action_server_host=environ.get("ACTION_SERVER_HOST", "").strip() or "127.0.0.1",
+        action_server_token=environ.get("ACTION_SERVER_TOKEN", "").strip() or None,
+        rest_channel=rest_channel,
+        rest_channel_token=rest_channel_token,
+    )
+
+
+def _rest_channel(environ: dict[str, str]) -> tuple[str, str | None]:
+    """`REST_CHANNEL` (open by default) and `REST_CHANNEL_TOKEN`, which token mode requires."""
+    mode = environ.get("REST_CHANNEL", "").strip().lower() or "open"
+    if mode not in REST_CHANNEL_MODES:
+        raise SettingsError(
+            f"REST_CHANNEL: expected 'open', 'token' or 'off', got {mode!r}")
+    token = environ.get("REST_CHANNEL_TOKEN", "").strip() or None
+    if mode == "token" and not token:
+        raise SettingsError("REST_CHANNEL_TOKEN: required when REST_CHANNEL=token")
+    return mode, token
+
+
+def _trusted_proxies(raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """`DESK_TRUSTED_PROXIES`: comma-separated addresses or CIDR networks, or none."""
+    networks: list[IPv4Network | IPv6Network] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError:
+            raise SettingsError(
+                f"DESK_TRUSTED_PROXIES: {item!r} is not an IP address or CIDR network"
+            ) from None
+    return tuple(networks)
+
+
+def _frozen_now(raw: str) -> datetime | None:
+    """`NIGHTDESK_FROZEN_NOW`, when set: an ISO 8601 instant with its offset."""
+    if not raw.strip():
+        return None
+    try:
+        return parse_instant(raw)
+    except ValueError as error:
+        raise SettingsError(f"NIGHTDESK_FROZEN_NOW: {error}") from None
+
+
+def _team_settings(environ: dict[str, str]) -> TeamChannelSettings:
+    """The private team channel part of the settings."""
+
+    def optional(name: str) -> str | None:
+        return environ.get(name, "").strip() or None
+
+    webhook = optional("TEAM_WEBHOOK_URL")
+    if webhook and not webhook.startswith(("http://", "https://")):
+        raise SettingsError(f"TEAM_WEBHOOK_URL: expected an http(s) URL, got {webhook!r}")
+    email = optional("SUPPORT_EMAIL")
+    if email and "@" not in email:
+        raise SettingsError(f"SUPPORT_EMAIL: expected an e-mail address, got {email!r}")
+    return TeamChannelSettings(
+        webhook_url=webhook,
+        support_email=email,
+        smtp_host=optional("SMTP_HOST"),
+        smtp_port=_positive_int("SMTP_PORT", environ.get("SMTP_PORT", "25")),
+        smtp_user=optional("SMTP_USER"),
+        smtp_password=optional("SMTP_PASSWORD"),
+        smtp_from=optional("SMTP_FROM") or TeamChannelSettings.smtp_from,
+        smtp_starttls=(optional("SMTP_STARTTLS") or "false").lower() in {"1", "true", "yes"},
+    )
+
+
+def _messenger_settings(environ: dict[str, str]) -> MessengerSettings:
+    """The Messenger part of the settings."""
+
+    def optional(name: str) -> str | None:
+        return environ.get(name, "").strip() or None
+
+    graph_api_url = (optional("GRAPH_API_URL") or MessengerSettings.graph_api_url).rstrip("/")
+    if not graph_api_url.startswith(("http://", "https://")):
+        raise SettingsError(f"GRAPH_API_URL: expected an http(s) URL, got {graph_api_url!r}")
+    return MessengerSettings(
+        graph_api_url=graph_api_url,
+        graph_api_version=optional("GRAPH_API_VERSION") or MessengerSettings.graph_api_version,
+        page_access_token=optional("PAGE_ACCESS_TOKEN"),
+        app_secret=optional("APP_SECRET"),
+        verify_token=optional("VERIFY_TOKEN"),
+        app_id=optional("META_APP_ID"),
+        ingress_host=optional("MESSENGER_INGRESS_HOST") or MessengerSettings.ingress_host,
+        ingress_port=_positive_int(
+            "MESSENGER_INGRESS_PORT", environ.get("MESSENGER_INGRESS_PORT", "5006")
+        ),
+        inbox_workers=_positive_int(
+            "MESSENGER_INBOX_WORKERS", environ.get("MESSENGER_INBOX_WORKERS", "8")
+        ),
+        recover_after_seconds=_positive_int(
+            "MESSENGER_RECOVER_AFTER_SECONDS",
+            environ.get("MESSENGER_RECOVER_AFTER_SECONDS", "300"),
+        ),
+        holding_after_seconds=_positive_int(
+            "MESSENGER_HOLDING_AFTER_SECONDS",
+            environ.get("MESSENGER_HOLDING_AFTER_SECONDS", "60"),
+        ),
+    )
