@@ -43,7 +43,6 @@ DEFAULT_BRAND_PATH = Path(__file__).resolve().parents[3] / "brand.yml"
 """Where the project keeps its ``brand.yml`` (the repository root)."""
 
 
-
 _TOP_LEVEL = (
     "brand",
     "timezone",
@@ -58,7 +57,6 @@ _TOP_LEVEL = (
     "messenger",
     "web_chat",
 )
-
 
 
 def _brand(data: object) -> Brand:

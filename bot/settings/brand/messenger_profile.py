@@ -28,7 +28,6 @@ GREETING_PLACEHOLDERS = ("{{user_first_name}}", "{{user_last_name}}", "{{user_fu
 """The template strings Messenger fills in a greeting with the customer's name."""
 
 
-
 MAX_GREETING_LENGTH = 160
 MAX_ICE_BREAKERS = 4
 MAX_ICE_BREAKER_QUESTION = 80

@@ -35,7 +35,6 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 """Weekday keys of ``office_hours``, in ``date.weekday()`` order (0 = Monday)."""
 
 
-
 @dataclass(frozen=True)
 class Shift:
     """One stretch of office hours on a weekday, in the brand's time zone.

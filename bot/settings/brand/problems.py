@@ -52,7 +52,6 @@ class BrandError(ValueError):
         self.line = line
 
 
-
 class _Problem(Exception):
     """A validation failure at a key path; turned into :class:`BrandError`."""
 
@@ -66,7 +65,6 @@ class _Problem(Exception):
         super().__init__(f"{key_path}: {problem}")
         self.key_path = key_path
         self.problem = problem
-
 
 
 def _key(path: str, name: object) -> str:

@@ -46,7 +46,6 @@ _ISO_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 
 
-
 def _shift(value: object, path: str) -> Shift:
     """Parse one shift ``HH:MM-HH:MM``."""
     parts = value.split("-") if isinstance(value, str) else []
@@ -252,7 +251,6 @@ def _contact(value: object, path: str) -> Contact:
         messenger=_url(fields["messenger"], _key(path, "messenger")),
         website=_url(fields["website"], _key(path, "website")),
     )
-
 
 
 def _web_chat(value: object, path: str) -> WebChatTexts:

@@ -135,9 +135,7 @@ _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 _DAYS = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 
 
-
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
-
 
 
 def _parse_clock(text: str) -> time | None:
