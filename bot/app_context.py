@@ -42,8 +42,6 @@ from bot.settings import Brand, Settings, get_brand, get_settings, get_wording
 from bot.store import create_db_engine, ensure_schema
 
 if TYPE_CHECKING:
-    from rasa.core.channels.channel import UserMessage
-
     from bot.desk.canned import CannedReply
     from bot.desk.services import DeskServices
     from bot.messenger.holding import HoldingReplies
@@ -216,7 +214,7 @@ def holding_replies(services: Services, responses: Responses) -> HoldingReplies 
 def messenger_context(
     services: Services,
     *,
-    handle_message: Callable[[UserMessage], Awaitable[Any]],
+    handle_message: Callable[[Any], Awaitable[Any]],
     parse: Callable[[str], Awaitable[Mapping[str, Any]]],
     responses: Callable[[], Responses],
     tracker_holds: Callable[[str, str], Awaitable[bool]],
@@ -225,7 +223,8 @@ def messenger_context(
 
     Args:
         services: the Rasa process's services.
-        handle_message: Rasa's `on_new_message`.
+        handle_message: Rasa's `on_new_message` (takes a Rasa `UserMessage`; typed loosely
+            so that the composition root does not import Rasa).
         parse: Rasa's NLU for one text.
         responses: the loaded model's domain responses.
         tracker_holds: whether a conversation's tracker holds a user message id.
