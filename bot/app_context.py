@@ -32,6 +32,7 @@ from bot.desk.audit import AuditLog
 from bot.handoff.tickets import TicketService
 from bot.hours import OfficeCalendar
 from bot.language import LanguageDetector, Phrasing, Wording
+from bot.language.wording import load_wording
 from bot.messenger.graph_client import GraphClient
 from bot.messenger.inbox import Inbox
 from bot.messenger.outbox import OutboxLog
@@ -39,6 +40,7 @@ from bot.messenger.threads import ThreadStore
 from bot.orders import OrderBackend, OwnershipVerifier, ProofAttemptLog
 from bot.orders.factory import order_backend_for
 from bot.settings import Brand, Settings, get_brand, get_settings, get_wording
+from bot.settings.brand import load_brand
 from bot.store import create_db_engine, ensure_schema
 
 if TYPE_CHECKING:
@@ -120,10 +122,14 @@ def build(settings: Settings | None = None) -> Services:
     """Builds the services of one process (blocking: it makes the database's tables).
 
     Args:
-        settings: the settings to build from; the process's own (`get_settings`) when None.
+        settings: the settings to build from, with the brand and wording of their brand
+            file; the process's own (`get_settings`, `get_brand`, `get_wording`) when None.
     """
-    settings = settings or get_settings()
-    brand = get_brand()
+    if settings is None:  # the process's own: the brand and wording it has loaded already
+        settings, brand, wording = get_settings(), get_brand(), get_wording()
+    else:
+        brand = load_brand(settings.brand_file)
+        wording = load_wording(settings.brand_file.parent / "wording.yml", brand.languages)
     clock = settings.clock()
     engine = create_db_engine(settings.database_url)
     ensure_schema(engine)
@@ -132,7 +138,7 @@ def build(settings: Settings | None = None) -> Services:
     return Services(
         settings=settings,
         brand=brand,
-        wording=get_wording(),
+        wording=wording,
         clock=clock,
         engine=engine,
         calendar=calendar,
