@@ -16,6 +16,7 @@ test: setup
 
 lint: setup
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports
 
 bench: setup
 	.venv/bin/python bench/run_all.py

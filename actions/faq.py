@@ -13,7 +13,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff_flow import GuardedAction, hand_off
-from actions.services import Services, get_services
+from actions.services import get_services
+from bot.app_context import Services
 from bot.handoff.reasons import HandoffReason
 from bot.settings import get_faq
 from bot.settings.faq import topic_of_intent

@@ -23,7 +23,8 @@ import asyncio
 import json
 import signal
 import sys
-from datetime import timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from bot.desk.agents_cli import add_agents_parser
 from bot.desk.privacy_cli import add_privacy_parsers, retention_job
@@ -43,20 +44,24 @@ from bot.settings import (
 from bot.trainer.model_cli import add_model_parsers
 from bot.trainer.review_cli import add_review_parser
 
+if TYPE_CHECKING:
+    from bot.app_context import Services
 
-def _engine():  # noqa: ANN202 - sqlalchemy Engine, imported lazily
-    from bot.store import create_db_engine, ensure_schema
 
-    engine = create_db_engine(get_settings().database_url)
-    ensure_schema(engine)
-    return engine
+@lru_cache(maxsize=1)
+def _services() -> Services:
+    """The command's services (`bot.app_context`), built on first use, once per command."""
+    from bot.app_context import build
+
+    return build()
 
 
 def cmd_seed(_: argparse.Namespace) -> int:
     """Fills the demo shop."""
     from bot.orders.seed import seed_demo_shop
 
-    count = seed_demo_shop(_engine(), get_settings().clock()())
+    services = _services()
+    count = seed_demo_shop(services.engine, services.clock())
     print(f"Demo shop seeded with {count} orders (try: nightdesk orders).")
     return 0
 
@@ -75,7 +80,7 @@ def _demo_admin_line() -> str:
     from bot.desk.agents import AgentDirectory
     from bot.desk.passwords import one_time_password
 
-    directory = AgentDirectory(_engine())
+    directory = AgentDirectory(_services().engine)
     if directory.any_admin():
         return "(log in with your desk account; nightdesk agents add ... for more people)"
     password = one_time_password()
@@ -201,7 +206,7 @@ def cmd_orders(args: argparse.Namespace) -> int:
     """Lists or shows demo-shop orders (this is the demo shop's own data, for trying the bot)."""
     from bot.orders.sql_backend import SqlOrderBackend
 
-    backend = SqlOrderBackend(_engine())
+    backend = SqlOrderBackend(_services().engine)  # the demo shop, whatever ORDERS_BACKEND says
     if args.number:
         order = asyncio.run(backend.get_order(args.number))
         if order is None:
@@ -220,7 +225,7 @@ def cmd_orders(args: argparse.Namespace) -> int:
         return 0
     from bot.store import ShopOrderRow, session_scope
 
-    with session_scope(_engine()) as session:
+    with session_scope(_services().engine) as session:
         rows = session.query(ShopOrderRow).order_by(ShopOrderRow.number).all()
         if not rows:
             print("The demo shop is empty: run `nightdesk seed`.")
@@ -236,20 +241,13 @@ def cmd_orders(args: argparse.Namespace) -> int:
 def cmd_tickets(args: argparse.Namespace) -> int:
     """Lists open tickets, or hands one back to the bot."""
     from bot.handoff.hand_back import HandBackError, hand_back
-    from bot.handoff.tickets import TicketService
-    from bot.hours import OfficeCalendar
 
-    settings, brand = get_settings(), get_brand()
-    engine = _engine()
-    tickets = TicketService(
-        engine,
-        OfficeCalendar.from_brand(brand),
-        timedelta(minutes=brand.answer_within_minutes_when_open),
-        clock=settings.clock(),
-    )
+    services = _services()
+    tickets = services.tickets
     if args.action == "handback":
         try:
-            asyncio.run(hand_back(settings, engine, tickets, args.case, args.by))
+            asyncio.run(hand_back(services.settings, services.engine, tickets, args.case,
+                                  args.by))
         except HandBackError as error:
             print(f"nightdesk: {error}", file=sys.stderr)
             return 1

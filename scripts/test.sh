@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Every check and test: lint, Rasa data validation, model (trained only if the data changed),
-# then pytest (unit, database on SQLite and PostgreSQL, action server, Rasa test stories,
-# end to end through the REST channel), the trainer's whole loop beside the rest.
+# Every check and test: lint, the import contracts, Rasa data validation, model (trained only
+# if the data changed), then pytest (unit, database on SQLite and PostgreSQL, action server,
+# Rasa test stories, end to end through the REST channel), the trainer's whole loop beside
+# the rest.
 # `scripts/test.sh <pytest arguments>` runs just that selection (after lint and the model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,8 @@ fi
 
 echo "== ruff"
 .venv/bin/ruff check .
+echo "== import contracts (pyproject.toml [tool.importlinter])"
+.venv/bin/lint-imports
 echo "== model (reused when config, domain and data are unchanged)"
 .venv/bin/nightdesk train
 # pytest's exit status, where 5 (no tests collected) is a failure too

@@ -21,8 +21,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta, timezone
-from functools import partial
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
@@ -30,19 +29,15 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot.desk import ticket_page
-from bot.desk.agents import AgentDirectory
-from bot.desk.audit import AuditLog
 from bot.desk.canned import pick
-from bot.desk.claims import ClaimBook, ClaimError
+from bot.desk.claims import ClaimError
 from bot.desk.customer_pages import add_customer_routes
 from bot.desk.languages import language_badge, language_name
 from bot.desk.layout import header, page, refused
-from bot.desk.login_limit import LoginLimit
-from bot.desk.notes import NoteBook, NoteError
+from bot.desk.notes import NoteError
 from bot.desk.queue import QueueFilter, QueueRow, build_queue
 from bot.desk.roles import Permission
 from bot.desk.services import SERVICES, DeskServices
-from bot.desk.sessions import SessionStore
 from bot.desk.training_pages import add_training_routes
 from bot.desk.web_auth import (
     COOKIE,
@@ -63,10 +58,9 @@ from bot.desk.web_auth import (
     strict_transport,
 )
 from bot.handoff.reasons import HandoffReason, Priority
-from bot.handoff.tickets import Ticket, TicketError, TicketService
+from bot.handoff.tickets import Ticket, TicketError
 from bot.messenger.channel_names import CHANNEL_NAME, COMMENT_CHANNEL
-from bot.messenger.threads import ThreadStore
-from bot.orders import Order, OrderBackend, OrderLookupError
+from bot.orders import Order, OrderLookupError
 
 LOGIN_CSRF_COOKIE = "nightdesk_login_csrf"
 SECURE_COOKIES = HTTPS  # served through HTTPS: Secure cookies and HSTS
@@ -687,19 +681,11 @@ def create_app(services: DeskServices, *, secure_cookies: bool = False,
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Serves the desk on loopback (put it behind HTTPS to reach it from elsewhere)."""
+    from bot.app_context import build, desk_services
     from bot.desk.canned import CannedRepliesError, load_canned_replies
-    from bot.desk.replies import reply_to_customer
-    from bot.desk.report import figures_for
     from bot.desk.team_channel import TeamChannel
-    from bot.handoff.hand_back import hand_back
     from bot.handoff.log_redaction import install_log_redaction
-    from bot.hours import OfficeCalendar
-    from bot.privacy.customer_data import CustomerData
     from bot.settings import get_brand, get_settings
-    from bot.store import create_db_engine, ensure_schema
-    from bot.trainer.review import ReviewInbox
-    from bot.trainer.settings import load_trainer_settings
-    from bot.trainer.training_data import TrainingData
 
     parser = argparse.ArgumentParser(prog="python -m bot.desk.app", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -712,29 +698,17 @@ def main(argv: Sequence[str] | None = None) -> None:
                                            brand.languages))
     except CannedRepliesError as error:
         raise SystemExit(f"nightdesk desk: {error}") from None
-    trainer_settings = load_trainer_settings(settings.project_dir / "trainer.yml")
-    engine = create_db_engine(settings.database_url)
-    ensure_schema(engine)
-    tickets = TicketService(engine, OfficeCalendar.from_brand(brand),
-                            timedelta(minutes=brand.answer_within_minutes_when_open),
-                            clock=settings.clock())
-    app = create_app(DeskServices(
-        agents=AgentDirectory(engine), sessions=SessionStore(engine),
-        login_limit=LoginLimit(engine), tickets=tickets, claims=ClaimBook(engine),
-        notes=NoteBook(engine), orders=OrderBackend.create(settings),
-        threads=ThreadStore(engine), zone=brand.timezone,
-        hand_back=partial(hand_back, settings, engine, tickets),
-        send_reply=partial(reply_to_customer, settings, engine, tickets),
-        canned=canned, languages=brand.languages,
-        report=partial(figures_for, engine, OfficeCalendar.from_brand(brand),
-                       languages=brand.languages),
-        review=ReviewInbox(engine, trainer_settings), training=TrainingData(settings.project_dir),
-        trainer_settings=trainer_settings,
-        customer_data=CustomerData(engine, AuditLog(engine, clock=settings.clock()),
-                                   settings.clock()),
-    ), secure_cookies=settings.desk_url.lower().startswith("https://"),
-        trusted_proxies=settings.desk_trusted_proxies)
-    team = TeamChannel(engine, tickets, settings.team, settings.desk_url)
+    services = build(settings)
+    app = create_app(desk_services(services, canned),
+                     secure_cookies=settings.desk_url.lower().startswith("https://"),
+                     trusted_proxies=settings.desk_trusted_proxies)
+
+    async def close_services(_: web.Application):  # noqa: ANN202 - aiohttp's cleanup ctx
+        yield
+        await services.close()
+
+    app.cleanup_ctx.append(close_services)
+    team = TeamChannel(services.engine, services.tickets, settings.team, settings.desk_url)
     if team.targets:
         async def send_transcripts(_: web.Application):  # noqa: ANN202 - aiohttp's cleanup ctx
             task = asyncio.create_task(team.run_forever())

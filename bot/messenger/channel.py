@@ -28,18 +28,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.handoff.tickets import TicketService
-from bot.hours import OfficeCalendar
-from bot.language import LanguageDetector
-from bot.messenger.graph_client import GraphClient
+from bot.app_context import Services, build, messenger_context
 from bot.messenger.group_commit import GroupCommit
-from bot.messenger.holding import HoldingReplies
 from bot.messenger.inbox import Inbox
-from bot.messenger.outbox import OutboxLog
-from bot.messenger.processor import EventProcessor, MessengerContext
-from bot.messenger.send_ledger import SendLedger
+from bot.messenger.processor import EventProcessor
 from bot.messenger.signature import SIGNATURE_HEADER
-from bot.messenger.threads import ThreadStore
 from bot.messenger.webhook import (
     DEFAULT_MAX_BODY_BYTES,
     WebhookAnswer,
@@ -48,8 +41,7 @@ from bot.messenger.webhook import (
     verify_handshake,
 )
 from bot.messenger.worker import InboxWorker
-from bot.settings import get_brand, get_settings, get_wording
-from bot.store import create_db_engine, ensure_schema
+from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +78,7 @@ class MessengerInput(InputChannel):
         self.inbox: Inbox | None = None
         self.intake: GroupCommit | None = None
         self.worker: InboxWorker | None = None
-        self.graph: GraphClient | None = None
+        self.services: Services | None = None
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -153,23 +145,16 @@ class MessengerInput(InputChannel):
     async def _start(
         self, app: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
-        """Builds the services and starts the inbox worker (when Messenger is configured)."""
+        """Builds the services (`bot.app_context`), starts the inbox worker (if configured)."""
         settings = self.settings
         messenger = settings.messenger
         if not messenger.configured:
             logger.info("messenger: not configured; the webhook answers 503")
             return
-        assert messenger.page_access_token is not None
-        brand = get_brand()
-        engine = create_db_engine(settings.database_url)
-        await asyncio.to_thread(ensure_schema, engine)
-        self.inbox = Inbox(engine)
+        services = await asyncio.to_thread(build, settings)
+        self.services = services
+        self.inbox = services.inbox
         self.intake = GroupCommit(self.inbox)
-        self.graph = GraphClient(
-            messenger.graph_api_url, messenger.page_access_token, messenger.graph_api_version,
-            app_secret=messenger.app_secret,
-        )
-        calendar = OfficeCalendar.from_brand(brand)
 
         async def parse(text: str) -> dict[str, Any]:
             return await app.ctx.agent.parse_message(text)
@@ -181,35 +166,12 @@ class MessengerInput(InputChannel):
                 for event in tracker.events
             )
 
-        clock = settings.clock()
-        tickets = TicketService(
-            engine, calendar, timedelta(minutes=brand.answer_within_minutes_when_open),
-            clock=clock,
-        )
-        threads, outbox = ThreadStore(engine), OutboxLog(engine, clock)
-        language_of = LanguageDetector(brand.languages).language_of
-        context = MessengerContext(
-            settings=settings,
-            brand=brand,
-            graph=self.graph,
-            threads=threads,
-            outbox=outbox,
-            tickets=tickets,
-            handle_message=on_new_message,
-            parse=parse,
-            responses=lambda: app.ctx.agent.domain.responses,
-            clock=clock,
-            language_of=language_of,
-            ledger=SendLedger(engine),  # real time: compared with Graph's own times
-            tracker_holds=tracker_holds,
-            holding=HoldingReplies(
-                brand=brand, wording=get_wording(), responses=app.ctx.agent.domain.responses,
-                tickets=tickets, graph=self.graph, outbox=outbox, threads=threads,
-                language_of=language_of, clock=clock,
-            ),
+        context = messenger_context(
+            services, handle_message=on_new_message, parse=parse,
+            responses=lambda: app.ctx.agent.domain.responses, tracker_holds=tracker_holds,
         )
         recover_after = timedelta(seconds=messenger.recover_after_seconds)
-        if engine.dialect.name == "sqlite":
+        if services.engine.dialect.name == "sqlite":
             recover_after = timedelta(0)  # one process per SQLite file: nothing else is working
         processor = EventProcessor(context)
         self.worker = InboxWorker(
@@ -223,5 +185,5 @@ class MessengerInput(InputChannel):
     async def _stop(self) -> None:
         if self.worker is not None:
             await self.worker.stop()
-        if self.graph is not None:
-            await self.graph.close()
+        if self.services is not None:
+            await self.services.close()

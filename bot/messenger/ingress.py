@@ -27,19 +27,13 @@ from datetime import timedelta
 import aiohttp
 import yaml
 from aiohttp import hdrs, web
-from sqlalchemy.engine import Engine
 
+from bot.app_context import build, holding_replies
 from bot.handoff.log_redaction import install_log_redaction
-from bot.handoff.tickets import TicketService
-from bot.hours import OfficeCalendar
-from bot.language import LanguageDetector
-from bot.messenger.graph_client import GraphClient
 from bot.messenger.group_commit import GroupCommit
 from bot.messenger.holding import HoldingReplies, HoldingWatch
 from bot.messenger.inbox import Inbox
-from bot.messenger.outbox import OutboxLog
 from bot.messenger.signature import SIGNATURE_HEADER
-from bot.messenger.threads import ThreadStore
 from bot.messenger.webhook import (
     DEFAULT_MAX_BODY_BYTES,
     WebhookAnswer,
@@ -47,8 +41,7 @@ from bot.messenger.webhook import (
     too_large,
     verify_handshake,
 )
-from bot.settings import Settings, get_brand, get_settings, get_wording
-from bot.store import create_db_engine, ensure_schema
+from bot.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -210,32 +203,10 @@ def create_app(
     return app
 
 
-def holding_replies(settings: Settings, engine: Engine) -> HoldingReplies | None:
-    """What the holding watch needs (None when Messenger is not configured)."""
-    messenger = settings.messenger
-    if not messenger.configured or messenger.page_access_token is None:
-        return None
-    brand = get_brand()
-    clock = settings.clock()
+def _domain_responses(settings: Settings) -> dict[str, list[dict[str, object]]]:
+    """The responses of the project's `domain.yml` (the holding replies' texts)."""
     domain = yaml.safe_load((settings.project_dir / "domain.yml").read_text(encoding="utf-8"))
-    threads = ThreadStore(engine)
-    return HoldingReplies(
-        brand=brand,
-        wording=get_wording(),
-        responses=domain.get("responses") or {},
-        tickets=TicketService(
-            engine, OfficeCalendar.from_brand(brand),
-            timedelta(minutes=brand.answer_within_minutes_when_open), clock=clock,
-        ),
-        graph=GraphClient(
-            messenger.graph_api_url, messenger.page_access_token, messenger.graph_api_version,
-            app_secret=messenger.app_secret,
-        ),
-        outbox=OutboxLog(engine, clock),
-        threads=threads,
-        language_of=LanguageDetector(brand.languages).language_of,
-        clock=clock,
-    )
+    return domain.get("responses") or {}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -248,13 +219,20 @@ def main(argv: Sequence[str] | None = None) -> None:
                                                    "%(message)s")
     install_log_redaction()
     settings = get_settings()
-    engine = create_db_engine(settings.database_url)
-    ensure_schema(engine)
+    services = build(settings)
     messenger = settings.messenger
     if not messenger.configured:
         logger.warning("Messenger is not configured: every webhook POST gets 503")
+    holding = (holding_replies(services, _domain_responses(settings))
+               if messenger.configured else None)
+    app = create_app(settings, services.inbox, holding)
+
+    async def close_services(_: web.Application) -> None:
+        await services.close()
+
+    app.on_cleanup.append(close_services)
     web.run_app(
-        create_app(settings, Inbox(engine), holding_replies(settings, engine)),
+        app,
         host=args.host or messenger.ingress_host,
         port=args.port or messenger.ingress_port,
         access_log=None,

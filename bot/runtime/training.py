@@ -1,7 +1,8 @@
 """Training a model only when none in `models/` matches the current config, domain and data.
 
 A model is named after a fingerprint of config.yml, domain.yml, every file under data/ and
-the Rasa version; when that file exists, nothing is trained and a second start takes seconds.
+the Rasa version (`bot.trainer.data_fingerprint`); when that file exists, nothing is trained
+and a second start takes seconds.
 
 When only NLU examples changed since the live model (`bot.trainer.models`) was trained, i.e.
 config, domain, rules and stories are the same, the new model is fine-tuned from the live one
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 
 from bot.settings import Settings
+from bot.trainer.data_fingerprint import model_for_current_data
 
 
 def rasa_environment(settings: Settings) -> dict[str, str]:
@@ -36,19 +38,6 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
 def rasa_command(*args: str) -> list[str]:
     """`rasa <args>` run by this interpreter, with log redaction installed first."""
     return [sys.executable, "-m", "bot.runtime.serve", "rasa", *args]
-
-
-def data_fingerprint(project: Path) -> str:
-    """A hash of everything a trained model depends on (config, domain, data, Rasa version)."""
-    import rasa
-
-    digest = hashlib.sha256(f"rasa {rasa.__version__}".encode())
-    files = [project / "config.yml", project / "domain.yml"]
-    files += sorted(path for path in (project / "data").rglob("*") if path.is_file())
-    for path in files:
-        digest.update(str(path.relative_to(project)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def structure_fingerprint(project: Path) -> str:
@@ -83,11 +72,6 @@ def finetune_base(project: Path) -> tuple[Path | None, str]:
     if note.get("structure") != structure_fingerprint(project):
         return None, "config, domain, rules or stories changed since the live model"
     return base, f"only NLU examples changed since {live.model}"
-
-
-def model_for_current_data(project: Path) -> Path:
-    """Where the model for the current config, domain and data is (or will be) stored."""
-    return project / "models" / f"nightdesk-{data_fingerprint(project)}.tar.gz"
 
 
 def train_if_needed(settings: Settings, force: bool = False) -> Path:

@@ -21,8 +21,8 @@ from bot.trainer.settings import load_trainer_settings
 
 
 def _shelf_and_candidate():  # noqa: ANN202 - (Settings, ModelShelf, Path)
-    from bot.runtime.training import model_for_current_data
     from bot.settings import get_settings
+    from bot.trainer.data_fingerprint import model_for_current_data
 
     settings = get_settings()
     return (settings, ModelShelf(settings.project_dir / "models"),

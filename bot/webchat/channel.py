@@ -50,7 +50,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.settings import get_brand, get_settings
+from bot.app_context import Services, build
+from bot.settings import get_brand
 from bot.understanding.typed_text import is_intent_payload
 from bot.webchat.agent_messages import WEBCHAT_CHANNEL, AgentMessageBox
 from bot.webchat.chat_request import (
@@ -155,6 +156,8 @@ class WebChatInput(InputChannel):
         self._agent_messages: AgentMessageBox | None = None
         self._sessions: WebChatSessions | None = None
         self._sessions_lock: asyncio.Lock | None = None
+        self._built: Services | None = None
+        self._build_lock: asyncio.Lock | None = None
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -196,15 +199,33 @@ class WebChatInput(InputChannel):
         async def agent_messages(request: Request) -> HTTPResponse:
             return await self._agent_messages_after(request)
 
+        @webchat.listener("before_server_stop")
+        async def close_services(_: Any, __: Any) -> None:
+            await self._close()
+
         return webchat
 
     # ------------------------------------------------------------------ the database
 
-    def _box(self) -> AgentMessageBox:
-        if self._agent_messages is None:
-            from bot.store import create_db_engine
+    async def _services(self) -> Services:
+        """The process's services (`bot.app_context`), built off the event loop on first use."""
+        if self._built is not None:
+            return self._built
+        if self._build_lock is None:
+            self._build_lock = asyncio.Lock()
+        async with self._build_lock:
+            if self._built is None:
+                self._built = await asyncio.to_thread(build)
+        return self._built
 
-            self._agent_messages = AgentMessageBox(create_db_engine(get_settings().database_url))
+    async def _close(self) -> None:
+        """Closes the services, if they were built (the server stops)."""
+        if self._built is not None:
+            await self._built.close()
+
+    async def _box(self) -> AgentMessageBox:
+        if self._agent_messages is None:
+            self._agent_messages = AgentMessageBox((await self._services()).engine)
         return self._agent_messages
 
     async def _session_store(self) -> WebChatSessions:
@@ -215,9 +236,7 @@ class WebChatInput(InputChannel):
             self._sessions_lock = asyncio.Lock()
         async with self._sessions_lock:
             if self._sessions is None:
-                from bot.store import create_db_engine
-
-                store = WebChatSessions(create_db_engine(get_settings().database_url))
+                store = WebChatSessions((await self._services()).engine)
                 await asyncio.to_thread(store.ensure_table)
                 self._sessions = store
         return self._sessions
@@ -290,7 +309,8 @@ class WebChatInput(InputChannel):
         if conversation is None:
             return _error(401, NO_SESSION)
         try:
-            found = await asyncio.to_thread(self._box().after, conversation, int(after))
+            box = await self._box()
+            found = await asyncio.to_thread(box.after, conversation, int(after))
         except Exception as error:  # the page keeps asking; details stay in the log
             logger.error("web chat: people's messages could not be read (%s)",
                          type(error).__name__)

@@ -43,8 +43,9 @@ def choose_model(models_dir: Path, model_of_data: Path) -> Path:
 def main(argv: list[str]) -> None:
     """Replaces this process with the Rasa server on the chosen model."""
     sys.path.insert(0, str(PROJECT_DIR))
-    from bot.runtime.training import model_for_current_data, rasa_command
+    from bot.runtime.training import rasa_command
     from bot.settings import get_settings
+    from bot.trainer.data_fingerprint import model_for_current_data
 
     project = get_settings().project_dir
     model = choose_model(project / "models", model_for_current_data(project))
