@@ -503,7 +503,7 @@ async def api_ticket(request: web.Request) -> web.Response:
 @require(Permission.READ_TICKETS)
 async def api_report(request: web.Request) -> web.Response:
     """The figures of a period as JSON (``?since=yesterday|today|YYYY-MM-DD``)."""
-    from bot.desk.report import PeriodError
+    from bot.metrics.report import PeriodError
 
     report = _services(request).report
     if report is None:
@@ -527,9 +527,9 @@ def _period_form(since: str) -> str:
 @require(Permission.READ_TICKETS)
 async def report_view(request: web.Request) -> web.Response:
     """The morning report: charts (matplotlib, embedded) and figures of a period."""
-    from bot.desk.charts import draw_all
-    from bot.desk.report import PeriodError
     from bot.desk.report_page import report_section
+    from bot.metrics.charts import draw_all
+    from bot.metrics.report import PeriodError
 
     report = _services(request).report
     since = request.query.get("since", "yesterday")
@@ -689,11 +689,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Serves the desk on loopback (put it behind HTTPS to reach it from elsewhere)."""
     from bot.desk.canned import CannedRepliesError, load_canned_replies
     from bot.desk.replies import reply_to_customer
-    from bot.desk.report import figures_for
     from bot.desk.team_channel import TeamChannel
     from bot.handoff.hand_back import hand_back
     from bot.handoff.log_redaction import install_log_redaction
     from bot.hours import OfficeCalendar
+    from bot.metrics.report import figures_for
     from bot.privacy.customer_data import CustomerData
     from bot.settings import get_brand, get_settings
     from bot.store import create_db_engine, ensure_schema

@@ -22,8 +22,8 @@ from sqlalchemy import MetaData, select, text
 from sqlalchemy.engine import Engine, make_url
 
 from bot.desk.audit import AuditLog
-from bot.desk.report import as_text, figures_for
 from bot.hours import OfficeCalendar
+from bot.metrics.report import as_text, figures_for
 from bot.privacy.customer_data import erase_customer, export_customer
 from bot.privacy.holdings import (
     BY_CONVERSATION,
