@@ -31,7 +31,6 @@ from aiohttp import web
 
 from bot.desk import ticket_page
 from bot.desk.agents import AgentDirectory
-from bot.desk.audit import AuditLog
 from bot.desk.canned import pick
 from bot.desk.claims import ClaimBook, ClaimError
 from bot.desk.customer_pages import add_customer_routes
@@ -67,6 +66,7 @@ from bot.handoff.tickets import Ticket, TicketError, TicketService
 from bot.messenger.channel_names import CHANNEL_NAME, COMMENT_CHANNEL
 from bot.messenger.threads import ThreadStore
 from bot.orders import Order, OrderBackend, OrderLookupError
+from bot.store.audit import AuditLog
 
 LOGIN_CSRF_COOKIE = "nightdesk_login_csrf"
 SECURE_COOKIES = HTTPS  # served through HTTPS: Secure cookies and HSTS

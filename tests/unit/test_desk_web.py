@@ -14,7 +14,6 @@ from aiohttp.test_utils import TestServer
 
 from bot.desk.agents import AgentDirectory
 from bot.desk.app import create_app
-from bot.desk.audit import AuditLog
 from bot.desk.canned import CannedReply
 from bot.desk.claims import ClaimBook
 from bot.desk.login_limit import LoginLimit
@@ -33,6 +32,7 @@ from bot.orders.seed import seed_demo_shop
 from bot.orders.sql_backend import SqlOrderBackend
 from bot.privacy.customer_data import CustomerData
 from bot.settings import get_brand
+from bot.store.audit import AuditLog
 from bot.trainer.review import ReviewInbox
 from bot.trainer.settings import TrainerSettings
 from tests.unit.test_desk_metrics import LANGUAGES, MESSAGES, NOW, SINCE, TICKETS, UNTIL
