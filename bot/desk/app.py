@@ -182,9 +182,7 @@ async def login(request: web.Request) -> web.Response:
         limit.failed(login_name, _address(request))
         return again("Wrong login or password.", 401)
     limit.succeeded(login_name)
-    token = _services(request).sessions.open(agent)
-    agents.audit.record(agent.login, "session.login", f"agent:{agent.login}",
-                        {"address": _address(request)})
+    token = _services(request).sessions.open(agent, address=_address(request))
     response = web.HTTPFound(next_path)
     set_session_cookie(response, token, secure)
     clear_cookie(response, LOGIN_CSRF_COOKIE, secure=secure, path="/login")
@@ -193,10 +191,7 @@ async def login(request: web.Request) -> web.Response:
 
 async def logout(request: web.Request) -> web.Response:
     """Ends the session (the gate has checked its CSRF token)."""
-    session = session_of(request)
     _services(request).sessions.close(request.cookies.get(COOKIE))
-    _services(request).agents.audit.record(session.agent.login, "session.logout",
-                                     f"agent:{session.agent.login}")
     response = web.HTTPFound("/login")
     clear_session_cookie(response, request.app[SECURE_COOKIES])
     raise response
@@ -402,9 +397,8 @@ async def mark_line(request: web.Request) -> web.Response:
         return refused("Not marked", "only a customer's message can be marked", back, 400)
     line = ticket.transcript[index]
     agent = session_of(request).agent
-    review.mark(ticket.conversation_id, line.at, line.text, by=agent.login)
-    _services(request).agents.audit.record(agent.login, "ticket.mark_for_training",
-                                           f"ticket:{ticket.case_number}", {"line": index})
+    review.mark(ticket.conversation_id, line.at, line.text, by=agent.login,
+                case_number=ticket.case_number, line=index)
     raise web.HTTPFound(back)
 
 
@@ -448,13 +442,10 @@ async def change_priority(request: web.Request) -> web.Response:
     chosen = str((await request.post()).get("priority") or "")
     try:
         priority = Priority(chosen)
-        _services(request).tickets.set_priority(ticket.case_number, priority)
+        _services(request).tickets.set_priority(ticket.case_number, priority, by=agent.login)
     except (ValueError, TicketError) as error:
         reason = f"unknown priority {chosen!r}" if not isinstance(error, TicketError) else error
         return refused("Not changed", str(reason), f"/tickets/{ticket.case_number}", 400)
-    _services(request).agents.audit.record(
-        agent.login, "ticket.priority", f"ticket:{ticket.case_number}",
-        {"from": ticket.priority.value, "to": priority.value})
     raise web.HTTPFound(f"/tickets/{ticket.case_number}")
 
 
@@ -474,8 +465,6 @@ async def hand_back_case(request: web.Request) -> web.Response:
     except HandBackError as error:
         return refused("Not handed back", f"Not handed back: {error}", f"/tickets/{case}", 409)
     _services(request).claims.release(case)
-    _services(request).agents.audit.record(
-        agent.login, "ticket.resolve" if resolved else "ticket.handback", f"ticket:{case}")
     raise web.HTTPFound("/")
 
 
