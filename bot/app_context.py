@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Engine
 
 from bot.clock import Clock
-from bot.desk.audit import AuditLog
 from bot.handoff.tickets import TicketService
 from bot.hours import OfficeCalendar
 from bot.language import LanguageDetector, Phrasing, Wording
@@ -42,6 +41,7 @@ from bot.orders.factory import order_backend_for
 from bot.settings import Brand, Settings, get_brand, get_settings, get_wording
 from bot.settings.brand import load_brand
 from bot.store import create_db_engine, ensure_schema
+from bot.store.audit import AuditLog
 
 if TYPE_CHECKING:
     from bot.desk.canned import CannedReply
@@ -172,10 +172,10 @@ def desk_services(services: Services, canned: tuple[CannedReply, ...] = ()) -> D
     from bot.desk.login_limit import LoginLimit
     from bot.desk.notes import NoteBook
     from bot.desk.replies import reply_to_customer
-    from bot.desk.report import figures_for
     from bot.desk.services import DeskServices
     from bot.desk.sessions import SessionStore
     from bot.handoff.hand_back import hand_back
+    from bot.metrics.report import figures_for
     from bot.privacy.customer_data import CustomerData
     from bot.trainer.review import ReviewInbox
     from bot.trainer.settings import load_trainer_settings

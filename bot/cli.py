@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from bot.desk.agents_cli import add_agents_parser
 from bot.desk.privacy_cli import add_privacy_parsers, retention_job
-from bot.desk.report import add_report_parser
+from bot.desk.report_cli import add_report_parser
 from bot.language import WordingError
 from bot.settings import (
     DEFAULT_RASA_AUTH_TOKEN,

@@ -1,1 +1,1 @@
-"""The agents' desk: who may work it (agents, roles, passwords) and what they changed (audit)."""
+"""The agents' desk: who may work it (agents, roles, passwords), its pages and its commands."""

@@ -14,9 +14,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.desk.audit import AuditLog
 from bot.desk.passwords import hash_password, needs_rehash, verify_password
 from bot.desk.roles import Role
+from bot.store.audit import AuditLog
 from bot.store.tables import AgentRow, DeskSessionRow
 
 LOGIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")

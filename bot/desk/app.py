@@ -176,9 +176,7 @@ async def login(request: web.Request) -> web.Response:
         limit.failed(login_name, _address(request))
         return again("Wrong login or password.", 401)
     limit.succeeded(login_name)
-    token = _services(request).sessions.open(agent)
-    agents.audit.record(agent.login, "session.login", f"agent:{agent.login}",
-                        {"address": _address(request)})
+    token = _services(request).sessions.open(agent, address=_address(request))
     response = web.HTTPFound(next_path)
     set_session_cookie(response, token, secure)
     clear_cookie(response, LOGIN_CSRF_COOKIE, secure=secure, path="/login")
@@ -187,10 +185,7 @@ async def login(request: web.Request) -> web.Response:
 
 async def logout(request: web.Request) -> web.Response:
     """Ends the session (the gate has checked its CSRF token)."""
-    session = session_of(request)
     _services(request).sessions.close(request.cookies.get(COOKIE))
-    _services(request).agents.audit.record(session.agent.login, "session.logout",
-                                     f"agent:{session.agent.login}")
     response = web.HTTPFound("/login")
     clear_session_cookie(response, request.app[SECURE_COOKIES])
     raise response
@@ -396,9 +391,8 @@ async def mark_line(request: web.Request) -> web.Response:
         return refused("Not marked", "only a customer's message can be marked", back, 400)
     line = ticket.transcript[index]
     agent = session_of(request).agent
-    review.mark(ticket.conversation_id, line.at, line.text, by=agent.login)
-    _services(request).agents.audit.record(agent.login, "ticket.mark_for_training",
-                                           f"ticket:{ticket.case_number}", {"line": index})
+    review.mark(ticket.conversation_id, line.at, line.text, by=agent.login,
+                case_number=ticket.case_number, line=index)
     raise web.HTTPFound(back)
 
 
@@ -442,13 +436,10 @@ async def change_priority(request: web.Request) -> web.Response:
     chosen = str((await request.post()).get("priority") or "")
     try:
         priority = Priority(chosen)
-        _services(request).tickets.set_priority(ticket.case_number, priority)
+        _services(request).tickets.set_priority(ticket.case_number, priority, by=agent.login)
     except (ValueError, TicketError) as error:
         reason = f"unknown priority {chosen!r}" if not isinstance(error, TicketError) else error
         return refused("Not changed", str(reason), f"/tickets/{ticket.case_number}", 400)
-    _services(request).agents.audit.record(
-        agent.login, "ticket.priority", f"ticket:{ticket.case_number}",
-        {"from": ticket.priority.value, "to": priority.value})
     raise web.HTTPFound(f"/tickets/{ticket.case_number}")
 
 
@@ -468,8 +459,6 @@ async def hand_back_case(request: web.Request) -> web.Response:
     except HandBackError as error:
         return refused("Not handed back", f"Not handed back: {error}", f"/tickets/{case}", 409)
     _services(request).claims.release(case)
-    _services(request).agents.audit.record(
-        agent.login, "ticket.resolve" if resolved else "ticket.handback", f"ticket:{case}")
     raise web.HTTPFound("/")
 
 
@@ -497,7 +486,7 @@ async def api_ticket(request: web.Request) -> web.Response:
 @require(Permission.READ_TICKETS)
 async def api_report(request: web.Request) -> web.Response:
     """The figures of a period as JSON (``?since=yesterday|today|YYYY-MM-DD``)."""
-    from bot.desk.report import PeriodError
+    from bot.metrics.report import PeriodError
 
     report = _services(request).report
     if report is None:
@@ -521,9 +510,9 @@ def _period_form(since: str) -> str:
 @require(Permission.READ_TICKETS)
 async def report_view(request: web.Request) -> web.Response:
     """The morning report: charts (matplotlib, embedded) and figures of a period."""
-    from bot.desk.charts import draw_all
-    from bot.desk.report import PeriodError
     from bot.desk.report_page import report_section
+    from bot.metrics.charts import draw_all
+    from bot.metrics.report import PeriodError
 
     report = _services(request).report
     since = request.query.get("since", "yesterday")

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.desk.agents import Agent
-from bot.desk.audit import AuditLog
+from bot.store.audit import AuditLog
 from bot.store.tables import AgentRow, TicketClaimRow, TicketRow
 
 _CLAIMS = TicketClaimRow.__table__

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.desk.agents import Agent
-from bot.desk.audit import AuditLog
+from bot.store.audit import AuditLog
 from bot.store.tables import AgentRow, TicketNoteRow, TicketRow
 
 MAX_NOTE_LENGTH = 4000

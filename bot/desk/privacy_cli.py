@@ -37,9 +37,9 @@ def _actor(given: str | None) -> str:
 
 
 def _engine_and_audit():  # noqa: ANN202 - (Engine, AuditLog), imported lazily
-    from bot.desk.audit import AuditLog
     from bot.settings import get_settings
     from bot.store import create_db_engine, ensure_schema
+    from bot.store.audit import AuditLog
 
     settings = get_settings()
     engine = create_db_engine(settings.database_url)

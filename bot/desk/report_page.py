@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.desk.charts import Chart
 from bot.desk.languages import language_label
+from bot.metrics.charts import Chart
 
 _PARTS = (("after_hours", "After hours"), ("office_hours", "Office hours"), ("all", "All"))
 

@@ -3,7 +3,8 @@
 The browser holds a random token in an HttpOnly, SameSite cookie; the database holds only
 its SHA-256, the agent and the session's CSRF token. A session idle for longer than
 `idle_timeout`, or older than `max_age`, no longer counts, and a deactivated agent's
-sessions stop counting at once.
+sessions stop counting at once. Logging in and out are written to the audit log in the same
+transaction as the session's row.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 
 from bot.desk.agents import Agent, agent_from_row
+from bot.store.audit import AuditLog
 from bot.store.tables import AgentRow, DeskSessionRow
 
 IDLE_TIMEOUT = timedelta(hours=8)
@@ -71,9 +73,15 @@ class SessionStore:
         self._clock = clock
         self._idle_timeout = idle_timeout
         self._max_age = max_age
+        self._audit = AuditLog(engine, clock)
 
-    def open(self, agent: Agent) -> str:
-        """Starts a session for an authenticated agent; the token for the cookie."""
+    def open(self, agent: Agent, *, address: str) -> str:
+        """Starts a session for an authenticated agent; the token for the cookie.
+
+        Args:
+            agent: who logged in.
+            address: where from (the address the login limit sees), for the audit log.
+        """
         token = secrets.token_urlsafe(32)
         now = self._clock()
         with self._engine.begin() as connection:
@@ -81,6 +89,8 @@ class SessionStore:
                 token_hash=_hash(token), agent_id=agent.id, csrf_token=secrets.token_urlsafe(32),
                 created_at=now, last_seen_at=now,
             ))
+            self._audit.record(agent.login, "session.login", f"agent:{agent.login}",
+                               {"address": address}, connection=connection)
         return token
 
     def find(self, token: str | None) -> DeskSession | None:
@@ -111,7 +121,15 @@ class SessionStore:
         return DeskSession(agent_from_row(row), row.csrf_token)
 
     def close(self, token: str | None) -> None:
-        """Ends a session (logout); an unknown token is fine."""
-        if token:
-            with self._engine.begin() as connection:
-                connection.execute(delete(_SESSIONS).where(_SESSIONS.c.token_hash == _hash(token)))
+        """Ends a session (logout), audited under its agent; an unknown token is fine."""
+        if not token:
+            return
+        with self._engine.begin() as connection:
+            login = connection.execute(
+                select(_AGENTS.c.login).join(_SESSIONS, _AGENTS.c.id == _SESSIONS.c.agent_id)
+                .where(_SESSIONS.c.token_hash == _hash(token))
+            ).scalar()
+            if login is None:
+                return
+            connection.execute(delete(_SESSIONS).where(_SESSIONS.c.token_hash == _hash(token)))
+            self._audit.record(login, "session.logout", f"agent:{login}", connection=connection)

@@ -7,7 +7,8 @@ answers needs the address or phone number the customer gave; whatever shows it o
 desk redacts it on the way out (`bot.desk.team_channel`). Card numbers are never kept, and
 proofs of ownership are hidden before the transcript gets here
 (`actions.conversation.transcript`). At most one ticket is
-open per conversation; a second handoff in the same conversation joins it.
+open per conversation; a second handoff in the same conversation joins it. A person's changes
+(priority, handing back) are written to the audit log in the same transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bot.handoff.reasons import HandoffReason, Priority, looks_abusive, priority
 from bot.handoff.redaction import redact, redact_card_numbers
 from bot.hours import OfficeCalendar
 from bot.store import HandoffPacketRow, TicketRow, session_scope
+from bot.store.audit import AuditLog
 
 OPEN = "open"
 HANDED_BACK = "handed_back"
@@ -201,6 +203,7 @@ class TicketService:
         self._calendar = calendar
         self._answer_within = answer_within
         self._clock = clock
+        self._audit = AuditLog(engine, clock)
 
     def expected_answer_at(self, now: datetime) -> datetime:
         """When a person will answer a case opened at `now`.
@@ -307,16 +310,20 @@ class TicketService:
             session.flush()
             return _ticket_from_row(row)
 
-    def set_priority(self, case_number: int, priority: Priority) -> Ticket:
-        """Moves an open ticket up or down the queue.
+    def set_priority(self, case_number: int, priority: Priority, *, by: str) -> Ticket:
+        """Moves an open ticket up or down the queue, audited under `by`.
 
         Raises:
             TicketError: no such case, or it is not open.
         """
         with session_scope(self._engine) as session:
             row = _open_row_by_case(session, case_number)
+            before = row.priority
             row.priority = priority.value
             session.flush()
+            self._audit.record(by, "ticket.priority", f"ticket:{case_number}",
+                               {"from": before, "to": priority.value},
+                               connection=session.connection())
             return _ticket_from_row(row)
 
     def mark_reminder_sent(self, case_number: int) -> None:
@@ -331,7 +338,8 @@ class TicketService:
         """Closes the person's turn: the bot may answer this conversation again.
 
         `resolved` when the person settled the case ('resolved'), otherwise it was only
-        given back ('handed_back'). Either way `handed_back_at`/`_by` say when and by whom.
+        given back ('handed_back'). Either way `handed_back_at`/`_by` say when and by whom, and
+        the audit log has it as 'ticket.resolve' or 'ticket.handback'.
 
         Raises:
             TicketError: no such case, or it is not open.
@@ -342,5 +350,7 @@ class TicketService:
             row.handed_back_at = self._clock()
             row.handed_back_by = by
             session.flush()
+            self._audit.record(by, "ticket.resolve" if resolved else "ticket.handback",
+                               f"ticket:{case_number}", connection=session.connection())
             return _ticket_from_row(row)
 

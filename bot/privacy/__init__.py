@@ -8,7 +8,7 @@
   transaction with an audit entry that keeps only the id's hash.
 * `bot.privacy.retention`: erase what is older than the brand's `retention_days`.
 
-No Rasa import and no desk import: the desk's pages, its CLI (`bot.desk.privacy_cli`) and
+No Rasa import and no desk import: the desk's pages, its CLI (`nightdesk customer`) and
 `nightdesk up` use it, and hand it the audit log. Rasa's conversations are
 read and erased in its tracker store's ``events`` table, in the same database as ours.
 """

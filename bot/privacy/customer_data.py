@@ -29,7 +29,7 @@ EXPORT_FORMAT = "nightdesk-customer-export/1"
 
 
 class AuditRecorder(Protocol):
-    """What the privacy actions need of the audit log (`bot.desk.audit.AuditLog`)."""
+    """What the privacy actions need of the audit log (`bot.store.audit.AuditLog`)."""
 
     def record(self, actor: str, action: str, target: str,
                detail: dict[str, Any] | None = None, *,

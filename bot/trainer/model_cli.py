@@ -7,7 +7,7 @@ nightdesk gate                  the candidate (the model of the current data) ag
 nightdesk promote [--by NAME]   load a candidate that passed into the running Rasa server
 nightdesk rollback [--by NAME]  put the model live before it back
 
-Promotions and rollbacks are written to the desk's audit log (who, which model, when).
+Promotions and rollbacks are written to the audit log (who, which model, when).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ def _shelf_and_candidate():  # noqa: ANN202 - (Settings, ModelShelf, Path)
 
 
 def _audit(settings, who: str, action: str, model: str, previous: str | None) -> None:  # noqa: ANN001
-    from bot.desk.audit import AuditLog
     from bot.store import create_db_engine, ensure_schema
+    from bot.store.audit import AuditLog
 
     engine = create_db_engine(settings.database_url)
     ensure_schema(engine)

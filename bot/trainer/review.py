@@ -32,6 +32,7 @@ from sqlalchemy.exc import NoSuchTableError
 from bot.handoff.reasons import HandoffReason
 from bot.handoff.redaction import redact
 from bot.store import ReviewDecisionRow, TicketRow, TrainerMarkRow, session_scope
+from bot.store.audit import AuditLog
 from bot.store.language_events import LANGUAGE_EVENT_TYPES, LanguageReplay
 from bot.trainer.languages import brand_languages
 from bot.trainer.settings import TrainerSettings
@@ -313,6 +314,7 @@ class ReviewInbox:
         self._clock = clock
         self._languages = None if languages is None else tuple(languages)
         self._detector = None
+        self._audit = AuditLog(engine, clock)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -341,14 +343,34 @@ class ReviewInbox:
         return review_items(stored_customer_messages(self._engine, since), tickets, marks,
                             decided, self._settings, self.languages, self.language_of)
 
-    def mark(self, conversation_id: str, at: datetime, text: str, by: str) -> None:
-        """An agent's "the bot should have understood this" on a customer message."""
+    def mark(self, conversation_id: str, at: datetime, text: str, by: str, *,
+             case_number: int | None = None, line: int | None = None) -> None:
+        """An agent's "the bot should have understood this" on a customer message.
+
+        Each mark is audited under `by` in the same transaction (a message marked twice is
+        kept once): as 'ticket.mark_for_training' on the case and its transcript line when
+        made on a ticket, else as 'review.mark'. The audit never holds the message itself.
+
+        Args:
+            conversation_id: the conversation the message is in.
+            at: when the customer wrote it.
+            text: the message.
+            by: the agent's login.
+            case_number: the ticket it was marked on, if any.
+            line: its index in that ticket's transcript.
+        """
         with session_scope(self._engine) as session:
             already = (session.query(TrainerMarkRow)
                        .filter_by(conversation_id=conversation_id, at=at).first())
             if already is None:
                 session.add(TrainerMarkRow(conversation_id=conversation_id, at=at, text=text,
                                            marked_by=by, marked_at=self._clock()))
+            session.flush()
+            if case_number is None:
+                self._audit.record(by, "review.mark", "review", connection=session.connection())
+            else:
+                self._audit.record(by, "ticket.mark_for_training", f"ticket:{case_number}",
+                                   {"line": line}, connection=session.connection())
 
     def marked_times(self, conversation_id: str) -> frozenset[datetime]:
         """When the conversation's marked messages were written."""

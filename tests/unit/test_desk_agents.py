@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.desk.agents import AgentDirectory, AgentError
-from bot.desk.audit import AuditLog
 from bot.desk.passwords import (
     WeakPasswordError,
     hash_password,
@@ -20,6 +19,7 @@ from bot.desk.passwords import (
 )
 from bot.desk.roles import Permission, Role
 from bot.store import AgentRow
+from bot.store.audit import AuditLog
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 GOOD = "correct horse battery"

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 
 from bot.desk.agents import AgentDirectory
-from bot.desk.audit import AuditLog
 from bot.desk.claims import ClaimBook, ClaimError
 from bot.handoff.reasons import HandoffReason
 from bot.handoff.tickets import HandoffRequest, TicketService
 from bot.hours import OfficeCalendar
 from bot.settings import get_brand
+from bot.store.audit import AuditLog
 
 PASSWORD = "a long enough password"
 

@@ -10,7 +10,7 @@ import hashlib
 import re
 from datetime import timedelta
 
-from bot.desk.audit import AuditLog
+from bot.store.audit import AuditLog
 from tests.unit.test_desk_web import desk, log_in, run  # noqa: F401
 from tests.unit.test_privacy import (
     EMAIL,

@@ -16,10 +16,10 @@ from aiohttp import ClientSession, CookieJar, web
 from aiohttp.test_utils import TestServer
 
 from bot.desk.app import create_app
-from bot.desk.audit import AuditLog
 from bot.desk.login_limit import LoginLimit
 from bot.desk.services import SERVICES
 from bot.settings import SettingsError, load_settings
+from bot.store.audit import AuditLog
 from tests.unit.test_desk_web import CSRF, PASSWORD, desk  # noqa: F401
 
 HSTS = "max-age=31536000; includeSubDomains"

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.desk.metrics import Message, compute, stored_messages
 from bot.hours import OfficeCalendar
+from bot.metrics.figures import Message, compute, stored_messages
 from bot.settings import get_brand
 from bot.store import TicketRow
 from tests.rasa_events import bot_event, events_table, user_event
@@ -212,7 +212,7 @@ def test_a_messages_language_is_the_slot_rasa_stored_in_its_turn(engine):
 def test_the_period_is_a_whole_day_in_the_brands_zone():
     from zoneinfo import ZoneInfo
 
-    from bot.desk.report import PeriodError, period
+    from bot.metrics.report import PeriodError, period
 
     rome = ZoneInfo("Europe/Rome")
     now = utc(23, 7, 30)  # Monday 08:30 in Rome

@@ -11,10 +11,10 @@ import pytest
 from matplotlib.colors import to_rgb
 from matplotlib.image import imread
 
-from bot.desk.charts import NIGHT, PERSON, draw_all
-from bot.desk.metrics import compute
 from bot.desk.report_page import report_section, standalone_page
 from bot.hours import OfficeCalendar
+from bot.metrics.charts import NIGHT, PERSON, draw_all
+from bot.metrics.figures import compute
 from bot.settings import get_brand
 from tests.unit.test_desk_metrics import LANGUAGES, MESSAGES, NOW, SINCE, TICKETS, UNTIL
 
@@ -80,7 +80,7 @@ def test_the_html_report_embeds_the_charts_and_the_figures(figures):
 
 
 def test_the_report_splits_volume_containment_and_fallbacks_by_language(figures, quiet_night):
-    from bot.desk.report import as_text
+    from bot.metrics.report import as_text
 
     section = report_section(figures, draw_all(figures), calendar().timezone)
     table = section[section.index("<caption>By language</caption>"):]

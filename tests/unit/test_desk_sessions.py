@@ -25,7 +25,7 @@ class Clock:
 def test_a_session_is_found_by_its_token_and_only_its_hash_is_stored(engine):
     agent = AgentDirectory(engine).add("anna", "Anna Rossi", "agent", PASSWORD, by="t")
     sessions = SessionStore(engine)
-    token = sessions.open(agent)
+    token = sessions.open(agent, address="127.0.0.1")
     found = sessions.find(token)
     assert found is not None and found.agent == agent
     assert found.csrf_ok(found.csrf_token)
@@ -34,7 +34,7 @@ def test_a_session_is_found_by_its_token_and_only_its_hash_is_stored(engine):
     with engine.connect() as connection:
         stored = connection.execute(select(DeskSessionRow.token_hash)).scalar_one()
     assert token not in stored and len(stored) == 64
-    other = sessions.open(agent)
+    other = sessions.open(agent, address="127.0.0.1")
     assert sessions.find(other).csrf_token != found.csrf_token
 
 
@@ -44,24 +44,24 @@ def test_idle_old_closed_and_deactivated_sessions_do_not_count(engine):
     agent = directory.add("anna", "Anna Rossi", "agent", PASSWORD, by="t")
     sessions = SessionStore(engine, clock, idle_timeout=timedelta(hours=1),
                             max_age=timedelta(hours=3))
-    idle = sessions.open(agent)
+    idle = sessions.open(agent, address="127.0.0.1")
     clock.now += timedelta(minutes=61)
     assert sessions.find(idle) is None
 
-    busy = sessions.open(agent)
+    busy = sessions.open(agent, address="127.0.0.1")
     for _ in range(4):  # used every 50 minutes: never idle, but too old after 3 hours
         clock.now += timedelta(minutes=50)
         found = sessions.find(busy)
     assert found is None
 
-    closed = sessions.open(agent)
+    closed = sessions.open(agent, address="127.0.0.1")
     sessions.close(closed)
     assert sessions.find(closed) is None
 
-    renewed = sessions.open(agent)
+    renewed = sessions.open(agent, address="127.0.0.1")
     directory.set_password("anna", "a brand new password", by="anna")
     assert sessions.find(renewed) is None  # a new password logs every browser out
-    gone = sessions.open(agent)
+    gone = sessions.open(agent, address="127.0.0.1")
     directory.deactivate("anna", by="admin")
     assert sessions.find(gone) is None
 

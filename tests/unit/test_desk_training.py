@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import yaml
 
-from bot.desk.audit import AuditLog
 from bot.desk.services import SERVICES
+from bot.store.audit import AuditLog
 from bot.trainer.review import ReviewInbox
 from bot.trainer.settings import load_trainer_settings
 from bot.trainer.training_data import TrainingData

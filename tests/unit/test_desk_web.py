@@ -14,14 +14,11 @@ from aiohttp.test_utils import TestServer
 
 from bot.desk.agents import AgentDirectory
 from bot.desk.app import create_app
-from bot.desk.audit import AuditLog
 from bot.desk.canned import CannedReply
 from bot.desk.claims import ClaimBook
 from bot.desk.login_limit import LoginLimit
-from bot.desk.metrics import compute
 from bot.desk.notes import NoteBook
 from bot.desk.replies import ReplyRefused
-from bot.desk.report import period
 from bot.desk.services import DeskServices
 from bot.desk.sessions import SessionStore
 from bot.handoff.hand_back import HandBackError
@@ -29,10 +26,13 @@ from bot.handoff.reasons import HandoffReason, Priority
 from bot.handoff.tickets import HandoffRequest, TicketService
 from bot.hours import OfficeCalendar
 from bot.messenger.threads import ThreadStore
+from bot.metrics.figures import compute
+from bot.metrics.report import period
 from bot.orders.seed import seed_demo_shop
 from bot.orders.sql_backend import SqlOrderBackend
 from bot.privacy.customer_data import CustomerData
 from bot.settings import get_brand
+from bot.store.audit import AuditLog
 from bot.trainer.review import ReviewInbox
 from bot.trainer.settings import TrainerSettings
 from tests.unit.test_desk_metrics import LANGUAGES, MESSAGES, NOW, SINCE, TICKETS, UNTIL

@@ -21,9 +21,8 @@ import pytest
 from sqlalchemy import MetaData, select, text
 from sqlalchemy.engine import Engine, make_url
 
-from bot.desk.audit import AuditLog
-from bot.desk.report import as_text, figures_for
 from bot.hours import OfficeCalendar
+from bot.metrics.report import as_text, figures_for
 from bot.privacy.customer_data import erase_customer, export_customer
 from bot.privacy.holdings import (
     BY_CONVERSATION,
@@ -37,6 +36,7 @@ from bot.privacy.retention import RetentionSchedule, run_retention, runs_between
 from bot.privacy.subject import SubjectError
 from bot.settings import get_brand
 from bot.store import Base
+from bot.store.audit import AuditLog
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)

@@ -1,6 +1,6 @@
 """The morning report's charts, drawn with matplotlib as PNG images.
 
-Three charts from the figures of `bot.desk.metrics.compute`: the night's volume by hour,
+Three charts from the figures of `bot.metrics.figures.compute`: the night's volume by hour,
 handoffs by reason, and first response times (the bot's, and a person's from the handoff).
 Each comes with a sentence that says what it shows, for the image's alternative text.
 Drawing uses matplotlib's object API on the Agg canvas (no pyplot, no screen); one chart

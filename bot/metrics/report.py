@@ -1,29 +1,24 @@
-"""The morning report: the figures of a period, from the CLI (`nightdesk report`) or the desk.
+"""The morning report: the figures of a period, for the CLI (`nightdesk report`) and the desk.
 
-`--since yesterday` (or `today`, or a date ``YYYY-MM-DD``) means that whole day in the
-brand's time zone; today's report runs until now. `--html FILE` also writes the report with
-its charts as one HTML file. Volume, containment and fallbacks are also given per language
-(`by_language`, in the order of brand.yml's languages). `retention` counts what the
-retention job erased in the period (`bot.privacy.retention`).
+"yesterday" (or "today", or a date ``YYYY-MM-DD``) means that whole day in the brand's time
+zone; today's report runs until now. Volume, containment and fallbacks are also given per
+language (`by_language`, in the order of brand.yml's languages). `retention` counts what the
+retention job erased in the period (`bot.privacy.retention`). `as_text` is the report for a
+terminal; the desk draws its own page from the same figures.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import re
-import sys
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
-from bot.desk.languages import language_name
-from bot.desk.metrics import compute, stored_messages, ticket_rows
 from bot.hours import OfficeCalendar
+from bot.language.names import language_name
+from bot.metrics.figures import compute, stored_messages, ticket_rows
 from bot.privacy.retention import runs_between
 
 
@@ -114,51 +109,3 @@ def as_text(figures: dict[str, object]) -> str:
             f"{_share(part['needed_a_person'])}; tickets {part['tickets']}"
         )
     return "\n".join(lines)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    """`nightdesk report --since yesterday [--json]`."""
-    from bot.settings import get_brand, get_settings
-    from bot.store import create_db_engine, ensure_schema
-
-    engine = create_db_engine(get_settings().database_url)
-    ensure_schema(engine)
-    brand = get_brand()
-    calendar = OfficeCalendar.from_brand(brand)
-    try:
-        figures = figures_for(engine, calendar, args.since, languages=brand.languages)
-    except PeriodError as error:
-        print(f"nightdesk: {error}", file=sys.stderr)
-        return 2
-    if args.html:
-        try:
-            write_html(args.html, figures, calendar.timezone)
-        except OSError as error:
-            print(f"nightdesk: cannot write {args.html}: {error.strerror}", file=sys.stderr)
-            return 1
-        print(f"Report with charts written to {args.html}", file=sys.stderr)
-    print(json.dumps(figures, indent=2) if args.json else as_text(figures))
-    return 0
-
-
-def write_html(target: Path, figures: dict[str, object], zone: ZoneInfo) -> None:
-    """Writes the report with its charts embedded, as one HTML file (whole or not at all)."""
-    from bot.desk.charts import draw_all
-    from bot.desk.report_page import period_label, report_section, standalone_page
-
-    page = standalone_page(f"Morning report, {period_label(figures, zone)}",
-                           report_section(figures, draw_all(figures), zone))
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(page, encoding="utf-8")
-    os.replace(partial, target)
-
-
-def add_report_parser(sub: argparse._SubParsersAction) -> None:
-    """Adds `report` to the `nightdesk` parser."""
-    report = sub.add_parser("report", help="the night's figures (the morning report)")
-    report.add_argument("--since", default="yesterday",
-                        help="yesterday (default), today or YYYY-MM-DD, in the brand's zone")
-    report.add_argument("--json", action="store_true", help="the figures as JSON")
-    report.add_argument("--html", type=Path, metavar="FILE",
-                        help="also write the report with its charts (matplotlib) to FILE")
-    report.set_defaults(func=cmd_report)

@@ -1,4 +1,4 @@
-"""The desk's audit log: every state change, with who made it, what it was and when.
+"""The audit log: every state change, with who made it, what it was and when.
 
 Entries are only ever added. `detail` holds the facts of a change as JSON; callers never put
 a password or a customer's personal data in it.
