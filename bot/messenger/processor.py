@@ -37,7 +37,7 @@ from bot.handoff.reasons import HandoffReason
 from bot.handoff.tickets import HandoffRequest, TicketService, TranscriptLine
 from bot.messenger import comments
 from bot.messenger.channel_names import COMMENT_CHANNEL
-from bot.messenger.events import (
+from bot.messenger.event_types import (
     AttachmentMessageEvent,
     CommentEvent,
     EventKind,
