@@ -235,9 +235,9 @@ def cmd_orders(args: argparse.Namespace) -> int:
 
 def cmd_tickets(args: argparse.Namespace) -> int:
     """Lists open tickets, or hands one back to the bot."""
-    from bot.handoff.hand_back import HandBackError, hand_back
     from bot.handoff.tickets import TicketService
     from bot.hours import OfficeCalendar
+    from bot.messenger.hand_back import HandBackError, hand_back
 
     settings, brand = get_settings(), get_brand()
     engine = _engine()

@@ -464,7 +464,7 @@ async def hand_back_case(request: web.Request) -> web.Response:
 
     On Messenger thread control is taken back first.
     """
-    from bot.handoff.hand_back import HandBackError
+    from bot.messenger.hand_back import HandBackError
 
     agent = session_of(request).agent
     case = _case(request)
@@ -691,9 +691,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     from bot.desk.replies import reply_to_customer
     from bot.desk.report import figures_for
     from bot.desk.team_channel import TeamChannel
-    from bot.handoff.hand_back import hand_back
     from bot.handoff.log_redaction import install_log_redaction
     from bot.hours import OfficeCalendar
+    from bot.messenger.hand_back import hand_back
     from bot.privacy.customer_data import CustomerData
     from bot.settings import get_brand, get_settings
     from bot.store import create_db_engine, ensure_schema

@@ -24,10 +24,10 @@ from bot.desk.replies import ReplyRefused
 from bot.desk.report import period
 from bot.desk.services import DeskServices
 from bot.desk.sessions import SessionStore
-from bot.handoff.hand_back import HandBackError
 from bot.handoff.reasons import HandoffReason, Priority
 from bot.handoff.tickets import HandoffRequest, TicketService
 from bot.hours import OfficeCalendar
+from bot.messenger.hand_back import HandBackError
 from bot.messenger.threads import ThreadStore
 from bot.orders.seed import seed_demo_shop
 from bot.orders.sql_backend import SqlOrderBackend
