@@ -3,7 +3,7 @@
 It speaks the real Messenger Platform HTTP shapes (Send API, private and public replies to
 comments, user profile, Handover Protocol, Messenger Profile) against any base URL, so the
 same code talks to ``https://graph.facebook.com`` and to the local fake in
-:mod:`bot.messenger.fake_graph`.
+:mod:`tests.fakes.fake_graph`.
 
 Failed calls are retried with exponential backoff and jitter when Graph says "later" (HTTP
 5xx, 429, rate-limit error codes 4, 17, 32 and 613) or when the connection fails or times

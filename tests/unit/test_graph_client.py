@@ -9,7 +9,6 @@ import urllib.request
 import aiohttp
 import pytest
 
-from bot.messenger.fake_graph import FakeGraphApi, FakeGraphServer
 from bot.messenger.graph_client import (
     PAGE_INBOX_APP_ID,
     GraphClient,
@@ -17,6 +16,7 @@ from bot.messenger.graph_client import (
     SentMessage,
     split_text,
 )
+from tests.fakes.fake_graph import FakeGraphApi, FakeGraphServer
 
 TOKEN = "page-token-123"
 PSID = "6543219876543210"

@@ -26,7 +26,7 @@ Control endpoints, for another process:
 - ``POST /_reset``: forgets calls, failures, replied comments and what the page posted.
 
 :class:`FakeGraphServer` runs it on 127.0.0.1, inside a running event loop or in a background
-thread. By hand: ``python -m bot.messenger.fake_graph --port 8095``.
+thread. By hand: ``python -m tests.fakes.fake_graph --port 8095``.
 """
 
 from __future__ import annotations
@@ -1089,7 +1089,7 @@ class FakeGraphServer:
 def main(argv: Sequence[str] | None = None) -> None:
     """Runs the fake Graph API by hand until interrupted."""
     parser = argparse.ArgumentParser(
-        prog="python -m bot.messenger.fake_graph", description=__doc__.splitlines()[0]
+        prog="python -m tests.fakes.fake_graph", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (loopback)")
     parser.add_argument("--port", type=int, default=8095, help="port (default 8095)")
