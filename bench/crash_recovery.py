@@ -69,7 +69,8 @@ from bot.settings import Settings, load_settings  # noqa: E402
 from bot.store import create_db_engine  # noqa: E402
 from bot.store.tables import InboxEventRow, MessengerSendRow  # noqa: E402
 from tests import messenger_payloads as payloads  # noqa: E402
-from tests.fakes.fake_graph import DEFAULT_TOKEN, FakeGraphApi, FakeGraphServer  # noqa: E402
+from tests.fakes.fake_graph import DEFAULT_TOKEN, FakeGraphApi  # noqa: E402
+from tests.fakes.fake_graph_server import FakeGraphServer  # noqa: E402
 from tests.frozen_time import NIGHT  # noqa: E402
 
 CONVERSATIONS = 150

@@ -49,7 +49,9 @@ from bot.messenger.event_types import (
     TextMessageEvent,
     event_time,
 )
-from bot.messenger.graph_client import PAGE_INBOX_APP_ID, GraphClient, GraphSendError
+from bot.messenger.graph_client import GraphClient
+from bot.messenger.graph_errors import GraphSendError
+from bot.messenger.graph_limits import PAGE_INBOX_APP_ID
 from bot.messenger.holding import HoldingReplies, customer_text
 from bot.messenger.inbox import ClaimedEvent
 from bot.messenger.outbox import OutboxLog

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from sqlalchemy import text
 
-from bot.messenger.graph_client import PAGE_INBOX_APP_ID
+from bot.messenger.graph_limits import PAGE_INBOX_APP_ID
 from bot.store import create_db_engine
 from tests import messenger_payloads as payloads
 from tests.fakes.fake_graph import FakeGraphApi

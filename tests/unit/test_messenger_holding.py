@@ -23,7 +23,8 @@ from bot.messenger.inbox import Inbox
 from bot.messenger.outbox import OutboxLog
 from bot.messenger.threads import ThreadStore
 from tests.conftest import PROJECT_DIR
-from tests.fakes.fake_graph import FakeGraphApi, FakeGraphServer
+from tests.fakes.fake_graph import FakeGraphApi
+from tests.fakes.fake_graph_server import FakeGraphServer
 from tests.messenger_payloads import dm, fresh, new_psid
 
 TOKEN = "page-token-123"
