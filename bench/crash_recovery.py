@@ -55,7 +55,6 @@ from sqlalchemy.engine import Engine
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
-from bot.messenger.fake_graph import DEFAULT_TOKEN, FakeGraphApi, FakeGraphServer  # noqa: E402
 from bot.messenger.ingress import WEBHOOK_PATH, create_app  # noqa: E402
 from bot.orders.seed import seed_demo_shop  # noqa: E402
 from bot.runtime.processes import (  # noqa: E402
@@ -70,6 +69,8 @@ from bot.settings import Settings, load_settings  # noqa: E402
 from bot.store import create_db_engine  # noqa: E402
 from bot.store.tables import InboxEventRow, MessengerSendRow  # noqa: E402
 from tests import messenger_payloads as payloads  # noqa: E402
+from tests.fakes.fake_graph import DEFAULT_TOKEN, FakeGraphApi  # noqa: E402
+from tests.fakes.fake_graph_server import FakeGraphServer  # noqa: E402
 from tests.frozen_time import NIGHT  # noqa: E402
 
 CONVERSATIONS = 150

@@ -37,13 +37,14 @@ from sqlalchemy import text
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
-from bot.messenger.fake_graph import DEFAULT_TOKEN, FakeGraphApi, FakeGraphServer  # noqa: E402
 from bot.messenger.signature import sign  # noqa: E402
 from bot.orders.seed import seed_demo_shop  # noqa: E402
 from bot.runtime.processes import running_servers  # noqa: E402
 from bot.runtime.training import train_if_needed  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.store import Base, create_db_engine  # noqa: E402
+from tests.fakes.fake_graph import DEFAULT_TOKEN, FakeGraphApi  # noqa: E402
+from tests.fakes.fake_graph_server import FakeGraphServer  # noqa: E402
 
 CONVERSATIONS = 20
 MESSAGES = 1000

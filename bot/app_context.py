@@ -174,7 +174,7 @@ def desk_services(services: Services, canned: tuple[CannedReply, ...] = ()) -> D
     from bot.desk.replies import reply_to_customer
     from bot.desk.services import DeskServices
     from bot.desk.sessions import SessionStore
-    from bot.handoff.hand_back import hand_back
+    from bot.messenger.hand_back import hand_back
     from bot.metrics.report import figures_for
     from bot.privacy.customer_data import CustomerData
     from bot.trainer.review import ReviewInbox

@@ -240,7 +240,7 @@ def cmd_orders(args: argparse.Namespace) -> int:
 
 def cmd_tickets(args: argparse.Namespace) -> int:
     """Lists open tickets, or hands one back to the bot."""
-    from bot.handoff.hand_back import HandBackError, hand_back
+    from bot.messenger.hand_back import HandBackError, hand_back
 
     services = _services()
     tickets = services.tickets
@@ -265,7 +265,7 @@ def cmd_tickets(args: argparse.Namespace) -> int:
 
 def cmd_messenger_setup(args: argparse.Namespace) -> int:
     """Sets the page's Messenger Profile from brand.yml, or prints it with --dry-run."""
-    from bot.messenger.graph_client import GraphSendError
+    from bot.messenger.graph_errors import GraphSendError
     from bot.messenger.profile import MissingTokenError, messenger_profile_body, set_up_profile
 
     brand, wording = get_brand(), get_wording()

@@ -449,7 +449,7 @@ async def hand_back_case(request: web.Request) -> web.Response:
 
     On Messenger thread control is taken back first.
     """
-    from bot.handoff.hand_back import HandBackError
+    from bot.messenger.hand_back import HandBackError
 
     agent = session_of(request).agent
     case = _case(request)

@@ -24,7 +24,7 @@ from bot.trainer.training_data import TrainingData
 
 HandBack = Callable[..., Awaitable[Ticket]]
 """``(case_number, login, resolved=False)``: gives a case back to the bot on behalf of a
-login (`bot.handoff.hand_back.hand_back`); `resolved` when the person settled it."""
+login (`bot.messenger.hand_back.hand_back`); `resolved` when the person settled it."""
 
 Reply = Callable[[Ticket, Agent, str], Awaitable[None]]
 """Sends an agent's reply to the ticket's customer (`bot.desk.replies.reply_to_customer`)."""

@@ -17,7 +17,7 @@ from enum import Enum
 from bot.handoff.first_names import first_name_or_none
 from bot.handoff.reasons import looks_abusive
 from bot.handoff.redaction import contains_personal_data
-from bot.messenger.events import CommentEvent
+from bot.messenger.event_types import CommentEvent
 
 QUESTION_INTENTS = frozenset(
     {

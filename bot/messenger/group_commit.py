@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 
 from bot.handoff.log_redaction import describe_failure
-from bot.messenger.events import InboundEvent
+from bot.messenger.event_types import InboundEvent
 from bot.messenger.inbox import Inbox
 
 logger = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from bot.handoff.reasons import HandoffReason
 from bot.handoff.tickets import HandoffRequest, Ticket, TicketService, TranscriptLine
 from bot.language import Phrasing, Wording
 from bot.messenger.channel_names import COMMENT_CHANNEL
-from bot.messenger.events import CommentEvent, InboundEvent, StandbyEvent, event_time
+from bot.messenger.event_types import CommentEvent, InboundEvent, StandbyEvent, event_time
 from bot.messenger.graph_client import GraphClient
 from bot.messenger.inbox import Inbox
 from bot.messenger.outbox import OutboxLog

@@ -52,14 +52,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from bot.handoff.log_redaction import describe_failure
-from bot.messenger.events import (
-    CommentEvent,
-    EventKind,
-    InboundEvent,
-    StandbyEvent,
-    canonical_json,
-    restore_event,
-)
+from bot.messenger.event_types import CommentEvent, EventKind, InboundEvent, StandbyEvent
+from bot.messenger.events import canonical_json, restore_event
 from bot.store.database import SQLITE_BUSY_TIMEOUT_MS
 from bot.store.tables import InboxEventRow
 

@@ -26,7 +26,9 @@ from typing import Any
 from rasa.core.channels.channel import OutputChannel
 
 from bot.messenger.channel_names import CHANNEL_NAME
-from bot.messenger.graph_client import MAX_BUTTONS, MEDIA_TYPES, GraphClient, GraphSendError
+from bot.messenger.graph_client import GraphClient
+from bot.messenger.graph_errors import GraphSendError
+from bot.messenger.graph_limits import MAX_BUTTONS, MEDIA_TYPES
 from bot.messenger.outbox import OutboxLog
 from bot.messenger.send_ledger import SendLedger
 from bot.messenger.window import MessagingWindow, Sender

@@ -37,7 +37,7 @@ from bot.handoff.reasons import HandoffReason
 from bot.handoff.tickets import HandoffRequest, TicketService, TranscriptLine
 from bot.messenger import comments
 from bot.messenger.channel_names import COMMENT_CHANNEL
-from bot.messenger.events import (
+from bot.messenger.event_types import (
     AttachmentMessageEvent,
     CommentEvent,
     EventKind,
@@ -49,7 +49,9 @@ from bot.messenger.events import (
     TextMessageEvent,
     event_time,
 )
-from bot.messenger.graph_client import PAGE_INBOX_APP_ID, GraphClient, GraphSendError
+from bot.messenger.graph_client import GraphClient
+from bot.messenger.graph_errors import GraphSendError
+from bot.messenger.graph_limits import PAGE_INBOX_APP_ID
 from bot.messenger.holding import HoldingReplies, customer_text
 from bot.messenger.inbox import ClaimedEvent
 from bot.messenger.outbox import OutboxLog

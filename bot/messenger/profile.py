@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.language import Wording
-from bot.messenger.events import GET_STARTED_PAYLOAD
+from bot.messenger.event_types import GET_STARTED_PAYLOAD
 from bot.messenger.graph_client import GraphClient
 from bot.settings import MessengerSettings
 from bot.settings.brand import MenuItem, MessengerProfile

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
-from bot.messenger.graph_client import GraphClient, GraphSendError
+from bot.messenger.graph_client import GraphClient
+from bot.messenger.graph_errors import GraphSendError
 from bot.messenger.threads import ThreadOwner, ThreadStore
 from bot.settings import Settings
 

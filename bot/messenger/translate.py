@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.messenger.events import (
+from bot.messenger.event_types import (
     AttachmentMessageEvent,
     AttachmentType,
     InboundEvent,

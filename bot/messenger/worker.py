@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.handoff.log_redaction import describe_failure
-from bot.messenger.events import InboundEvent
+from bot.messenger.event_types import InboundEvent
 from bot.messenger.inbox import ClaimedEvent, Inbox, InboxStatus, default_worker_id
 
 logger = logging.getLogger(__name__)

@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 
-from bot.messenger.fake_graph import DEFAULT_TOKEN, FakeGraphApi, FakeGraphServer
 from bot.runtime.shell import send
 from bot.settings import Settings, load_settings
+from tests.fakes.fake_graph import DEFAULT_TOKEN, FakeGraphApi
+from tests.fakes.fake_graph_server import FakeGraphServer
 from tests.frozen_time import NIGHT
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]

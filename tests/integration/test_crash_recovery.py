@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 
-from bot.messenger.fake_graph import FakeGraphApi
 from bot.orders.seed import seed_demo_shop
 from bot.runtime.processes import (
     ManagedProcess,
@@ -34,6 +33,7 @@ from bot.runtime.processes import (
 from bot.settings import Settings, load_settings
 from bot.store import create_db_engine
 from tests import messenger_payloads as payloads
+from tests.fakes.fake_graph import FakeGraphApi
 from tests.integration.conftest import messenger_environment, port, stack_environment
 from tests.integration.test_messenger_webhook import (
     matches,

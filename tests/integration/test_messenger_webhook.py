@@ -19,10 +19,10 @@ import pytest
 import yaml
 from sqlalchemy import text
 
-from bot.messenger.fake_graph import FakeGraphApi
-from bot.messenger.graph_client import PAGE_INBOX_APP_ID
+from bot.messenger.graph_limits import PAGE_INBOX_APP_ID
 from bot.store import create_db_engine
 from tests import messenger_payloads as payloads
+from tests.fakes.fake_graph import FakeGraphApi
 from tests.integration.conftest import PROJECT_DIR, Stack
 
 pytestmark = pytest.mark.e2e

@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from bot.messenger.fake_graph import FakeGraphApi
 from tests import messenger_payloads as payloads
+from tests.fakes.fake_graph import FakeGraphApi
 from tests.integration.test_messenger_webhook import (
     DOMAIN,
     comment,

@@ -14,10 +14,11 @@ from bot.desk.replies import ReplyRefused, reply_to_customer, signed
 from bot.handoff.reasons import HandoffReason
 from bot.handoff.tickets import HandoffRequest, TicketService
 from bot.hours import OfficeCalendar
-from bot.messenger.fake_graph import DEFAULT_TOKEN, FakeGraphApi, FakeGraphServer
 from bot.messenger.threads import ThreadStore
 from bot.settings import get_brand, load_settings
 from bot.webchat.agent_messages import AgentMessageBox
+from tests.fakes.fake_graph import DEFAULT_TOKEN, FakeGraphApi
+from tests.fakes.fake_graph_server import FakeGraphServer
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 

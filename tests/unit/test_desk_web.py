@@ -21,10 +21,10 @@ from bot.desk.notes import NoteBook
 from bot.desk.replies import ReplyRefused
 from bot.desk.services import DeskServices
 from bot.desk.sessions import SessionStore
-from bot.handoff.hand_back import HandBackError
 from bot.handoff.reasons import HandoffReason, Priority
 from bot.handoff.tickets import HandoffRequest, TicketService
 from bot.hours import OfficeCalendar
+from bot.messenger.hand_back import HandBackError
 from bot.messenger.threads import ThreadStore
 from bot.metrics.figures import compute
 from bot.metrics.report import period

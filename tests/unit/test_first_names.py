@@ -8,7 +8,7 @@ from actions.session import first_name_from_metadata
 from bot.handoff.first_names import first_name_or_none
 from bot.handoff.redaction import contains_personal_data
 from bot.messenger.comments import first_name
-from bot.messenger.events import CommentEvent
+from bot.messenger.event_types import CommentEvent
 
 NAMES = [
     ("Mario Rossi", "Mario"),

@@ -9,14 +9,13 @@ import urllib.request
 import aiohttp
 import pytest
 
-from bot.messenger.fake_graph import FakeGraphApi, FakeGraphServer
-from bot.messenger.graph_client import (
-    PAGE_INBOX_APP_ID,
-    GraphClient,
-    GraphSendError,
-    SentMessage,
-    split_text,
-)
+from bot.messenger.graph_answers import SentMessage
+from bot.messenger.graph_client import GraphClient
+from bot.messenger.graph_errors import GraphSendError
+from bot.messenger.graph_limits import PAGE_INBOX_APP_ID
+from bot.messenger.message_text import split_text
+from tests.fakes.fake_graph import FakeGraphApi
+from tests.fakes.fake_graph_server import FakeGraphServer
 
 TOKEN = "page-token-123"
 PSID = "6543219876543210"
@@ -370,7 +369,7 @@ def test_gives_up_after_max_attempts_without_personal_data(caplog):
     assert (error.status, error.code, error.attempts, error.operation) == (500, 1, 4, "send")
     assert "failed after 4 attempts" in str(error)
     assert "HTTP 500, error code 1: Failed to deliver '<redacted>'" in str(error)
-    client_logs = [r for r in caplog.records if r.name == "bot.messenger.graph_client"]
+    client_logs = [r for r in caplog.records if r.name == "bot.messenger.graph_http"]
     assert [r.levelname for r in client_logs if r.levelno >= logging.WARNING] == (
         ["WARNING"] * 3 + ["ERROR"])
     assert sum("did not land" in r.getMessage() for r in client_logs) == 4

@@ -9,11 +9,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.handoff.hand_back import HandBackError, hand_back
 from bot.handoff.rasa_handback import PAUSE_SLOTS_CLEARED
 from bot.handoff.reasons import HandoffReason
 from bot.handoff.tickets import HandoffRequest, TicketService
 from bot.hours import OfficeCalendar
+from bot.messenger.hand_back import HandBackError, hand_back
 from bot.settings import get_brand, load_settings
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.messenger.events import (
+from bot.messenger.event_types import (
     AttachmentMessageEvent,
     AttachmentType,
     CommentEvent,
@@ -25,10 +25,8 @@ from bot.messenger.events import (
     StandbyEvent,
     TextMessageEvent,
     UnknownEvent,
-    WebhookFormatError,
-    parse_webhook,
-    restore_event,
 )
+from bot.messenger.events import WebhookFormatError, parse_webhook, restore_event
 from bot.messenger.signature import sign, verify_signature
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "messenger"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.messenger.events import InboundEvent, parse_webhook
+from bot.messenger.event_types import InboundEvent
+from bot.messenger.events import parse_webhook
 from bot.messenger.group_commit import GroupCommit
 from bot.messenger.inbox import Inbox
 from bot.store import create_db_engine, ensure_schema

@@ -17,13 +17,14 @@ from bot.handoff.tickets import TicketService
 from bot.hours import OfficeCalendar
 from bot.language import LanguageDetector
 from bot.messenger.events import parse_webhook
-from bot.messenger.fake_graph import FakeGraphApi, FakeGraphServer
 from bot.messenger.graph_client import GraphClient
 from bot.messenger.holding import HoldingReplies, HoldingWatch
 from bot.messenger.inbox import Inbox
 from bot.messenger.outbox import OutboxLog
 from bot.messenger.threads import ThreadStore
 from tests.conftest import PROJECT_DIR
+from tests.fakes.fake_graph import FakeGraphApi
+from tests.fakes.fake_graph_server import FakeGraphServer
 from tests.messenger_payloads import dm, fresh, new_psid
 
 TOKEN = "page-token-123"

@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Engine
 
-from bot.messenger.events import EventKind, InboundEvent, TextMessageEvent, parse_webhook
+from bot.messenger.event_types import EventKind, InboundEvent, TextMessageEvent
+from bot.messenger.events import parse_webhook
 from bot.messenger.inbox import ClaimedEvent, Inbox, InboxStatus, Recovery
 from bot.store import InboxEventRow
 

@@ -8,12 +8,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.messenger.agent_reply import send_agent_reply
-from bot.messenger.fake_graph import FakeGraphApi, FakeGraphServer
 from bot.messenger.graph_client import GraphClient
 from bot.messenger.outbox import OutboxLog
 from bot.messenger.output import MessengerOutput
 from bot.messenger.send_ledger import SendLedger
 from bot.messenger.threads import ThreadOwner, ThreadStore
+from tests.fakes.fake_graph import FakeGraphApi
+from tests.fakes.fake_graph_server import FakeGraphServer
 
 TOKEN = "page-token-123"
 PSID = "6543219876543210"

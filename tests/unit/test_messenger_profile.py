@@ -11,8 +11,7 @@ import pytest
 import yaml
 
 from bot.language import Wording, load_wording
-from bot.messenger.fake_graph import FakeGraphApi, FakeGraphServer
-from bot.messenger.graph_client import GraphSendError
+from bot.messenger.graph_errors import GraphSendError
 from bot.messenger.profile import MissingTokenError, messenger_profile_body, set_up_profile
 from bot.messenger.translate import is_intent_trigger
 from bot.settings import MessengerSettings
@@ -25,6 +24,8 @@ from bot.settings.brand import (
     MessengerProfile,
     load_brand,
 )
+from tests.fakes.fake_graph import FakeGraphApi
+from tests.fakes.fake_graph_server import FakeGraphServer
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 REAL_BRAND = PROJECT_DIR / "brand.yml"

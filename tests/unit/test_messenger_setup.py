@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.messenger.fake_graph import FakeGraphApi, FakeGraphServer
+from tests.fakes.fake_graph import FakeGraphApi
+from tests.fakes.fake_graph_server import FakeGraphServer
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 REAL_BRAND = PROJECT_DIR / "brand.yml"

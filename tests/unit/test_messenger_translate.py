@@ -7,7 +7,8 @@ import json
 import pytest
 
 from bot.messenger.comments import CommentAction, decide, first_name, shows_personal_data
-from bot.messenger.events import CommentEvent, parse_webhook
+from bot.messenger.event_types import CommentEvent
+from bot.messenger.events import parse_webhook
 from bot.messenger.translate import to_rasa
 from tests.messenger_payloads import fresh
 

@@ -25,8 +25,10 @@ Control endpoints, for another process:
 - ``DELETE /_fail``: cancels pending failures;
 - ``POST /_reset``: forgets calls, failures, replied comments and what the page posted.
 
-:class:`FakeGraphServer` runs it on 127.0.0.1, inside a running event loop or in a background
-thread. By hand: ``python -m bot.messenger.fake_graph --port 8095``.
+:class:`tests.fakes.fake_graph_server.FakeGraphServer` runs it on 127.0.0.1, inside a running
+event loop or in a background thread. By hand: ``python -m tests.fakes.fake_graph --port 8095``.
+What Graph refuses is checked in :mod:`tests.fakes.graph_request_checks`; the recorded calls
+and the failures to come are :mod:`tests.fakes.graph_call_records`.
 """
 
 from __future__ import annotations
@@ -42,10 +44,21 @@ import secrets
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.graph_call_records import VERSION_PATTERN, FailureSpec, RecordedCall
+from tests.fakes.graph_request_checks import (
+    GraphError,
+    check_ice_breakers,
+    check_localized,
+    check_message,
+    check_persistent_menu,
+    json_object,
+    required_recipient_id,
+    required_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,331 +77,12 @@ MESSENGER_PROFILE_FIELDS = frozenset(
     {"get_started", "greeting", "ice_breakers", "persistent_menu", "whitelisted_domains",
      "account_linking_url", "home_url", "commands", "title", "description"}
 )
-_VERSION = re.compile(r"v\d+\.\d+")
 _FIELD = re.compile(r"(?P<name>\w+)(?:\.limit\((?P<limit>\d+)\))?(?:\{(?P<sub>[\w,]*)\})?")
 _MESSAGE_FIELDS = ("id", "message", "from", "to", "created_time")
 _CONVERSATION_FIELDS = ("id", "updated_time", "messages", "participants")
 _COMMENT_FIELDS = ("id", "message", "from", "created_time")
 _PAGE_FIELDS = ("id", "name")
 _COMMENT_ORDERS = frozenset({"chronological", "reverse_chronological"})
-_DEFAULT_ERRORS: dict[int, tuple[int, str]] = {
-    500: (1, "An unknown error has occurred."),
-    502: (2, "Service temporarily unavailable"),
-    503: (2, "Service temporarily unavailable"),
-    429: (4, "(#4) Application request limit reached"),
-    403: (10, "(#10) This message is sent outside of allowed window."),
-}
-_CODE_MESSAGES: dict[int, str] = {
-    4: "(#4) Application request limit reached",
-    17: "(#17) User request limit reached",
-    32: "(#32) Page request limit reached",
-    613: "(#613) Calls to this api have exceeded the rate limit.",
-}
-
-
-class GraphError(Exception):
-    """A Graph-style error answer: HTTP status, ``error.code``, message and type."""
-
-    def __init__(
-        self,
-        message: str,
-        code: int = 100,
-        status: int = 400,
-        error_type: str = "OAuthException",
-        subcode: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
-        self.error_type = error_type
-        self.subcode = subcode
-
-    def response(self) -> web.Response:
-        """The JSON answer Graph would give."""
-        return web.json_response(self.payload(), status=self.status)
-
-    def payload(self) -> dict[str, Any]:
-        """The JSON body of that answer."""
-        error: dict[str, Any] = {
-            "message": self.message,
-            "type": self.error_type,
-            "code": self.code,
-            "fbtrace_id": secrets.token_hex(8),
-        }
-        if self.subcode is not None:
-            error["error_subcode"] = self.subcode
-        if self.status >= 500:
-            error["is_transient"] = True
-        return {"error": error}
-
-
-@dataclass
-class RecordedCall:
-    """One call the fake received (control endpoints excluded).
-
-    Attributes:
-        method: "GET" or "POST".
-        path: the path with the version, for example "/v19.0/me/messages".
-        query: the query parameters, the access token included.
-        json: the parsed JSON body, None when there was none (or it was not JSON).
-        status: the HTTP status answered; None while the answer is still pending (delay).
-            For a call carried out before a delayed answer (``applied``), what it answers.
-        response: the JSON answered, once answered (or decided, as for `status`).
-        at: when the call arrived (Unix time).
-        applied: whether the call took effect (a message delivered, a reply posted, a read
-            served), whatever was answered: True for a call carried out and then answered
-            late or with an injected error.
-    """
-
-    method: str
-    path: str
-    query: dict[str, str]
-    json: Any
-    status: int | None = None
-    response: Any = None
-    at: float = field(default_factory=time.time)
-    applied: bool = False
-
-    @property
-    def endpoint(self) -> str:
-        """The path without the version: "me/messages", "{comment_id}/comments", "{psid}"."""
-        parts = self.path.strip("/").split("/", 1)
-        if len(parts) == 2 and _VERSION.fullmatch(parts[0]):
-            return parts[1]
-        return self.path.strip("/")
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (as served by ``GET /_calls``)."""
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class FailureSpec:
-    """How one upcoming call fails.
-
-    Attributes:
-        status: the HTTP status to answer, or None to answer normally (after `delay`).
-        code: Graph's ``error.code``; a sensible one for the status when None.
-        delay: seconds to wait before answering.
-        message: Graph's ``error.message``; a realistic one when None.
-        path: only calls whose path contains this string are affected. None: any call but
-            the reads a client makes to check whether an earlier call landed (``GET`` of
-            ``me``, of ``.../conversations`` and of ``.../comments``), which are affected
-            only when named here, so that ``fail_next(2, 500)`` still fails the next two
-            attempts of a call.
-        method: only calls with this HTTP method are affected (None: any method).
-        applied: carry the call out first (deliver, post, record) and only then wait
-            `delay` and answer: with status None the real answer comes late (Graph did it,
-            the client may have given up waiting); with a status, Graph did it and still
-            answered an error. When False, nothing is carried out before the answer.
-    """
-
-    status: int | None = 500
-    code: int | None = None
-    delay: float = 0.0
-    message: str | None = None
-    path: str | None = None
-    method: str | None = None
-    applied: bool = False
-
-    def matches(self, method: str, path: str, lookup: bool) -> bool:
-        """Whether this spec applies to a call (`lookup`: one of the check reads)."""
-        if self.method is not None and self.method.upper() != method.upper():
-            return False
-        if self.path is None:
-            return not lookup
-        return self.path in path
-
-    def error(self) -> GraphError | None:
-        """The Graph error to answer, if this spec fails the call."""
-        if self.status is None:
-            return None
-        default_code, default_message = _DEFAULT_ERRORS.get(
-            self.status, (1, "An unknown error has occurred.")
-        )
-        code = self.code if self.code is not None else default_code
-        message = self.message or _CODE_MESSAGES.get(code, default_message)
-        return GraphError(message, code=code, status=self.status)
-
-
-def _required_text(value: Any, name: str, limit: int) -> str:
-    """A non-empty string of at most `limit` characters, else a Graph 400."""
-    if not isinstance(value, str) or not value.strip():
-        raise GraphError(f"(#100) The parameter {name} is required")
-    if len(value) > limit:
-        raise GraphError(f"(#100) Param {name} must be at most {limit} characters long.")
-    return value
-
-
-def _object(value: Any, name: str) -> dict[str, Any]:
-    """A JSON object, else a Graph 400."""
-    if not isinstance(value, dict):
-        raise GraphError(f"(#100) param {name} must be a JSON object")
-    return value
-
-
-def _check_button(button: Any, name: str) -> None:
-    """A Messenger button, else a Graph 400."""
-    button = _object(button, name)
-    kind = button.get("type")
-    _required_text(button.get("title"), f"{name}[title]", 20)
-    if kind == "postback":
-        _required_text(button.get("payload"), f"{name}[payload]", 1000)
-    elif kind == "web_url":
-        url = _required_text(button.get("url"), f"{name}[url]", 2000)
-        if not url.startswith(("http://", "https://")):
-            raise GraphError(f"(#100) {name}[url] should represent a valid URL")
-    elif kind == "phone_number":
-        _required_text(button.get("payload"), f"{name}[payload]", 1000)
-    else:
-        raise GraphError(f"(#100) {name}[type] must be one of postback, web_url, phone_number")
-
-
-def _check_buttons(buttons: Any, name: str, minimum: int) -> None:
-    """A list of 1 (or 0) to 3 buttons, else a Graph 400."""
-    if buttons is None and minimum == 0:
-        return
-    if not isinstance(buttons, list) or not minimum <= len(buttons) <= 3:
-        raise GraphError(f"(#100) param {name} must have between {minimum} and 3 elements")
-    for index, button in enumerate(buttons):
-        _check_button(button, f"{name}[{index}]")
-
-
-def _check_attachment(attachment: Any) -> None:
-    """A template or media attachment, else a Graph 400."""
-    attachment = _object(attachment, "message[attachment]")
-    kind = attachment.get("type")
-    payload = _object(attachment.get("payload"), "message[attachment][payload]")
-    if kind in ("image", "audio", "video", "file"):
-        if not payload.get("url") and not payload.get("attachment_id"):
-            raise GraphError("(#100) message[attachment][payload] needs a url or attachment_id")
-        return
-    if kind != "template":
-        raise GraphError("(#100) message[attachment][type] is not supported")
-    template = payload.get("template_type")
-    if template == "button":
-        _required_text(payload.get("text"), "payload[text]", 640)
-        _check_buttons(payload.get("buttons"), "payload[buttons]", 1)
-    elif template == "generic":
-        elements = payload.get("elements")
-        if not isinstance(elements, list) or not 1 <= len(elements) <= 10:
-            raise GraphError("(#100) param payload[elements] must have between 1 and 10 elements")
-        for index, element in enumerate(elements):
-            element = _object(element, f"payload[elements][{index}]")
-            _required_text(element.get("title"), f"payload[elements][{index}][title]", 80)
-            if "subtitle" in element:
-                _required_text(element["subtitle"], f"payload[elements][{index}][subtitle]", 80)
-            if "image_url" in element and not isinstance(element["image_url"], str):
-                raise GraphError(f"(#100) payload[elements][{index}][image_url] must be a URL")
-            _check_buttons(element.get("buttons"), f"payload[elements][{index}][buttons]", 0)
-    else:
-        raise GraphError("(#100) payload[template_type] is not supported")
-
-
-def _check_message(message: Any) -> None:
-    """A Send API `message`, else a Graph 400."""
-    message = _object(message, "message")
-    has_text, has_attachment = "text" in message, "attachment" in message
-    if has_text == has_attachment:
-        raise GraphError("(#100) Must send either message text or an attachment")
-    if has_text:
-        _required_text(message["text"], "message[text]", 2000)
-    else:
-        _check_attachment(message["attachment"])
-    replies = message.get("quick_replies")
-    if replies is None:
-        return
-    if not isinstance(replies, list) or not 1 <= len(replies) <= 13:
-        raise GraphError("(#100) param message[quick_replies] must have between 1 and 13 elements")
-    for index, reply in enumerate(replies):
-        reply = _object(reply, f"message[quick_replies][{index}]")
-        if reply.get("content_type", "text") == "text":
-            _required_text(reply.get("title"), f"message[quick_replies][{index}][title]", 20)
-            _required_text(reply.get("payload"), f"message[quick_replies][{index}][payload]",
-                           1000)
-        elif reply.get("content_type") not in ("user_phone_number", "user_email"):
-            raise GraphError(f"(#100) message[quick_replies][{index}][content_type] is invalid")
-
-
-def _check_localized(value: Any, name: str) -> list[dict[str, Any]]:
-    """A non-empty array of objects with distinct locales, "default" among them."""
-    if not isinstance(value, list) or not value:
-        raise GraphError(f"(#100) param {name} must be a non-empty array")
-    items: list[dict[str, Any]] = []
-    locales: set[str] = set()
-    for index, item in enumerate(value):
-        item = _object(item, f"{name}[{index}]")
-        locale = _required_text(item.get("locale"), f"{name}[{index}][locale]", 20)
-        if locale in locales:
-            raise GraphError(f"(#100) param {name} has the locale {locale} twice")
-        locales.add(locale)
-        items.append(item)
-    if "default" not in locales:
-        raise GraphError(f"(#100) param {name} must include the default locale")
-    return items
-
-
-def _check_ice_breaker_questions(questions: Any, name: str) -> None:
-    """1 to 4 ice breakers, each a question and a payload, else a Graph 400."""
-    if not isinstance(questions, list) or not 1 <= len(questions) <= 4:
-        raise GraphError(f"(#100) param {name} must have between 1 and 4 elements")
-    for index, question in enumerate(questions):
-        question = _object(question, f"{name}[{index}]")
-        _required_text(question.get("question"), f"{name}[{index}][question]", 1000)
-        _required_text(question.get("payload"), f"{name}[{index}][payload]", 1000)
-
-
-def _check_ice_breakers(value: Any) -> None:
-    """Ice breakers in the localised format (or the older flat one), else a Graph 400."""
-    if not isinstance(value, list) or not value:
-        raise GraphError("(#100) param ice_breakers must be a non-empty array")
-    localized = ["call_to_actions" in item for item in value if isinstance(item, dict)]
-    if any(localized) and not all(localized):
-        raise GraphError("(#100) param ice_breakers mixes the localized and the old format")
-    if not any(localized):
-        _check_ice_breaker_questions(value, "ice_breakers")
-        return
-    for index, item in enumerate(_check_localized(value, "ice_breakers")):
-        _check_ice_breaker_questions(item.get("call_to_actions"),
-                                     f"ice_breakers[{index}][call_to_actions]")
-
-
-def _check_persistent_menu(value: Any) -> None:
-    """A persistent menu per locale: up to 20 postback or web_url items, else a Graph 400."""
-    for index, menu in enumerate(_check_localized(value, "persistent_menu")):
-        name = f"persistent_menu[{index}]"
-        disabled = menu.get("composer_input_disabled", False)
-        if not isinstance(disabled, bool):
-            raise GraphError(f"(#100) param {name}[composer_input_disabled] must be a boolean")
-        items = menu.get("call_to_actions")
-        if items is None and not disabled:
-            continue
-        if not isinstance(items, list) or not 1 <= len(items) <= 20:
-            raise GraphError(f"(#100) param {name}[call_to_actions] must have between 1 and 20 "
-                             "elements")
-        for position, item in enumerate(items):
-            where = f"{name}[call_to_actions][{position}]"
-            item = _object(item, where)
-            _required_text(item.get("title"), f"{where}[title]", 30)
-            kind = item.get("type")
-            if kind == "postback":
-                _required_text(item.get("payload"), f"{where}[payload]", 1000)
-            elif kind == "web_url":
-                url = _required_text(item.get("url"), f"{where}[url]", 2000)
-                if not url.startswith(("http://", "https://")):
-                    raise GraphError(f"(#100) {where}[url] should represent a valid URL")
-            else:
-                raise GraphError(f"(#100) {where}[type] must be one of postback, web_url")
-
-
-def _recipient_id(body: dict[str, Any]) -> str:
-    """`recipient.id` of a body, else a Graph 400."""
-    recipient = _object(body.get("recipient"), "recipient")
-    psid = recipient.get("id")
-    if not isinstance(psid, str | int) or not str(psid).strip():
-        raise GraphError("(#100) The parameter recipient is required")
-    return str(psid)
 
 
 def _graph_time(at: float) -> str:
@@ -735,11 +429,11 @@ class FakeGraphApi:
         self, method: str, endpoint: str, path: str, query: Any, body: Any
     ) -> dict[str, Any]:
         version = path.strip("/").split("/", 1)[0]
-        if not _VERSION.fullmatch(version) or not endpoint:
+        if not VERSION_PATTERN.fullmatch(version) or not endpoint:
             raise GraphError(f"Unknown path components: {path}", code=2500)
         segments = endpoint.split("/")
         if method == "POST":
-            body = _object(body, "body") if body is not None else {}
+            body = json_object(body, "body") if body is not None else {}
             if endpoint == "me/messages":
                 return self._messages(body)
             if endpoint == "me/pass_thread_control":
@@ -771,7 +465,7 @@ class FakeGraphApi:
         return f"m_{next(self._ids):06d}{secrets.token_hex(6)}"
 
     def _messages(self, body: dict[str, Any]) -> dict[str, Any]:
-        recipient = _object(body.get("recipient"), "recipient")
+        recipient = json_object(body.get("recipient"), "recipient")
         comment_id = recipient.get("comment_id")
         has_message, has_action = "message" in body, "sender_action" in body
         if has_message == has_action:
@@ -782,7 +476,7 @@ class FakeGraphApi:
                                  "TYPING_ON, TYPING_OFF}")
             if comment_id is not None:
                 raise GraphError("(#100) sender_action cannot be sent to a comment")
-            return {"recipient_id": _recipient_id(body)}
+            return {"recipient_id": required_recipient_id(body)}
         kind = body.get("messaging_type")
         tag = body.get("tag")
         if comment_id is None or kind is not None:
@@ -794,7 +488,7 @@ class FakeGraphApi:
                                  "and only then")
             if tag is not None and tag not in MESSAGE_TAGS:
                 raise GraphError("(#100) param tag must be a valid message tag")
-        _check_message(body["message"])
+        check_message(body["message"])
         if comment_id is not None:
             if "id" in recipient or not isinstance(comment_id, str) or not comment_id:
                 raise GraphError("(#100) recipient must have exactly one of id, comment_id")
@@ -804,7 +498,7 @@ class FakeGraphApi:
                 self._replied_comments.add(comment_id)
             psid = _psid_for_comment(comment_id)
             return {"recipient_id": psid, "message_id": self._deliver(psid, body["message"])}
-        psid = _recipient_id(body)
+        psid = required_recipient_id(body)
         return {"recipient_id": psid, "message_id": self._deliver(psid, body["message"])}
 
     def _deliver(self, psid: str, message: dict[str, Any]) -> str:
@@ -824,7 +518,7 @@ class FakeGraphApi:
         return message_id
 
     def _public_reply(self, comment_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        text = _required_text(body.get("message"), "message", 8000)
+        text = required_text(body.get("message"), "message", 8000)
         reply_id = f"{comment_id}_{next(self._ids)}"
         with self._lock:
             self._comment_replies.setdefault(comment_id, []).append({
@@ -919,7 +613,7 @@ class FakeGraphApi:
         return answer
 
     def _pass_thread_control(self, body: dict[str, Any]) -> dict[str, Any]:
-        psid = _recipient_id(body)
+        psid = required_recipient_id(body)
         target = body.get("target_app_id")
         if isinstance(target, bool) or not str(target or "").isdigit():
             raise GraphError("(#100) param target_app_id must be a valid app id")
@@ -929,7 +623,7 @@ class FakeGraphApi:
         return {"success": True}
 
     def _take_thread_control(self, body: dict[str, Any]) -> dict[str, Any]:
-        psid = _recipient_id(body)
+        psid = required_recipient_id(body)
         self._check_metadata(body)
         with self._lock:
             self.thread_owners[psid] = "page"
@@ -949,16 +643,16 @@ class FakeGraphApi:
             raise GraphError(f"(#100) Unknown Messenger Profile field: {unknown[0]}")
         greeting = body.get("greeting")
         if greeting is not None:
-            for index, item in enumerate(_check_localized(greeting, "greeting")):
-                _required_text(item.get("text"), f"greeting[{index}][text]", 160)
+            for index, item in enumerate(check_localized(greeting, "greeting")):
+                required_text(item.get("text"), f"greeting[{index}][text]", 160)
         get_started = body.get("get_started")
         if get_started is not None:
-            _required_text(_object(get_started, "get_started").get("payload"),
+            required_text(json_object(get_started, "get_started").get("payload"),
                            "get_started[payload]", 1000)
         if body.get("ice_breakers") is not None:
-            _check_ice_breakers(body["ice_breakers"])
+            check_ice_breakers(body["ice_breakers"])
         if body.get("persistent_menu") is not None:
-            _check_persistent_menu(body["persistent_menu"])
+            check_persistent_menu(body["persistent_menu"])
             with self._lock:
                 has_get_started = get_started is not None or "get_started" in self.messenger_profile
             if not has_get_started:
@@ -969,127 +663,10 @@ class FakeGraphApi:
         return {"result": "success"}
 
 
-class FakeGraphServer:
-    """Runs a :class:`FakeGraphApi` on a loopback port.
-
-    In async code: ``async with FakeGraphServer(api) as base_url: ...``. From synchronous code
-    or for other processes: ``with FakeGraphServer(api) as server: server.base_url`` runs it
-    in a background thread with its own event loop.
-
-    Args:
-        api: the fake to serve (a new one when None).
-        host: the address to bind, loopback by default.
-        port: the port; 0 picks a free one.
-    """
-
-    def __init__(
-        self, api: FakeGraphApi | None = None, host: str = "127.0.0.1", port: int = 0
-    ) -> None:
-        self.api = api or FakeGraphApi()
-        self.host = host
-        self.port = port
-        self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:{port}``, to give to the GraphClient (no version, no slash)."""
-        if not self.port:
-            raise RuntimeError("the fake Graph API is not running")
-        return f"http://{self.host}:{self.port}"
-
-    async def start(self) -> str:
-        """Starts serving in the running event loop; returns the base URL."""
-        if self._runner is not None:
-            raise RuntimeError("already running")
-        runner = web.AppRunner(self.api.app(), shutdown_timeout=2.0, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        self.port = int(runner.addresses[0][1])
-        self.api.base_url = self.base_url
-        logger.info("Fake Graph API listening on %s", self.base_url)
-        return self.base_url
-
-    async def stop(self) -> None:
-        """Stops serving (waits up to 2 s for answers still being delayed)."""
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await self.api.drain(2.0)
-            await runner.cleanup()
-
-    async def __aenter__(self) -> str:
-        """Starts the server; the base URL."""
-        return await self.start()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        """Stops the server."""
-        await self.stop()
-
-    def start_in_thread(self, timeout: float = 10.0) -> str:
-        """Starts serving in a background thread with its own loop; returns the base URL."""
-        if self._thread is not None:
-            raise RuntimeError("already running")
-        started = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self.start())
-            except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
-                failure.append(exc)
-                started.set()
-                loop.close()
-                return
-            started.set()
-            try:
-                loop.run_forever()
-            finally:
-                loop.run_until_complete(self.stop())
-                loop.close()
-
-        self._thread = threading.Thread(target=run, name="fake-graph-api", daemon=True)
-        self._thread.start()
-        if not started.wait(timeout):
-            raise RuntimeError("the fake Graph API did not start in time")
-        if failure:
-            self._thread.join()
-            self._thread = None
-            raise failure[0]
-        return self.base_url
-
-    def stop_thread(self, timeout: float = 10.0) -> None:
-        """Stops a server started by :meth:`start_in_thread`."""
-        thread, loop = self._thread, self._loop
-        self._thread = self._loop = None
-        if thread is None or loop is None:
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout)
-
-    def __enter__(self) -> FakeGraphServer:
-        """Starts the server in a background thread."""
-        self.start_in_thread()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        """Stops the background server."""
-        self.stop_thread()
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Runs the fake Graph API by hand until interrupted."""
     parser = argparse.ArgumentParser(
-        prog="python -m bot.messenger.fake_graph", description=__doc__.splitlines()[0]
+        prog="python -m tests.fakes.fake_graph", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (loopback)")
     parser.add_argument("--port", type=int, default=8095, help="port (default 8095)")
