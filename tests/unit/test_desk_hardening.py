@@ -15,10 +15,10 @@ import pytest
 from aiohttp import ClientSession, CookieJar, web
 from aiohttp.test_utils import TestServer
 
-from bot.desk.app import create_app
 from bot.desk.audit import AuditLog
 from bot.desk.login_limit import LoginLimit
 from bot.desk.services import SERVICES
+from bot.desk.web.factory import create_app
 from bot.settings import SettingsError, load_settings
 from tests.unit.test_desk_web import CSRF, PASSWORD, desk  # noqa: F401
 
