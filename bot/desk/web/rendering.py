@@ -63,10 +63,10 @@ def render(template: str, **context: Any) -> str:
 
 
 def _sections(session: DeskSession | None) -> list[tuple[str, str]]:
-    """The sections the session's role may use, as (path, label)."""
+    """The sections the session's role may use, as (path, the key of its label)."""
     if session is None:
         return []
-    return [(path, STRINGS[key]) for path, key, needed in _SECTIONS
+    return [(path, key) for path, key, needed in _SECTIONS
             if needed is None or session.agent.role.may(needed)]
 
 
