@@ -22,9 +22,9 @@ import aiohttp
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from bot.desk.languages import language_name
 from bot.handoff.redaction import redact
 from bot.handoff.tickets import Ticket, TicketService
+from bot.language.names import language_name
 from bot.settings import TeamChannelSettings
 from bot.store.tables import TicketRow, TranscriptDeliveryRow
 

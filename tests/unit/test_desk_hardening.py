@@ -15,9 +15,9 @@ import pytest
 from aiohttp import ClientSession, CookieJar, web
 from aiohttp.test_utils import TestServer
 
-from bot.desk.app import create_app
 from bot.desk.login_limit import LoginLimit
 from bot.desk.services import SERVICES
+from bot.desk.web.factory import create_app
 from bot.settings import SettingsError, load_settings
 from bot.store.audit import AuditLog
 from tests.unit.test_desk_web import CSRF, PASSWORD, desk  # noqa: F401

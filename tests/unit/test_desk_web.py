@@ -13,7 +13,6 @@ from aiohttp import ClientSession, CookieJar, web
 from aiohttp.test_utils import TestServer
 
 from bot.desk.agents import AgentDirectory
-from bot.desk.app import create_app
 from bot.desk.canned import CannedReply
 from bot.desk.claims import ClaimBook
 from bot.desk.login_limit import LoginLimit
@@ -21,6 +20,7 @@ from bot.desk.notes import NoteBook
 from bot.desk.replies import ReplyRefused
 from bot.desk.services import DeskServices
 from bot.desk.sessions import SessionStore
+from bot.desk.web.factory import create_app
 from bot.handoff.reasons import HandoffReason, Priority
 from bot.handoff.tickets import HandoffRequest, TicketService
 from bot.hours import OfficeCalendar
@@ -231,7 +231,7 @@ def test_a_trainer_may_read_the_tickets(desk):
 def test_a_role_without_the_permission_gets_403(desk):
 
     from bot.desk.roles import Permission
-    from bot.desk.web_auth import require
+    from bot.desk.web.gate import require
 
     app, _, _ = desk
 

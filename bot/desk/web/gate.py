@@ -23,6 +23,7 @@ from aiohttp import web
 
 from bot.desk.roles import Permission
 from bot.desk.sessions import DeskSession, SessionStore
+from bot.desk.web.blocking import run_blocking
 
 COOKIE = "nightdesk_session"
 CSRF_FIELD = "csrf_token"
@@ -115,7 +116,7 @@ async def _checked(request: web.Request, handler: Handler) -> web.StreamResponse
     target: Any = getattr(handler, "__wrapped__", handler)
     if getattr(target, "desk_public", False) or getattr(handler, "desk_public", False):
         return await handler(request)
-    session = request.app[SESSIONS].find(request.cookies.get(COOKIE))
+    session = await run_blocking(request.app[SESSIONS].find, request.cookies.get(COOKIE))
     if session is None:
         return _refuse(request, 401, "log in first")
     request[SESSION] = session
