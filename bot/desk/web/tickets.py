@@ -131,10 +131,8 @@ async def reply(request: web.Request) -> web.Response:
     except ReplyRefused as error:
         return refused(request, STRINGS.not_sent, STRINGS.not_sent_because.format(reason=error),
                        f"/tickets/{ticket.case_number}", 409)
-    services_of(request).agents.audit.record(
-        agent.login, "ticket.reply", f"ticket:{ticket.case_number}",
-        {"characters": len(text.strip())},
-    )
+    await run_blocking(services_of(request).agents.audit.record, agent.login, "ticket.reply",
+                       f"ticket:{ticket.case_number}", {"characters": len(text.strip())})
     raise web.HTTPFound(f"/tickets/{ticket.case_number}")
 
 

@@ -94,7 +94,8 @@ async def training_decide(request: web.Request) -> web.Response:
     settings = services.trainer_settings
     if action == "dismiss":
         await run_blocking(services.review.decide, keys, "dismissed", by=who)
-        services.agents.audit.record(who, "training.dismiss", "review", {"messages": len(keys)})
+        await run_blocking(services.agents.audit.record, who, "training.dismiss", "review",
+                           {"messages": len(keys)})
         return _done(request, STRINGS.dismissed.format(count=len(keys)))
     try:
         if action == "assign":
@@ -111,10 +112,11 @@ async def training_decide(request: web.Request) -> web.Response:
     except TrainingDataError as error:
         return refused(request, STRINGS.not_done, str(error), "/training", 400)
     await run_blocking(services.review.decide, keys, "assigned", by=who, intent=intent)
-    services.agents.audit.record(who, f"training.{action}", f"intent:{intent}",
-                                 {"messages": len(keys), "own_wordings": len(own),
-                                  "training": len(added.training),
-                                  "test": len(added.test), "languages": added.languages})
+    await run_blocking(services.agents.audit.record, who, f"training.{action}",
+                       f"intent:{intent}",
+                       {"messages": len(keys), "own_wordings": len(own),
+                        "training": len(added.training), "test": len(added.test),
+                        "languages": added.languages})
     mine = STRINGS.own_wordings_count.format(count=len(own)) if own else ""
     return _done(request, STRINGS.labelled.format(count=len(keys), mine=mine, intent=intent,
                                                   summary=_summary(added)))
