@@ -90,7 +90,7 @@ def widen_the_gate_beyond_retraining_noise(trainer_yml: Path) -> None:
     Trained afresh, a candidate that differs only by the new intent read one language's
     held-apart examples 2.1 points worse (14 worse, 3 better) and saw an old intent's F1
     fall by 0.13, each just past the product's bars (0.02, 0.1). This test is about the loop; the
-    bars themselves are tested in tests/unit/test_trainer_gate.py, and the damaged
+    bars themselves are tested in tests/unit/trainer/test_gate.py, and the damaged
     candidate below falls far past these wider ones too.
     """
     text = trainer_yml.read_text(encoding="utf-8")
