@@ -8,11 +8,11 @@ nightdesk orders [NUMBER]    list the demo shop's orders, or show one
 nightdesk tickets            list open handoff tickets
 nightdesk tickets handback N --by NAME   give a conversation back to the bot
 nightdesk messenger setup [--dry-run]    set the page's Messenger Profile from brand.yml
-nightdesk agents add|list|password|deactivate   the desk's people (see bot/desk/agents_cli.py)
+nightdesk agents add|list|password|deactivate   the desk's people (see bot/commands/agents.py)
 nightdesk report [--since yesterday] [--json] [--html FILE]    the night's figures
 nightdesk review [assign|new-intent|dismiss]   the trainer's review inbox (bot/trainer)
 nightdesk gate | promote | rollback            candidate against live; live without restart
-nightdesk customer export|erase ID             a customer's data (see bot/desk/privacy_cli.py)
+nightdesk customer export|erase ID             a customer's data (see bot/commands/privacy.py)
 nightdesk retention run                        erase what is older than retention_days
 """
 
@@ -23,12 +23,13 @@ import asyncio
 import json
 import signal
 import sys
-from functools import lru_cache
-from typing import TYPE_CHECKING
 
-from bot.desk.agents_cli import add_agents_parser
-from bot.desk.privacy_cli import add_privacy_parsers, retention_job
-from bot.desk.report_cli import add_report_parser
+from bot.commands.agents import add_agents_parser
+from bot.commands.context import command_services
+from bot.commands.models import add_model_parsers
+from bot.commands.privacy import add_privacy_parsers, retention_job
+from bot.commands.report import add_report_parser
+from bot.commands.review import add_review_parser
 from bot.language import WordingError
 from bot.settings import (
     DEFAULT_RASA_AUTH_TOKEN,
@@ -41,26 +42,13 @@ from bot.settings import (
     get_settings,
     get_wording,
 )
-from bot.trainer.model_cli import add_model_parsers
-from bot.trainer.review_cli import add_review_parser
-
-if TYPE_CHECKING:
-    from bot.app_context import Services
-
-
-@lru_cache(maxsize=1)
-def _services() -> Services:
-    """The command's services (`bot.app_context`), built on first use, once per command."""
-    from bot.app_context import build
-
-    return build()
 
 
 def cmd_seed(_: argparse.Namespace) -> int:
     """Fills the demo shop."""
     from bot.orders.seed import seed_demo_shop
 
-    services = _services()
+    services = command_services()
     count = seed_demo_shop(services.engine, services.clock())
     print(f"Demo shop seeded with {count} orders (try: nightdesk orders).")
     return 0
@@ -80,7 +68,7 @@ def _demo_admin_line() -> str:
     from bot.desk.agents import AgentDirectory
     from bot.desk.passwords import one_time_password
 
-    directory = AgentDirectory(_services().engine)
+    directory = AgentDirectory(command_services().engine)
     if directory.any_admin():
         return "(log in with your desk account; nightdesk agents add ... for more people)"
     password = one_time_password()
@@ -206,7 +194,8 @@ def cmd_orders(args: argparse.Namespace) -> int:
     """Lists or shows demo-shop orders (this is the demo shop's own data, for trying the bot)."""
     from bot.orders.sql_backend import SqlOrderBackend
 
-    backend = SqlOrderBackend(_services().engine)  # the demo shop, whatever ORDERS_BACKEND says
+    # the demo shop, whatever ORDERS_BACKEND says
+    backend = SqlOrderBackend(command_services().engine)
     if args.number:
         order = asyncio.run(backend.get_order(args.number))
         if order is None:
@@ -225,7 +214,7 @@ def cmd_orders(args: argparse.Namespace) -> int:
         return 0
     from bot.store import ShopOrderRow, session_scope
 
-    with session_scope(_services().engine) as session:
+    with session_scope(command_services().engine) as session:
         rows = session.query(ShopOrderRow).order_by(ShopOrderRow.number).all()
         if not rows:
             print("The demo shop is empty: run `nightdesk seed`.")
@@ -242,7 +231,7 @@ def cmd_tickets(args: argparse.Namespace) -> int:
     """Lists open tickets, or hands one back to the bot."""
     from bot.messenger.hand_back import HandBackError, hand_back
 
-    services = _services()
+    services = command_services()
     tickets = services.tickets
     if args.action == "handback":
         try:

@@ -42,15 +42,13 @@ class _Context:
 
 
 def _context(args: argparse.Namespace) -> _Context:
-    from bot.settings import get_settings
-    from bot.store import create_db_engine, ensure_schema
+    from bot.commands.context import command_services
 
-    settings = get_settings()
-    engine = create_db_engine(settings.database_url)
-    ensure_schema(engine)
+    services = command_services()
+    settings = services.settings
     trainer = load_trainer_settings(settings.project_dir / "trainer.yml")
-    return _Context(ReviewInbox(engine, trainer), TrainingData(settings.project_dir), trainer,
-                    args.by)
+    return _Context(ReviewInbox(services.engine, trainer), TrainingData(settings.project_dir),
+                    trainer, args.by)
 
 
 def _groups(context: _Context) -> list[ReviewGroup]:

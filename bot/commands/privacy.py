@@ -37,14 +37,10 @@ def _actor(given: str | None) -> str:
 
 
 def _engine_and_audit():  # noqa: ANN202 - (Engine, AuditLog), imported lazily
-    from bot.settings import get_settings
-    from bot.store import create_db_engine, ensure_schema
-    from bot.store.audit import AuditLog
+    from bot.commands.context import command_services
 
-    settings = get_settings()
-    engine = create_db_engine(settings.database_url)
-    ensure_schema(engine)
-    return engine, AuditLog(engine, clock=settings.clock())
+    services = command_services()
+    return services.engine, services.audit
 
 
 def write_private_json(target: Path, document: object) -> None:

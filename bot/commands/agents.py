@@ -21,12 +21,9 @@ from bot.desk.roles import Role
 
 
 def _directory() -> AgentDirectory:
-    from bot.settings import get_settings
-    from bot.store import create_db_engine, ensure_schema
+    from bot.commands.context import command_services
 
-    engine = create_db_engine(get_settings().database_url)
-    ensure_schema(engine)
-    return AgentDirectory(engine)
+    return AgentDirectory(command_services().engine)
 
 
 def _actor() -> str:

@@ -29,13 +29,10 @@ def _shelf_and_candidate():  # noqa: ANN202 - (Settings, ModelShelf, Path)
             model_for_current_data(settings.project_dir))
 
 
-def _audit(settings, who: str, action: str, model: str, previous: str | None) -> None:  # noqa: ANN001
-    from bot.store import create_db_engine, ensure_schema
-    from bot.store.audit import AuditLog
+def _audit(who: str, action: str, model: str, previous: str | None) -> None:
+    from bot.commands.context import command_services
 
-    engine = create_db_engine(settings.database_url)
-    ensure_schema(engine)
-    AuditLog(engine).record(who, action, f"model:{model}", {"previous": previous})
+    command_services().audit.record(who, action, f"model:{model}", {"previous": previous})
 
 
 def cmd_gate(_: argparse.Namespace) -> int:
@@ -108,7 +105,7 @@ def cmd_promote(args: argparse.Namespace) -> int:
     except PromotionError as error:
         print(f"nightdesk: {error}", file=sys.stderr)
         return 1
-    _audit(settings, args.by, "model.promote", record.model, record.previous)
+    _audit(args.by, "model.promote", record.model, record.previous)
     print(f"{record.model} is live (previous: {record.previous or 'none'}).")
     return 0
 
@@ -122,7 +119,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     except PromotionError as error:
         print(f"nightdesk: {error}", file=sys.stderr)
         return 1
-    _audit(settings, args.by, "model.rollback", record.model, record.previous)
+    _audit(args.by, "model.rollback", record.model, record.previous)
     print(f"{record.model} is live again (previous: {record.previous or 'none'}).")
     return 0
 

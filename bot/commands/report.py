@@ -14,21 +14,18 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.hours import OfficeCalendar
 from bot.metrics.report import PeriodError, as_text, figures_for
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     """`nightdesk report --since yesterday [--json]`."""
-    from bot.settings import get_brand, get_settings
-    from bot.store import create_db_engine, ensure_schema
+    from bot.commands.context import command_services
 
-    engine = create_db_engine(get_settings().database_url)
-    ensure_schema(engine)
-    brand = get_brand()
-    calendar = OfficeCalendar.from_brand(brand)
+    services = command_services()
+    calendar = services.calendar
     try:
-        figures = figures_for(engine, calendar, args.since, languages=brand.languages)
+        figures = figures_for(services.engine, calendar, args.since,
+                              languages=services.brand.languages)
     except PeriodError as error:
         print(f"nightdesk: {error}", file=sys.stderr)
         return 2
