@@ -12,6 +12,9 @@ Graph API client. The process-specific assemblies below are made from a built `S
 Resources with something to close (the Graph client's HTTP session, the order back end's,
 the engine's connections) are closed by `Services.close`, which each process calls once
 from the place its server runs: the desk's `cleanup_ctx`, the Rasa channels' stop listeners.
+The channels of one Rasa process (Messenger, web chat) share one `Services`
+(`acquire_shared` / `release_shared`): the first to start builds it, the last to stop
+closes it.
 
 The assemblies import their face's types inside the function, so that a process only loads
 the parts it uses (the action server never loads Rasa's channel classes or the desk).
@@ -23,6 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from threading import Lock
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
@@ -158,6 +162,40 @@ def build(settings: Settings | None = None) -> Services:
         inbox=Inbox(engine),
         graph=_graph_client(settings),
     )
+
+
+class _Shared:
+    """The one `Services` of a process whose parts start and stop on their own."""
+
+    lock = Lock()
+    services: Services | None = None
+    holders = 0
+
+
+def acquire_shared() -> Services:
+    """The process's shared services, built by the first part that asks (blocking).
+
+    The Rasa process's channels each ask when their server starts and `release_shared` when
+    it stops, so one engine, one Graph client and one order back end serve them all.
+    """
+    with _Shared.lock:
+        if _Shared.services is None:
+            _Shared.services = build()
+        _Shared.holders += 1
+        return _Shared.services
+
+
+async def release_shared() -> None:
+    """One part is done with the shared services; the last one closes them."""
+    with _Shared.lock:
+        if _Shared.holders == 0:
+            return
+        _Shared.holders -= 1
+        last = _Shared.services if _Shared.holders == 0 else None
+        if last is not None:
+            _Shared.services = None
+    if last is not None:
+        await last.close()
 
 
 def desk_services(services: Services, canned: tuple[CannedReply, ...] = ()) -> DeskServices:

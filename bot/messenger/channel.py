@@ -28,7 +28,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.app_context import Services, build, messenger_context
+from bot.app_context import Services, acquire_shared, messenger_context, release_shared
 from bot.messenger.group_commit import GroupCommit
 from bot.messenger.inbox import Inbox
 from bot.messenger.processor import EventProcessor
@@ -151,7 +151,7 @@ class MessengerInput(InputChannel):
         if not messenger.configured:
             logger.info("messenger: not configured; the webhook answers 503")
             return
-        services = await asyncio.to_thread(build, settings)
+        services = await asyncio.to_thread(acquire_shared)
         self.services = services
         self.inbox = services.inbox
         self.intake = GroupCommit(self.inbox)
@@ -186,4 +186,5 @@ class MessengerInput(InputChannel):
         if self.worker is not None:
             await self.worker.stop()
         if self.services is not None:
-            await self.services.close()
+            self.services = None
+            await release_shared()

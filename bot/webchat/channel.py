@@ -50,7 +50,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.app_context import Services, build
+from bot.app_context import Services, acquire_shared, release_shared
 from bot.settings import get_brand
 from bot.understanding.typed_text import is_intent_payload
 from bot.webchat.agent_messages import WEBCHAT_CHANNEL, AgentMessageBox
@@ -215,13 +215,14 @@ class WebChatInput(InputChannel):
             self._build_lock = asyncio.Lock()
         async with self._build_lock:
             if self._built is None:
-                self._built = await asyncio.to_thread(build)
+                self._built = await asyncio.to_thread(acquire_shared)
         return self._built
 
     async def _close(self) -> None:
-        """Closes the services, if they were built (the server stops)."""
+        """Lets go of the shared services, if it took them (the server stops)."""
         if self._built is not None:
-            await self._built.close()
+            self._built = None
+            await release_shared()
 
     async def _box(self) -> AgentMessageBox:
         if self._agent_messages is None:

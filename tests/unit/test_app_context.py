@@ -6,7 +6,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from bot.app_context import build, desk_services, holding_replies, messenger_context
+import bot.app_context
+from bot.app_context import (
+    acquire_shared,
+    build,
+    desk_services,
+    holding_replies,
+    messenger_context,
+    release_shared,
+)
 from bot.desk.services import DeskServices
 from bot.orders.http_backend import HttpOrderBackend
 from bot.orders.sql_backend import SqlOrderBackend
@@ -67,3 +75,34 @@ def test_with_messenger_the_worker_shares_the_graph_client_and_the_stores(tmp_pa
     assert context.graph is services.graph and context.tickets is services.tickets
     assert context.holding is not None and context.holding.graph is services.graph
     asyncio.run(services.close())
+
+
+def test_the_channels_of_one_process_share_one_set_of_services(tmp_path, monkeypatch):
+    built = []
+    closed = []
+
+    def build_once():
+        services = build(_settings(tmp_path))
+        built.append(services)
+        real_close = services.close
+
+        async def close():
+            closed.append(services)
+            await real_close()
+
+        object.__setattr__(services, "close", close)
+        return services
+
+    monkeypatch.setattr(bot.app_context, "build", build_once)
+    messenger, webchat = acquire_shared(), acquire_shared()
+    assert messenger is webchat and len(built) == 1
+    asyncio.run(release_shared())
+    assert closed == []  # the web chat still uses them
+    with webchat.engine.connect():
+        pass
+    asyncio.run(release_shared())
+    assert closed == [webchat]
+    asyncio.run(release_shared())  # a stop listener running twice closes nothing more
+    assert closed == [webchat]
+    assert acquire_shared() is not webchat and len(built) == 2  # a new start builds anew
+    asyncio.run(release_shared())
