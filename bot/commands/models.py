@@ -29,6 +29,17 @@ def _shelf_and_candidate():  # noqa: ANN202 - (Settings, ModelShelf, Path)
             model_for_current_data(settings.project_dir))
 
 
+def _ready_to_audit() -> None:
+    """Builds the command's services (and so its audit log) before the model changes.
+
+    A broken brand file or an unreachable database then stops the command with nothing
+    changed, rather than with a change left unaudited.
+    """
+    from bot.commands.context import command_services
+
+    command_services()
+
+
 def _audit(who: str, action: str, model: str, previous: str | None) -> None:
     from bot.commands.context import command_services
 
@@ -99,6 +110,7 @@ def cmd_gate(_: argparse.Namespace) -> int:
 def cmd_promote(args: argparse.Namespace) -> int:
     """Loads the candidate into the running Rasa server."""
     settings, shelf, candidate = _shelf_and_candidate()
+    _ready_to_audit()
     try:
         record = asyncio.run(promote(shelf, candidate, args.by, settings.rasa_url,
                                      settings.rasa_auth_token))
@@ -113,6 +125,7 @@ def cmd_promote(args: argparse.Namespace) -> int:
 def cmd_rollback(args: argparse.Namespace) -> int:
     """Loads the previous live model back."""
     settings, shelf, _ = _shelf_and_candidate()
+    _ready_to_audit()
     try:
         record = asyncio.run(rollback(shelf, args.by, settings.rasa_url,
                                       settings.rasa_auth_token))

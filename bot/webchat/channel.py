@@ -219,9 +219,16 @@ class WebChatInput(InputChannel):
         return self._built
 
     async def _close(self) -> None:
-        """Lets go of the shared services, if it took them (the server stops)."""
-        if self._built is not None:
-            self._built = None
+        """Lets go of the shared services, if it took them (the server stops).
+
+        A first request still building them is waited for, so that its hold is let go too.
+        """
+        if self._build_lock is not None:
+            async with self._build_lock:
+                built, self._built = self._built, None
+        else:
+            built, self._built = self._built, None
+        if built is not None:
             await release_shared()
 
     async def _box(self) -> AgentMessageBox:

@@ -1,4 +1,4 @@
-"""The morning report's charts and HTML, on the hand-worked figures of test_desk_metrics."""
+"""The morning report's charts and HTML, on the hand-worked figures of metrics/test_figures."""
 
 from __future__ import annotations
 

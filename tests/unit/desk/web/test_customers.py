@@ -1,7 +1,8 @@
 """The desk's Customers' data section over HTTP: an admin exports, then erases, a customer.
 
-The customer is seeded across every table (`tests.unit.privacy.test_privacy.seed`, Rasa's events
-through Rasa's own tracker store); who may use the section is checked in test_desk_access.
+The customer is seeded across every table (`tests.unit.privacy.test_privacy.seed`, Rasa's
+events through Rasa's own tracker store); who may use the section is checked in
+desk/web/test_routes.
 """
 
 from __future__ import annotations

@@ -254,7 +254,7 @@ def test_one_agents_typos_through_the_shared_proxy_do_not_lock_the_team_out(desk
 
 
 def test_many_logins_from_one_address_still_lock_the_address(desk):  # noqa: F811
-    """The address's limit (100 by default, see test_desk_sessions) set to 12 to keep it quick."""
+    """The address's limit (100 by default, see desk/test_sessions) set to 12 to keep it quick."""
     engine = desk[2]
     app = create_app(replace(desk[0][SERVICES],
                              login_limit=LoginLimit(engine, max_per_address=12)))
