@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 from collections.abc import Sequence
 
 from aiohttp import web
@@ -50,7 +51,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         async def send_transcripts(_: web.Application):  # noqa: ANN202 - aiohttp's cleanup ctx
             task = asyncio.create_task(team.run_forever())
             yield
-            task.cancel()
+            task.cancel()  # and waited for, before the services it uses are closed
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
         app.cleanup_ctx.append(send_transcripts)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
