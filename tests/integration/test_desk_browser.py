@@ -30,8 +30,10 @@ from tests.integration.conftest import PROJECT_DIR, port, stack_environment
 from tests.rasa_events import events_table, slot_event, user_event
 
 CHROMIUM = Path("/usr/bin/chromium")
-PROJECT_FILES = ["config.yml", "domain.yml", "brand.yml", "trainer.yml", "canned_replies.yml",
-                 "credentials.yml", "endpoints.yml", "data", "tests/nlu"]
+# the desk's process takes its services from the composition root, which loads the brand's
+# wording beside brand.yml as every process does
+PROJECT_FILES = ["config.yml", "domain.yml", "brand.yml", "wording.yml", "trainer.yml",
+                 "canned_replies.yml", "credentials.yml", "endpoints.yml", "data", "tests/nlu"]
 GIFT_WRAP_QUESTIONS = ["can you gift wrap my order?", "do you do gift wrapping",
                        "gift wrap please", "is gift wrapping available?"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
