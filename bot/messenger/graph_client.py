@@ -54,20 +54,9 @@ class GraphClient(CommentReplyCalls, HandoverCalls):
     leaving ``async with``). Safe to share between concurrent conversations.
 
     Args:
-        base_url: ``https://graph.facebook.com`` or the fake's URL, without the version.
-        page_access_token: the Page access token.
-        api_version: the Graph API version in the path, such as "v19.0".
-        max_attempts: attempts per call, the first included (at least 1).
-        backoff_seconds: the wait before the second attempt; it doubles each time, plus up
-            to 50 % random jitter, and never exceeds `max_backoff_seconds`.
-        timeout_seconds: the time limit of one attempt.
-        max_backoff_seconds: the longest wait between two attempts.
-        profile_ttl_seconds: how long a user profile stays cached.
-        app_secret: when given, every call carries ``appsecret_proof`` (needed when the Meta
-            app requires it).
-        page_id: the Page's id, to recognise the page's own messages and replies when
-            checking whether a call landed; when None it is asked of Graph (``GET /me``) the
-            first time a check needs it.
+        profile_ttl_seconds: how long a user profile stays cached; the other arguments are
+            the HTTP core's (:class:`bot.messenger.graph_http.GraphHttp`: the URL, token and
+            version, attempts and backoff, time limits, app secret and page id).
     """
 
     def __init__(
