@@ -48,6 +48,17 @@ def _positive_int(name: str, raw: str) -> int:
     return value
 
 
+def _redis_url(raw: str) -> str | None:
+    """`REDIS_URL`: empty for none, else a redis:// (or TLS rediss://) URL."""
+    url = raw.strip()
+    if not url:
+        return None
+    if not url.startswith(("redis://", "rediss://")):
+        raise SettingsError("REDIS_URL: expected redis://host:port/db or rediss://host:port/db "
+                            "(the value is not shown: it may hold a password)")
+    return url
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Reads `.env` (without overriding real environment variables) into `Settings`.
 
@@ -96,6 +107,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         action_server_token=environ.get("ACTION_SERVER_TOKEN", "").strip() or None,
         rest_channel=rest_channel,
         rest_channel_token=rest_channel_token,
+        redis_url=_redis_url(environ.get("REDIS_URL", "")),
     )
 
 

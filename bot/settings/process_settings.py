@@ -120,6 +120,9 @@ class Settings:
     """`REST_CHANNEL`: the REST channel (`bot.runtime.rest_channel`): open, token or off."""
     rest_channel_token: str | None = None
     """`REST_CHANNEL_TOKEN`: the Bearer token the REST channel requires when REST_CHANNEL=token."""
+    redis_url: str | None = None
+    """`REDIS_URL` (redis:// or rediss://): what several processes share beyond the database
+    (Rasa's lock store, the inbox's wake-ups); empty for one process on its own."""
 
     def clock(self) -> Clock:
         """The process's clock: frozen at `frozen_now` when set, else the machine's."""
@@ -144,6 +147,8 @@ class Settings:
         }
         if self.desk_trusted_proxies:
             env["DESK_TRUSTED_PROXIES"] = ",".join(str(n) for n in self.desk_trusted_proxies)
+        if self.redis_url:
+            env["REDIS_URL"] = self.redis_url
         if self.frozen_now:
             env["NIGHTDESK_FROZEN_NOW"] = self.frozen_now.isoformat()
         if self.shop_api_url:
