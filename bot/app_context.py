@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Engine
 
 from bot.clock import Clock
+from bot.handoff.reasons import HandoffReason
 from bot.handoff.tickets import TicketService
 from bot.hours import OfficeCalendar
 from bot.language import LanguageDetector, Phrasing, Wording
@@ -40,6 +41,8 @@ from bot.messenger.graph_client import GraphClient
 from bot.messenger.inbox import Inbox
 from bot.messenger.outbox import OutboxLog
 from bot.messenger.threads import ThreadStore
+from bot.observability.health import Check, database_check, redis_check
+from bot.observability.metrics import current as current_metrics
 from bot.orders import OrderBackend, OwnershipVerifier, ProofAttemptLog
 from bot.orders.factory import order_backend_for
 from bot.settings import Brand, Settings, get_brand, get_settings, get_wording
@@ -135,6 +138,7 @@ def build(settings: Settings | None = None) -> Services:
         brand = load_brand(settings.brand_file)
         wording = load_wording(settings.brand_file.parent / "wording.yml", brand.languages)
     clock = settings.clock()
+    current_metrics().expect_handoff_reasons(reason.value for reason in HandoffReason)
     engine = create_db_engine(settings.database_url)
     ensure_schema(engine)
     calendar = OfficeCalendar.from_brand(brand)
@@ -162,6 +166,14 @@ def build(settings: Settings | None = None) -> Services:
         inbox=Inbox(engine),
         graph=_graph_client(settings),
     )
+
+
+def service_checks(services: Services) -> tuple[Check, ...]:
+    """The readiness checks of what every process relies on: the database, Redis when set."""
+    checks = [database_check(services.engine)]
+    if services.settings.redis_url:
+        checks.append(redis_check(services.settings.redis_url))
+    return tuple(checks)
 
 
 class _Shared:

@@ -19,10 +19,12 @@ from bot.desk.web.factory import create_app
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Serves the desk on loopback (put it behind HTTPS to reach it from elsewhere)."""
-    from bot.app_context import build, desk_services
+    from bot.app_context import build, desk_services, service_checks
     from bot.desk.canned import CannedRepliesError, load_canned_replies
     from bot.desk.team_channel import TeamChannel
     from bot.handoff.log_redaction import install_log_redaction
+    from bot.observability.health import Readiness, condition_check
+    from bot.observability.probes import Probes
     from bot.settings import get_brand, get_settings
 
     parser = argparse.ArgumentParser(prog="python -m bot.desk.app", description=__doc__)
@@ -37,9 +39,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     except CannedRepliesError as error:
         raise SystemExit(f"nightdesk desk: {error}") from None
     services = build(settings)
-    app = create_app(desk_services(services, canned),
+    desk = desk_services(services, canned)
+    readiness = Readiness([condition_check("services", lambda: desk is not None, "not built"),
+                           *service_checks(services)])
+    app = create_app(desk,
                      secure_cookies=settings.desk_url.lower().startswith("https://"),
-                     trusted_proxies=settings.desk_trusted_proxies)
+                     trusted_proxies=settings.desk_trusted_proxies, probes=Probes(readiness))
 
     async def close_services(_: web.Application):  # noqa: ANN202 - aiohttp's cleanup ctx
         yield

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from bot.handoff.reasons import HandoffReason, Priority, looks_abusive, priority_for
 from bot.handoff.redaction import redact, redact_card_numbers
 from bot.hours import OfficeCalendar
+from bot.observability.metrics import count_handoff
 from bot.store import HandoffPacketRow, TicketRow, session_scope
 from bot.store.audit import AuditLog
 
@@ -251,7 +252,9 @@ class TicketService:
                 ticket_id=row.id, status_told=request.status_told,
                 intents_seen=json.dumps([[n, round(c, 4)] for n, c in request.intents_seen]),
             ))
-            return _ticket_from_row(row)
+            ticket = _ticket_from_row(row)
+        count_handoff(request.reason.value)
+        return ticket
 
     def packet(self, ticket: Ticket) -> HandoffPacket:
         """The ticket's handoff packet (a ticket older than packets has only the transcript)."""

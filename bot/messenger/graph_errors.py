@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from bot.messenger.graph_limits import (
     MESSAGING_TYPES,
@@ -70,6 +70,12 @@ class GraphSendError(RuntimeError):
     def rate_limited(self) -> bool:
         """True when Graph refused the call because of a rate limit."""
         return self.status == 429 or self.code in RATE_LIMIT_CODES
+
+
+def failure_kind(error: GraphSendError) -> Literal["refused", "failed"]:
+    """"refused" when Graph answered with a refusal (4xx, not a rate limit), else "failed"."""
+    refused = error.status is not None and 400 <= error.status < 500 and not error.rate_limited
+    return "refused" if refused else "failed"
 
 
 @dataclass(frozen=True)

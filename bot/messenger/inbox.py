@@ -121,6 +121,7 @@ class ClaimedEvent:
     claimed_at: datetime
     event: InboundEvent
     raw: dict[str, Any] = field(repr=False, hash=False)
+    received_at: datetime | None = None
 
 
 def default_worker_id() -> str:
@@ -538,6 +539,18 @@ class Inbox:
                 first[row["conversation_id"]] = _claimed(row, "", self._clock()).event
         return list(first.values())
 
+    def pending_summary(self) -> PendingSummary:
+        """How many events are pending and how long the oldest has waited (the status index)."""
+        query = select(func.count(), func.min(_TABLE.c.received_at)).where(
+            _TABLE.c.status == InboxStatus.PENDING.value
+        )
+        with self._engine.connect() as connection:
+            count, oldest = connection.execute(query).one()
+        if oldest is not None and oldest.tzinfo is None:  # SQLite's min() of the text
+            oldest = oldest.replace(tzinfo=timezone.utc)
+        age = (self._clock() - oldest).total_seconds() if oldest is not None else 0.0
+        return PendingSummary(int(count or 0), max(age, 0.0))
+
     def pending_conversations(self) -> list[str]:
         """Conversations with pending events, the one waiting longest first.
 
@@ -594,6 +607,14 @@ class Inbox:
 
 
 @dataclass(frozen=True)
+class PendingSummary:
+    """What `Inbox.pending_summary` found: pending events, the oldest one's wait in seconds."""
+
+    events: int
+    oldest_age_seconds: float
+
+
+@dataclass(frozen=True)
 class Recovery:
     """What `Inbox.recover` did.
 
@@ -629,4 +650,5 @@ def _claimed(row: Any, worker: str, now: datetime) -> ClaimedEvent:
         claimed_at=now,
         event=event,
         raw=raw,
+        received_at=row["received_at"],
     )

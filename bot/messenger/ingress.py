@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -28,7 +28,7 @@ import aiohttp
 import yaml
 from aiohttp import hdrs, web
 
-from bot.app_context import build, holding_replies
+from bot.app_context import build, holding_replies, service_checks
 from bot.handoff.log_redaction import install_log_redaction
 from bot.messenger.group_commit import GroupCommit
 from bot.messenger.holding import HoldingReplies, HoldingWatch
@@ -41,6 +41,10 @@ from bot.messenger.webhook import (
     too_large,
     verify_handshake,
 )
+from bot.observability.aiohttp_probes import add_probe_routes
+from bot.observability.health import Check, Readiness, condition_check
+from bot.observability.metrics import Metrics, current
+from bot.observability.probes import Probes
 from bot.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -181,8 +185,15 @@ def create_app(
     inbox: Inbox,
     holding: HoldingReplies | None = None,
     check_seconds: float = 5.0,
+    checks: Iterable[Check] = (),
+    metrics: Metrics | None = None,
 ) -> web.Application:
-    """The receiver's aiohttp application; with `holding`, the holding watch runs in it."""
+    """The receiver's aiohttp application; with `holding`, the holding watch runs in it.
+
+    `checks` are the readiness checks of its services (`bot.app_context.service_checks`);
+    `metrics` the process's (`bot.observability.metrics.current` by default), which gets the
+    inbox's depth and oldest pending age.
+    """
     app = web.Application(client_max_size=DEFAULT_MAX_BODY_BYTES)
     app[_SETTINGS] = settings
     app[_INTAKE] = GroupCommit(inbox)
@@ -200,6 +211,10 @@ def create_app(
     app.router.add_get(WEBHOOK_PATH, _verify)
     app.router.add_post(WEBHOOK_PATH, _receive)
     app.router.add_get("/health", _health)
+    metrics = metrics or current()
+    metrics.watch_inbox(inbox.pending_summary)
+    built = condition_check("services", lambda: _INTAKE in app, "not built")
+    add_probe_routes(app, Probes(Readiness([built, *checks]), metrics))
     return app
 
 
@@ -225,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         logger.warning("Messenger is not configured: every webhook POST gets 503")
     holding = (holding_replies(services, _domain_responses(settings))
                if messenger.configured else None)
-    app = create_app(settings, services.inbox, holding)
+    app = create_app(settings, services.inbox, holding, checks=service_checks(services))
 
     async def close_services(_: web.Application) -> None:
         await services.close()

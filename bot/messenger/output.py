@@ -27,11 +27,12 @@ from rasa.core.channels.channel import OutputChannel
 
 from bot.messenger.channel_names import CHANNEL_NAME
 from bot.messenger.graph_client import GraphClient
-from bot.messenger.graph_errors import GraphSendError
+from bot.messenger.graph_errors import GraphSendError, failure_kind
 from bot.messenger.graph_limits import MAX_BUTTONS, MEDIA_TYPES
 from bot.messenger.outbox import OutboxLog
 from bot.messenger.send_ledger import SendLedger
 from bot.messenger.window import MessagingWindow, Sender
+from bot.observability.metrics import count_send_failure
 
 logger = logging.getLogger(__name__)
 
@@ -280,6 +281,7 @@ class MessengerOutput(OutputChannel):
             outcome, tag, reason = decision.outcome, decision.tag, decision.reason
         if outcome != "send":
             self.held_back += 1
+            count_send_failure("undeliverable")
             self.last_reason = reason
             logger.info("messenger: %s message not sent: %s", self.sender, outcome)
             await asyncio.to_thread(
@@ -291,6 +293,7 @@ class MessengerOutput(OutputChannel):
             ids = await send(tag, "MESSAGE_TAG" if tag else "RESPONSE")
         except GraphSendError as error:
             self.failures += 1
+            count_send_failure(failure_kind(error))
             self.last_reason = str(error)
             logger.error("messenger: %s message could not be sent: %s", self.sender, error)
             await asyncio.to_thread(

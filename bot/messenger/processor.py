@@ -50,7 +50,7 @@ from bot.messenger.event_types import (
     event_time,
 )
 from bot.messenger.graph_client import GraphClient
-from bot.messenger.graph_errors import GraphSendError
+from bot.messenger.graph_errors import GraphSendError, failure_kind
 from bot.messenger.graph_limits import PAGE_INBOX_APP_ID
 from bot.messenger.holding import HoldingReplies, customer_text
 from bot.messenger.inbox import ClaimedEvent
@@ -61,6 +61,7 @@ from bot.messenger.send_ledger import SendLedger
 from bot.messenger.threads import ThreadOwner, ThreadStore
 from bot.messenger.translate import to_rasa
 from bot.messenger.window import STANDARD_WINDOW
+from bot.observability.metrics import count_send_failure
 from bot.settings import Brand, Settings
 
 logger = logging.getLogger(__name__)
@@ -115,8 +116,10 @@ class EventProcessor:
     def __init__(self, context: MessengerContext) -> None:
         self.context = context
 
-    async def process(self, event: InboundEvent, tried_before: int = 0) -> None:
-        """Does what the event asks for. Raises on errors worth retrying (Graph, database).
+    async def process(self, event: InboundEvent, tried_before: int = 0) -> bool:
+        """Does what the event asks for; True when the bot sent the customer a reply.
+
+        Raises on errors worth retrying (Graph, database).
 
         Args:
             event: the claimed event.
@@ -129,9 +132,10 @@ class EventProcessor:
         elif isinstance(event, StandbyEvent):
             await self._standby(event)
         elif isinstance(event, MessagingEvent):
-            await self._customer_event(event, tried_before > 0)
+            return await self._customer_event(event, tried_before > 0)
         else:
             logger.info("messenger: %s event not handled", event.kind.value)
+        return False
 
     async def quarantined(self, claimed: ClaimedEvent) -> None:
         """An event that failed or crashed the bot twice: a person gets it, with its text."""
@@ -143,20 +147,20 @@ class EventProcessor:
 
     # ------------------------------------------------------ customer messages
 
-    async def _customer_event(self, event: MessagingEvent, again: bool = False) -> None:
+    async def _customer_event(self, event: MessagingEvent, again: bool = False) -> bool:
         ctx = self.context
         psid, at = event.sender_id, event_time(event)
         if event.kind in OPENS_WINDOW:
             await asyncio.to_thread(ctx.threads.customer_wrote, psid, event.page_id, at)
         rasa_input = to_rasa(event)
         if rasa_input is None:
-            return
+            return False
         if again and ctx.tracker_holds is not None and await ctx.tracker_holds(
             psid, event.event_id
         ):
             logger.info("messenger: the turn of an interrupted event had finished; not run "
                         "again")
-            return
+            return False
         state = await asyncio.to_thread(ctx.threads.get, psid)
         if state is not None and state.owner is ThreadOwner.PERSON:
             # Meta sends `messaging` only to the thread's owner: control came back to us
@@ -188,6 +192,7 @@ class EventProcessor:
         elif not (output.sent or output.held_back or output.skipped):
             await self._silent_turn(psid, event)
         await self._pass_to_person_if_handed_off(psid, event.page_id)
+        return output.sent > 0
 
     async def _silent_turn(self, psid: str, event: MessagingEvent) -> None:
         """The dialogue gave no answer (an action failed): a person takes over, never silence.
@@ -420,6 +425,7 @@ class EventProcessor:
         try:
             message_id = await call()
         except GraphSendError as error:
+            count_send_failure(failure_kind(error))
             await asyncio.to_thread(
                 record, event.conversation_id, sender="bot", kind=kind, body={"text": text},
                 status="failed", reason=str(error),

@@ -23,9 +23,13 @@ from bot.messenger.body_checks import (
     decode_body,
     refuse_content_encoding,
 )
+from bot.messenger.channel_names import CHANNEL_NAME
+from bot.messenger.event_types import InboundEvent
 from bot.messenger.events import WebhookFormatError, parse_webhook
 from bot.messenger.group_commit import GroupCommit
+from bot.messenger.inbox import CUSTOMER_MESSAGE_KINDS
 from bot.messenger.signature import SIGNATURE_HEADER, verify_signature
+from bot.observability.metrics import count_received
 from bot.settings import MessengerSettings
 
 logger = logging.getLogger(__name__)
@@ -70,6 +74,12 @@ def verify_handshake(
     return WebhookAnswer(200, challenge or "")
 
 
+def customer_messages(events: list[InboundEvent], new_ids: list[str]) -> int:
+    """How many of the newly stored events are something a customer wrote."""
+    new = set(new_ids)
+    return sum(1 for e in events if e.event_id in new and e.kind in CUSTOMER_MESSAGE_KINDS)
+
+
 def too_large(max_body_bytes: int) -> WebhookAnswer:
     """The 413 answer."""
     return _error(413, f"body larger than {max_body_bytes} bytes")
@@ -104,4 +114,5 @@ async def receive(
     except WebhookFormatError as error:
         return _error(400, str(error))
     new_ids = await intake.store(events)
+    count_received(CHANNEL_NAME, customer_messages(events, new_ids))
     return WebhookAnswer(200, {"received": len(events), "new": len(new_ids)}, tuple(new_ids))

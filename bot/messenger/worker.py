@@ -21,8 +21,10 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.handoff.log_redaction import describe_failure
+from bot.messenger.channel_names import CHANNEL_NAME
 from bot.messenger.event_types import InboundEvent
 from bot.messenger.inbox import ClaimedEvent, Inbox, InboxStatus, default_worker_id
+from bot.observability.metrics import count_inbox_event, observe_answer_since
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +35,8 @@ class InboxWorker:
     Args:
         inbox: the durable inbox.
         process: handles one event, given how many earlier tries failed or were cut short
-            by a crash; raising means "retry later".
+            by a crash; raising means "retry later"; True when it sent the customer a
+            reply (its answer latency is recorded).
         concurrency: conversations processed at once.
         recover_after: on start, events claimed longer ago than this are taken over.
         poll_seconds: how often idle tasks look for events other processes stored.
@@ -45,7 +48,7 @@ class InboxWorker:
     def __init__(
         self,
         inbox: Inbox,
-        process: Callable[[InboundEvent, int], Awaitable[None]],
+        process: Callable[[InboundEvent, int], Awaitable[bool | None]],
         concurrency: int = 8,
         recover_after: timedelta = timedelta(minutes=5),
         poll_seconds: float = 0.5,
@@ -122,19 +125,23 @@ class InboxWorker:
                 await self._idle(wake)
                 continue
             try:
-                await asyncio.wait_for(self.process(claimed.event, claimed.attempts),
-                                       self.event_timeout_seconds)
+                answered = await asyncio.wait_for(
+                    self.process(claimed.event, claimed.attempts), self.event_timeout_seconds)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - recorded and retried, never lost
                 await self._failed(claimed, error)
                 continue
             self.processed += 1
+            count_inbox_event("processed")
+            if answered:
+                observe_answer_since(CHANNEL_NAME, claimed.received_at)
             await asyncio.to_thread(self.inbox.complete, claimed.event_id)
 
     async def _failed(self, claimed: ClaimedEvent, error: Exception) -> None:
         """Records a failed try; an event out of tries goes to a person."""
         self.failed += 1
+        count_inbox_event("failed")
         if isinstance(error, asyncio.TimeoutError):
             cause = f"took longer than {self.event_timeout_seconds:g} s"
         else:
@@ -151,6 +158,7 @@ class InboxWorker:
     async def _quarantine(self, claimed: ClaimedEvent) -> None:
         """Hands a quarantined event to a person; a failure here is only logged."""
         self.quarantined += 1
+        count_inbox_event("quarantined")
         if self.on_quarantine is None:
             return
         try:

@@ -17,21 +17,41 @@ from collections.abc import Sequence
 from typing import Any
 
 from rasa_sdk.endpoint import create_app
-from sanic import Sanic, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 
 from bot.handoff.log_redaction import install_log_redaction
+from bot.observability.probes import HEALTHZ, METRICS, READYZ
+from bot.observability.sanic_probes import add_probe_routes
+from bot.runtime.process_probes import SharedProbes
 from bot.settings import SettingsError, get_settings
 
 logger = logging.getLogger(__name__)
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
-OPEN_PATHS = frozenset({"/health"})
+OPEN_PATHS = frozenset({"/health", HEALTHZ, READYZ, METRICS})
 
 
 def create_action_app(actions_package: str, token: str | None) -> Sanic:
-    """Rasa SDK's action server app; with `token`, calls without it get 401."""
+    """Rasa SDK's action server app; with `token`, calls without it get 401.
+
+    It also serves /healthz, /readyz (the shared services, the database, Redis when set)
+    and /metrics, without the token.
+    """
     app = create_app(actions_package, cors_origins=None)
+    shared = SharedProbes()
+    probes = Blueprint("probes")
+    add_probe_routes(probes, lambda: shared.probes)
+    app.blueprint(probes)
+
+    @app.listener("after_server_start")
+    async def build_services(_: Sanic, __: Any) -> None:
+        shared.start()
+
+    @app.listener("before_server_stop")
+    async def release_services(_: Sanic, __: Any) -> None:
+        await shared.stop()
+
     if token:
         expected = token.encode()
 

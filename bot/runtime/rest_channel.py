@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.observability.metrics import count_received, observe_answer
 from bot.runtime.exposure import is_loopback
 from bot.settings import Settings, get_settings
 
@@ -148,6 +150,19 @@ class GuardedRestInput(RestInput):
             "open": "open to loopback peers only (development)",
             "token": "Bearer token required",
         }.get(mode, "off"))
+
+        @rest.middleware("request")
+        async def note_arrival(request: Request) -> None:
+            request.ctx.nightdesk_arrived = time.perf_counter()
+
+        @rest.middleware("response")
+        async def time_answer(request: Request, answer: HTTPResponse) -> None:
+            arrived = getattr(request.ctx, "nightdesk_arrived", None)
+            if arrived is None or request.method != "POST" or answer.status != 200:
+                return
+            count_received(self.name())
+            if (answer.body or b"[]").strip() != b"[]":  # a paused bot answers nothing
+                observe_answer(self.name(), time.perf_counter() - arrived)
 
         @rest.middleware("request")
         async def guard(request: Request) -> HTTPResponse | None:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,6 +52,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.app_context import Services, acquire_shared, release_shared
+from bot.observability.metrics import count_received, observe_answer
 from bot.settings import get_brand
 from bot.understanding.typed_text import is_intent_payload
 from bot.webchat.agent_messages import WEBCHAT_CHANNEL, AgentMessageBox
@@ -329,6 +331,7 @@ class WebChatInput(InputChannel):
     async def _receive(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> HTTPResponse:
+        arrived = time.perf_counter()
         raw = request.body or b""
         if len(raw) > self.max_body_bytes:
             return _error(413, f"the request is larger than {self.max_body_bytes} bytes")
@@ -344,6 +347,7 @@ class WebChatInput(InputChannel):
         except _SessionUnavailable:
             return _error(503, "the chat's session cannot be opened right now; please try again")
         collector = CollectingOutputChannel()
+        count_received(self.name())
         try:
             await on_new_message(
                 UserMessage(
@@ -359,6 +363,8 @@ class WebChatInput(InputChannel):
         language = await self._conversation_language(request, conversation)
         if language:
             headers["X-Conversation-Language"] = language
+        if collector.messages:
+            observe_answer(self.name(), time.perf_counter() - arrived)
         return _set_session_cookie(request, response.json(collector.messages, headers=headers),
                                    token)
 

@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.desk.roles import Permission
 from bot.desk.web import auth, claims, customers, queue, reports, static, tickets, training
 from bot.desk.web.gate import Handler, public, require
+from bot.observability import aiohttp_probes
 
 
 class Open(Enum):
@@ -73,6 +74,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/customers/erase", customers.customers_erase, CUSTOMERS),
     # files and probes
     Route("GET", "/health", static.health, PUBLIC),
+    Route("GET", "/healthz", aiohttp_probes.healthz, PUBLIC),
+    Route("GET", "/readyz", aiohttp_probes.readyz, PUBLIC),
+    Route("GET", "/metrics", aiohttp_probes.metrics, PUBLIC),
     Route("GET", "/favicon.ico", static.favicon, PUBLIC),
     Route("GET", "/static/desk.css", static.stylesheet, PUBLIC),
     Route("GET", "/static/desk.js", static.script, PUBLIC),
