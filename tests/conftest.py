@@ -96,3 +96,14 @@ def phrasing_it(wording, brand):  # noqa: ANN001, ANN201
 def now() -> datetime:
     """A fixed 'now': a Sunday night, 23:10 in Rome."""
     return datetime(2026, 11, 22, 22, 10, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def fresh_metrics():  # noqa: ANN201
+    """A fresh process registry for the test (`bot.observability.metrics.current`)."""
+    from bot.observability.metrics import Metrics, use
+
+    metrics = Metrics()
+    previous = use(metrics)
+    yield metrics
+    use(previous)
