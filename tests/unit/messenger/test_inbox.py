@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from bot.messenger.event_types import EventKind, InboundEvent, TextMessageEvent
 from bot.messenger.events import parse_webhook
-from bot.messenger.inbox import ClaimedEvent, Inbox, InboxStatus, Recovery
+from bot.messenger.inbox import ClaimedEvent, Inbox, InboxStatus, PendingSummary, Recovery
 from bot.store import InboxEventRow
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "messenger"
@@ -652,3 +652,23 @@ def test_a_backlog_in_a_few_conversations_never_delays_a_new_customers_first_ans
     inbox.store([text_event(ANNA, T0, "m_anna")])
     claimed_next = [claim(inbox).event_id for _ in range(len(floods) + 1)]
     assert "m_anna" in claimed_next[:1]  # first: nobody else is waiting for a first answer
+
+
+def test_pending_summary_counts_pending_events_and_the_oldest_wait(engine) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from bot.messenger.events import parse_webhook
+    from tests.messenger_payloads import dm
+
+    start = datetime(2026, 3, 4, 22, 0, tzinfo=timezone.utc)
+    now = {"at": start}
+    inbox = Inbox(engine, clock=lambda: now["at"])
+    assert inbox.pending_summary() == PendingSummary(0, 0.0)
+    inbox.store(parse_webhook(dm("one", "9100000000000011")))
+    now["at"] = start + timedelta(seconds=30)
+    inbox.store(parse_webhook(dm("two", "9100000000000012")))
+    now["at"] = start + timedelta(seconds=90)
+    assert inbox.pending_summary() == PendingSummary(2, 90.0)
+    claimed = inbox.claim_next()
+    assert claimed is not None and claimed.received_at is not None
+    assert inbox.pending_summary().events == 1

@@ -75,7 +75,7 @@ def test_rasa_messages_become_messenger_messages(engine):
     assert statuses == ["sent"] * 5
 
 
-def test_bot_messages_after_24_hours_are_stored_not_sent(engine):
+def test_bot_messages_after_24_hours_are_stored_not_sent(engine, fresh_metrics):
     async def scenario(client, api):
         out = output(client, engine, timedelta(hours=24, seconds=1))
         await out.send_text_message(PSID, "Your order shipped")
@@ -85,6 +85,7 @@ def test_bot_messages_after_24_hours_are_stored_not_sent(engine):
     assert calls == [] and out.sent == 0 and out.held_back == 1
     [entry] = OutboxLog(engine).for_conversation(PSID)
     assert entry.status == "undeliverable" and entry.tag is None
+    assert fresh_metrics.sample("nightdesk_send_failures_total", {"kind": "undeliverable"}) == 1
     assert entry.body == {"text": "Your order shipped"} and "24-hour" in entry.reason
 
 
@@ -120,7 +121,7 @@ def test_agent_replies_follow_the_24_hour_and_7_day_rules(engine, ago, sent, tag
         assert entry.status == "refused"
 
 
-def test_a_send_that_finally_fails_is_counted_and_recorded_without_raising(engine):
+def test_a_send_that_finally_fails_is_counted_and_recorded_without_raising(engine, fresh_metrics):
     async def scenario(client, api):
         api.fail_next(2, 500)  # both attempts of the first message
         out = output(client, engine, timedelta(minutes=5))
@@ -133,6 +134,8 @@ def test_a_send_that_finally_fails_is_counted_and_recorded_without_raising(engin
     entries = OutboxLog(engine).for_conversation(PSID)
     assert [e.status for e in entries] == ["failed", "sent"]
     assert "Your parcel" not in (entries[0].reason or "")
+    assert fresh_metrics.sample("nightdesk_send_failures_total", {"kind": "failed"}) == 1
+    assert fresh_metrics.sample("nightdesk_send_failures_total", {"kind": "refused"}) == 0
 
 
 def test_thread_state(engine):

@@ -133,7 +133,8 @@ def _status_of(engine, event_id: str) -> str:
                                        ":id"), {"id": event_id}).scalar_one()
 
 
-def test_an_event_failing_twice_is_quarantined_and_handed_to_a_person_once(engine):
+def test_an_event_failing_twice_is_quarantined_and_handed_to_a_person_once(engine,
+                                                                            fresh_metrics):
     inbox = Inbox(engine)
     psid = new_psid()
     (poison,) = parse_webhook(dm("poison", psid))
@@ -141,10 +142,11 @@ def test_an_event_failing_twice_is_quarantined_and_handed_to_a_person_once(engin
     tries: list[str] = []
     handed: list[str] = []
 
-    async def process(event, tried_before=0) -> None:
+    async def process(event, tried_before=0) -> bool:
         tries.append(event.text)
         if event.text == "poison":
             raise RuntimeError("this event always breaks")
+        return True  # the bot answered it
 
     async def to_person(claimed) -> None:
         handed.append(claimed.event.text)
@@ -164,6 +166,12 @@ def test_an_event_failing_twice_is_quarantined_and_handed_to_a_person_once(engin
     assert tries == ["poison", "poison", "next"]
     assert handed == ["poison"]
     assert _status_of(engine, poison.event_id) == "quarantined"
+    outcomes = {outcome: fresh_metrics.sample("nightdesk_inbox_events_total",
+                                              {"outcome": outcome})
+                for outcome in ("processed", "failed", "quarantined")}
+    assert outcomes == {"processed": 1, "failed": 2, "quarantined": 1}
+    assert fresh_metrics.sample("nightdesk_answer_latency_seconds_count",
+                                {"channel": "messenger"}) == 1
 
 
 def test_an_event_that_takes_too_long_counts_as_failed_and_frees_the_worker(engine):

@@ -46,7 +46,8 @@ ROUTES: dict[str, tuple[str, list[str], Permission | None]] = {
     "customers_export": ("POST", ["/customers/export"], CUSTOMERS),
     "customers_erase": ("POST", ["/customers/erase"], CUSTOMERS),
 }
-PUBLIC = {"login_page", "login", "stylesheet", "script", "favicon", "health"}
+PUBLIC = {"login_page", "login", "stylesheet", "script", "favicon", "health", "healthz", "readyz",
+          "metrics"}
 FORM = {"text": "Hello from the desk", "priority": "urgent"}
 
 
