@@ -499,3 +499,47 @@ def test_handback_is_refused_and_changes_nothing_when_graph_refuses(stack, fake_
     assert result.returncode == 1 and "thread back" in result.stderr
     assert ticket_for(stack, psid)["status"] == "open"
     assert stack.tracker(psid)["slots"]["handoff_case"] == case
+
+
+# ------------------------------------------------------------------ readiness and metrics
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_every_process_is_ready_and_rasa_exposes_the_model_and_the_answer_latency(
+    stack, fake_graph, model_path
+):
+    rasa = f"{stack.settings.rasa_url}/webhooks/health"
+    actions = stack.settings.action_server_url.rsplit("/", 1)[0]
+    receiver = stack.settings.messenger.ingress_url
+    for base in (rasa, actions, receiver):
+        status, body = _get(f"{base}/healthz")
+        assert status == 200 and json.loads(body) == {"alive": True}, base
+        status, body = _get(f"{base}/readyz")
+        assert status == 200 and json.loads(body)["ready"] is True, (base, body)
+    assert set(json.loads(_get(f"{rasa}/readyz")[1])["checks"]) == {
+        "services", "database", "model"}
+
+    psid = payloads.new_psid()
+    deliver(stack, payloads.dm("hello", psid))
+    wait_until(lambda: texts_to(fake_graph, psid), what="the greeting")
+
+    def answered() -> str | None:
+        status, text = _get(f"{rasa}/metrics")
+        counted = re.search(
+            r'^nightdesk_answer_latency_seconds_count\{channel="messenger"\} (\S+)$', text,
+            re.MULTILINE)
+        return text if status == 200 and counted and float(counted.group(1)) >= 1 else None
+
+    text = wait_until(answered, what="the answer in the metrics")
+    assert f'nightdesk_model_info{{model="{model_path.name}"}} 1.0' in text
+    assert "nightdesk_inbox_pending_events" in text and "process_start_time_seconds" in text
+    assert "nightdesk_inbox_pending_events" in _get(f"{receiver}/metrics")[1]
+    assert 'nightdesk_messages_received_total{channel="messenger"}' in \
+        _get(f"{receiver}/metrics")[1]
