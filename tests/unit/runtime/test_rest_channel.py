@@ -171,6 +171,22 @@ def test_open_mode_answers_a_loopback_client_as_rasas_rest_channel(tmp_path: Pat
     assert message.input_channel == "rest"  # the body's "messenger" is not believed
 
 
+def test_an_answered_message_is_counted_with_its_latency_a_refused_one_is_not(
+    tmp_path: Path, fresh_metrics
+) -> None:
+    def talk_through(channel: GuardedRestInput) -> None:
+        async def talk(session: aiohttp.ClientSession, base: str) -> Any:
+            return await _post(session, f"{base}/webhook", MESSAGE)
+
+        _serve(channel, talk)
+
+    talk_through(GuardedRestInput(_settings(tmp_path)))
+    talk_through(GuardedRestInput(_settings(tmp_path), peer_of=lambda _request: "203.0.113.7"))
+    assert fresh_metrics.sample("nightdesk_messages_received_total", {"channel": "rest"}) == 1
+    assert fresh_metrics.sample("nightdesk_answer_latency_seconds_count",
+                                {"channel": "rest"}) == 1
+
+
 def test_open_mode_refuses_a_non_loopback_peer_with_403(tmp_path: Path) -> None:
     channel = GuardedRestInput(_settings(tmp_path), peer_of=lambda _request: "203.0.113.7")
 
