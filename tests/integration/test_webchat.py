@@ -605,3 +605,18 @@ def test_the_web_chat_in_italian_then_english(italian_page, stack):
     page.wait_for_function("document.documentElement.lang === 'en'")
     assert page.locator("[data-role=send]").inner_text() == "Send"
     page.locator(".row.bot.msg", has_text="Spain").wait_for()
+
+
+def _latency_count(stack: Stack) -> float:
+    url = f"{stack.settings.rasa_url}/webhooks/health/metrics"
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        found = re.search(r'^nightdesk_answer_latency_seconds_count\{channel="webchat"\} (\S+)$',
+                          answer.read().decode(), re.MULTILINE)
+    assert found is not None
+    return float(found.group(1))
+
+
+def test_an_answered_message_reaches_the_answer_latency_of_the_web_chat(stack):
+    before = _latency_count(stack)
+    assert chat(new_client(stack), "hello")
+    assert _latency_count(stack) == before + 1
