@@ -235,7 +235,9 @@ def plan_layout(settings: Settings, processes: int) -> ProcessLayout:
     by_port: dict[int, str] = {}
     for name, port in layout.ports().items():
         if port in by_port:
-            raise LayoutRefused(f"{by_port[port]} and {name} would both listen on port {port}:"
-                                " change one of them in .env")
+            raise LayoutRefused(
+                f"{by_port[port]} and {name} would both listen on port {port}: change one "
+                "of them in .env (under --processes, RASA_URL and ACTION_SERVER_URL are "
+                "instance 0's own addresses, and instance n's ports are 100·n above)")
         by_port[port] = name
     return layout
