@@ -68,10 +68,34 @@ def test_the_config_routes_to_this_machines_ports() -> None:
     assert layout.desk_url == "http://127.0.0.1:9888"
 
 
-def test_the_children_are_n_action_servers_n_rasa_servers_desk_and_haproxy() -> None:
-    layout = plan_layout(settings(), 2)
+def test_the_children_are_n_action_servers_n_rasa_servers_receiver_desk_and_haproxy(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[tuple[str, str, str]] = []
+
+    def recorder(kind: str):  # noqa: ANN202
+        def start(settings: Settings, *args: object, **options: object) -> str:
+            url = {"actions": settings.action_server_url}.get(kind, settings.rasa_url)
+            ready = args[2] if kind == "haproxy" else options["ready_path"]  # its ready URL
+            started.append((kind, url, str(ready)))
+            return kind
+        return start
+
+    for kind in ("action_server", "rasa_server", "messenger_ingress", "desk", "haproxy"):
+        monkeypatch.setattr(process_layout, f"start_{kind}",
+                            recorder("actions" if kind == "action_server" else kind))
+    layout = plan_layout(settings(PAGE_ACCESS_TOKEN="t", APP_SECRET="s", VERIFY_TOKEN="v"), 2)
     children = layout.children(PROJECT_DIR / "models" / "m.tar.gz", Path("/tmp/logs"))
-    assert len(children) == 6  # Messenger is not set up here: no receiver
+    for child in children:
+        child.start()
+    assert started == [
+        ("actions", "http://127.0.0.1:5055/webhook", "/readyz"),
+        ("actions", "http://127.0.0.1:5155/webhook", "/readyz"),
+        ("rasa_server", "http://127.0.0.1:5005", "/webhooks/health/readyz"),
+        ("rasa_server", "http://127.0.0.1:5105", "/webhooks/health/readyz"),
+        ("messenger_ingress", "http://127.0.0.1:5000", "/readyz"),
+        ("desk", "http://127.0.0.1:5000", "/readyz"),
+        ("haproxy", "http://127.0.0.1:5005", "http://127.0.0.1:5000/haproxy/readyz"),
+    ]
     assert all(child.ready_timeout > 0 for child in children)
 
 
