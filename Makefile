@@ -8,8 +8,11 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 setup:
 	@scripts/bootstrap.sh
 
+# `make run PROCESSES=2`: two Rasa servers behind HAProxy (PostgreSQL, REDIS_URL, haproxy)
+PROCESSES ?= 1
+
 run: setup
-	.venv/bin/nightdesk up
+	.venv/bin/nightdesk up --processes $(PROCESSES)
 
 test: setup
 	scripts/test.sh

@@ -1,6 +1,7 @@
 """The `nightdesk` command: run the product, train, seed the demo shop, talk, look around.
 
-nightdesk up [--latest]      seed, train if needed, start everything with the live model
+nightdesk up [--latest] [--processes N]   seed, train if needed, start everything with the
+                             live model (N Rasa servers behind HAProxy: PostgreSQL and Redis)
 nightdesk train [--force]    train (or fine-tune) a model unless one matches the data
 nightdesk seed               (re)fill the demo shop with fresh orders
 nightdesk shell [--name N]   talk to the running bot in the terminal
@@ -23,6 +24,7 @@ import asyncio
 import json
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 from bot.commands.agents import add_agents_parser
 from bot.commands.context import command_services
@@ -42,6 +44,9 @@ from bot.settings import (
     get_settings,
     get_wording,
 )
+
+if TYPE_CHECKING:
+    from bot.runtime.process_layout import ProcessLayout
 
 
 def cmd_seed(_: argparse.Namespace) -> int:
@@ -85,6 +90,8 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     Exits 1 when a server does not start, or when one kept crashing and the supervisor gave
     up (after stopping the others, so that systemd, if it runs this, starts it all again).
+    With --processes N > 1: N Rasa servers behind HAProxy (`bot.runtime.process_layout`);
+    exits 2 before anything starts when that layout cannot run here.
     """
     from bot.privacy.retention import RETENTION_EVERY, RetentionSchedule
     from bot.runtime.exposure import refuse_unsafe_exposure
@@ -103,6 +110,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     get_faq()  # a broken faq.yml stops here, with the key that is wrong
     refuse_default_token_off_loopback(settings)
     refuse_unsafe_exposure(settings)
+    layout = _planned_layout(settings, args.processes)
     if settings.orders_backend == "sql":
         cmd_seed(args)
     model, which = model_to_serve(ModelShelf(settings.project_dir / "models"),
@@ -113,15 +121,25 @@ def cmd_up(args: argparse.Namespace) -> int:
     # Started in the background by a script (`nightdesk up &`), this process and so its
     # children would ignore SIGINT, the servers' clean stop: each would wait out its grace.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    print("Starting the action server and the Rasa server (loading the model takes a while)...")
+    log_dir = settings.project_dir / "var" / "logs"
+    if layout is None:
+        print("Starting the action server and the Rasa server "
+              "(loading the model takes a while)...")
+        children = product_children(settings, model, log_dir)
+    else:
+        print(f"Starting {layout.processes} action servers, {layout.processes} Rasa servers "
+              "(loading the model takes a while) and HAProxy...")
+        children = layout.children(model, log_dir)
     notifier = TeamChannelNotifier(settings.team, settings.desk_url)
-    supervisor = Supervisor(
-        product_children(settings, model, settings.project_dir / "var" / "logs"), notifier)
+    supervisor = Supervisor(children, notifier)
     retention = RetentionSchedule(retention_job(), RETENTION_EVERY,
                                   lambda line: print(line, flush=True))
     try:
         with supervisor:
-            _print_ready(settings, brand)
+            if layout is None:
+                _print_ready(settings, brand)
+            else:
+                _print_layout_ready(layout, brand)
             retention.start()
             supervisor.run()
     except StartupError as error:
@@ -137,6 +155,48 @@ def cmd_up(args: argparse.Namespace) -> int:
         notifier.wait()
     print("\nStopped.")
     return 0
+
+
+def _planned_layout(settings: Settings, processes: int) -> ProcessLayout | None:
+    """None for the single-process layout; else the several-process one, or a refusal."""
+    if processes == 1:
+        return None
+    from bot.runtime.process_layout import LayoutRefused, plan_layout
+
+    try:
+        layout = plan_layout(settings, processes)
+        layout.write_config()
+        return layout
+    except LayoutRefused as error:
+        raise SettingsError(f"refusing to start: {error}") from None
+
+
+def _print_layout_ready(layout: ProcessLayout, brand: Brand) -> None:
+    """Where everything is in the several-process layout, once every server answers."""
+    settings = layout.settings
+    rasa = ", ".join(layout.instance(n).rasa_url for n in range(layout.processes))
+    print(
+        f"\n{brand.bot_name} of {brand.name} is ready: {layout.processes} Rasa servers behind "
+        "HAProxy.\n"
+        f"  Web chat:      {layout.public_url}/webhooks/webchat/ (open it in a browser)\n"
+        f"  Rasa servers:  {rasa}\n"
+        f"  Internal:      {layout.internal_url} (HAProxy to the Rasa servers, for our own "
+        "processes)\n"
+        f"  HAProxy:       {layout.config_path}\n"
+        f"  Logs:          {settings.project_dir / 'var' / 'logs'}\n\n"
+        "Or talk to the bot in another terminal:\n"
+        "  .venv/bin/nightdesk shell --name Anna\n"
+        "Stop everything with Ctrl-C (a server that crashes is restarted meanwhile).\n",
+        flush=True,
+    )
+    print(f"Agents' desk:  {layout.desk_url}/  {_demo_admin_line()}", flush=True)
+    print(
+        f"Messenger webhook (point the Meta app here, through HTTPS): "
+        f"{layout.public_url}/webhooks/messenger/webhook"
+        if settings.messenger.configured else
+        "Messenger is off: set PAGE_ACCESS_TOKEN, APP_SECRET and VERIFY_TOKEN in .env.",
+        flush=True,
+    )
 
 
 def _print_ready(settings: Settings, brand: Brand) -> None:
@@ -293,6 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="seed, train if needed, start everything")
     up.add_argument("--latest", action="store_true",
                     help="run the model of the current data, not the live one (skips the gate)")
+    up.add_argument("--processes", type=int, default=1, metavar="N",
+                    help="N Rasa servers (each with its action server) behind HAProxy, as in "
+                         "production; N > 1 needs PostgreSQL, REDIS_URL and haproxy")
     up.set_defaults(func=cmd_up)
     train = sub.add_parser("train", help="train a model unless one matches the data")
     train.add_argument("--force", action="store_true", help="train even if nothing changed")

@@ -8,12 +8,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
 
-if [ ! -x /usr/bin/chromium ]; then
-  # the browser tests (web chat) drive Debian's chromium; Playwright never downloads one
-  echo "== installing Debian's chromium for the browser tests"
+# Debian's packages the tests drive: chromium for the browser tests (web chat; Playwright
+# never downloads one), haproxy for the load balancer's (deploy/haproxy, up --processes)
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "== installing Debian's ${missing[*]} for the tests"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 echo "== ruff"

@@ -79,7 +79,9 @@ def wait_until_ready(managed: ManagedProcess, timeout: float) -> float:
     raise StartupError(f"{managed.name} was not ready after {timeout:.0f} s")
 
 
-def start_action_server(settings: Settings, log_file: Path | None = None) -> ManagedProcess:
+def start_action_server(settings: Settings, log_file: Path | None = None, *,
+                        name: str = "action server", ready_path: str = "/health"
+                        ) -> ManagedProcess:
     """`rasa run actions` on the port of ACTION_SERVER_URL."""
     url = settings.action_server_url
     command = [
@@ -88,32 +90,43 @@ def start_action_server(settings: Settings, log_file: Path | None = None) -> Man
     ]
     process = _spawn(_niced(command), settings, log_file)
     base = f"http://{_host(url)}:{_port(url)}"
-    return ManagedProcess("action server", process, f"{base}/health")
+    return ManagedProcess(name, process, f"{base}{ready_path}")
 
 
-def start_messenger_ingress(settings: Settings, log_file: Path | None = None) -> ManagedProcess:
+def start_messenger_ingress(settings: Settings, log_file: Path | None = None, *,
+                            ready_path: str = "/health") -> ManagedProcess:
     """The Messenger webhook receiver on MESSENGER_INGRESS_HOST:MESSENGER_INGRESS_PORT."""
     command = [sys.executable, "-m", "bot.messenger.ingress"]
     process = _spawn(command, settings, log_file)
     return ManagedProcess(
-        "Messenger webhook receiver", process, f"{settings.messenger.ingress_url}/health"
+        "Messenger webhook receiver", process, f"{settings.messenger.ingress_url}{ready_path}"
     )
 
 
-def start_desk(settings: Settings, log_file: Path | None = None) -> ManagedProcess:
+def start_desk(settings: Settings, log_file: Path | None = None, *,
+               ready_path: str = "/health") -> ManagedProcess:
     """The agents' desk (`bot.desk.app`) on the host and port of DESK_URL."""
     url = settings.desk_url
     command = [sys.executable, "-m", "bot.desk.app", "--host", _host(url), "--port", _port(url)]
     process = _spawn(command, settings, log_file)
-    return ManagedProcess("agents' desk", process, f"{url}/health")
+    return ManagedProcess("agents' desk", process, f"{url}{ready_path}")
+
+
+def start_haproxy(settings: Settings, haproxy: str, config: Path, ready_url: str,
+                  log_file: Path | None = None) -> ManagedProcess:
+    """HAProxy in the foreground (`haproxy -db -f <config>`), logging to its output."""
+    process = _spawn([haproxy, "-db", "-f", str(config)], settings, log_file)
+    return ManagedProcess("HAProxy", process, ready_url)
 
 
 def start_rasa_server(
-    settings: Settings, model: Path, log_file: Path | None = None, debug: bool = False
+    settings: Settings, model: Path, log_file: Path | None = None, debug: bool = False, *,
+    name: str = "Rasa server", ready_path: str | None = None,
 ) -> ManagedProcess:
     """`rasa run` with our channels, endpoints and HTTP API (token-protected).
 
     `debug` turns on Rasa's debug log, which includes every message (redacted by us).
+    `ready_path` is the URL path that says it is ready (default: the HTTP API's /status).
     """
     project = settings.project_dir
     command = rasa_command(
@@ -128,8 +141,9 @@ def start_rasa_server(
         *(["--debug"] if debug else []),
     )
     process = _spawn(_niced(command), settings, log_file)
-    ready = f"{settings.rasa_url}/status?token={settings.rasa_auth_token}"
-    return ManagedProcess("Rasa server", process, ready)
+    ready = (f"{settings.rasa_url}{ready_path}" if ready_path else
+             f"{settings.rasa_url}/status?token={settings.rasa_auth_token}")
+    return ManagedProcess(name, process, ready)
 
 
 BOT_NICENESS = 10

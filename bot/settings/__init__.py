@@ -20,6 +20,7 @@ from bot.settings.environment import (
 )
 from bot.settings.faq import Faq, FaqError, load_faq
 from bot.settings.process_settings import (
+    LoadBalancerSettings,
     MessengerSettings,
     Settings,
     SettingsError,
@@ -35,6 +36,7 @@ __all__ = [
     "BrandError",
     "Faq",
     "FaqError",
+    "LoadBalancerSettings",
     "MessengerSettings",
     "Settings",
     "SettingsError",

@@ -14,6 +14,7 @@ from dotenv import load_dotenv
 
 from bot.clock import parse_instant
 from bot.settings.process_settings import (
+    LoadBalancerSettings,
     MessengerSettings,
     Settings,
     SettingsError,
@@ -108,6 +109,29 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         rest_channel=rest_channel,
         rest_channel_token=rest_channel_token,
         redis_url=_redis_url(environ.get("REDIS_URL", "")),
+        load_balancer=_load_balancer_settings(environ),
+    )
+
+
+def _port(name: str, raw: str) -> int:
+    port = _positive_int(name, raw)
+    if port > 65535:
+        raise SettingsError(f"{name}: a TCP port is at most 65535, got {port}")
+    return port
+
+
+def _load_balancer_settings(environ: dict[str, str]) -> LoadBalancerSettings:
+    """HAProxy's frontends for `nightdesk up --processes N`."""
+    defaults = LoadBalancerSettings()
+
+    def port(name: str, default: int) -> int:
+        return _port(name, environ.get(name, "").strip() or str(default))
+
+    return LoadBalancerSettings(
+        public_host=environ.get("NIGHTDESK_PUBLIC_HOST", "").strip() or defaults.public_host,
+        public_port=port("NIGHTDESK_PUBLIC_PORT", defaults.public_port),
+        desk_port=port("NIGHTDESK_DESK_PORT", defaults.desk_port),
+        internal_port=port("NIGHTDESK_INTERNAL_PORT", defaults.internal_port),
     )
 
 

@@ -92,6 +92,25 @@ class TeamChannelSettings:
 
 
 @dataclass(frozen=True)
+class LoadBalancerSettings:
+    """Where HAProxy listens when `nightdesk up --processes N` (N > 1) runs it.
+
+    Attributes:
+        public_host: the interface of the public and desk frontends (loopback by default;
+            put your TLS terminator in front, or bind them wider on purpose).
+        public_port: the public frontend: the web chat and the Messenger webhook.
+        desk_port: the agents' desk's frontend.
+        internal_port: the loopback frontend to the Rasa servers for our own processes
+            (the receiver's and the desk's RASA_URL: hand back, wake-ups).
+    """
+
+    public_host: str = "127.0.0.1"
+    public_port: int = 8000
+    desk_port: int = 8088
+    internal_port: int = 5000
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a nightdesk process needs to know about its surroundings."""
 
@@ -123,6 +142,9 @@ class Settings:
     redis_url: str | None = None
     """`REDIS_URL` (redis:// or rediss://): what several processes share beyond the database
     (Rasa's lock store, the inbox's wake-ups); empty for one process on its own."""
+    load_balancer: LoadBalancerSettings = field(default_factory=lambda: LoadBalancerSettings())
+    """NIGHTDESK_PUBLIC_HOST/_PORT, NIGHTDESK_DESK_PORT, NIGHTDESK_INTERNAL_PORT: HAProxy's
+    frontends under `nightdesk up --processes N`."""
 
     def clock(self) -> Clock:
         """The process's clock: frozen at `frozen_now` when set, else the machine's."""
@@ -149,6 +171,11 @@ class Settings:
             env["DESK_TRUSTED_PROXIES"] = ",".join(str(n) for n in self.desk_trusted_proxies)
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
+        balancer = self.load_balancer
+        env["NIGHTDESK_PUBLIC_HOST"] = balancer.public_host
+        env["NIGHTDESK_PUBLIC_PORT"] = str(balancer.public_port)
+        env["NIGHTDESK_DESK_PORT"] = str(balancer.desk_port)
+        env["NIGHTDESK_INTERNAL_PORT"] = str(balancer.internal_port)
         if self.frozen_now:
             env["NIGHTDESK_FROZEN_NOW"] = self.frozen_now.isoformat()
         if self.shop_api_url:

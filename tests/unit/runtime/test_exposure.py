@@ -135,7 +135,8 @@ def test_the_production_env_file_turns_the_rest_channel_off() -> None:
     assert values["REST_CHANNEL"] == "off"
     assert not values.get("REST_CHANNEL_TOKEN")
     assert str(values["DATABASE_URL"]).startswith("postgresql://")
-    assert values["RASA_URL"] == "http://127.0.0.1:5005"
+    # the receiver, the desk and the command reach the Rasa servers through HAProxy, loopback
+    assert values["RASA_URL"] == "http://127.0.0.1:5000"
 
 
 def test_every_production_secret_is_a_placeholder_to_fill() -> None:

@@ -213,3 +213,70 @@ def test_the_helper_makes_the_model_of_the_data_live_when_nothing_is(tmp_path: P
 def test_the_helper_refuses_to_start_without_any_model(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="run `nightdesk train`"):
         _helper().choose_model(tmp_path, tmp_path / "data.tar.gz")
+
+
+# Several instances behind HAProxy (Debian's haproxy.service with our drop-in).
+
+DROP_IN = UNIT_DIR / "haproxy.service.d" / "nightdesk.conf"
+DEBIAN_HAPROXY_UNIT = Path("/lib/systemd/system/haproxy.service")
+PRODUCTION_ENV = PROJECT_DIR / "deploy" / "nightdesk.env"
+
+
+def _drop_in_directives() -> dict[str, list[str]]:
+    return _directives(str(DROP_IN.relative_to(UNIT_DIR)))
+
+
+def test_the_rasa_unit_says_instances_share_postgresql_and_redis() -> None:
+    text = (UNIT_DIR / "nightdesk-rasa@.service").read_text(encoding="utf-8")
+    assert "in-memory" not in text
+    assert "REDIS_URL" in text and "deploy/haproxy/nightdesk.cfg" in text
+    assert "redis-server.service" in _directives("nightdesk-rasa@.service")["Unit.After"][0]
+
+
+def test_the_target_pulls_in_haproxy_and_says_how_to_enable_n_instances() -> None:
+    target = _directives("nightdesk.target")
+    assert "haproxy.service" in target["Unit.Wants"][0].split()
+    text = (UNIT_DIR / "nightdesk.target").read_text(encoding="utf-8")
+    assert "nightdesk-rasa@{0,1}" in text and "nightdesk-actions@{0,1}" in text
+
+
+def test_the_haproxy_drop_in_runs_our_config_as_part_of_the_target() -> None:
+    directives = _drop_in_directives()
+    assert directives["Unit.PartOf"] == ["nightdesk.target"]
+    assert directives["Service.Environment"] == ["CONFIG=/etc/haproxy/nightdesk.cfg"]
+    text = DROP_IN.read_text(encoding="utf-8")
+    assert "deploy/haproxy/nightdesk.cfg /etc/haproxy/nightdesk.cfg" in text
+    assert (PROJECT_DIR / "deploy" / "haproxy" / "nightdesk.cfg").exists()
+
+
+@needs_systemd_analyze
+@pytest.mark.skipif(not DEBIAN_HAPROXY_UNIT.exists(), reason="Debian's haproxy is not installed")
+def test_debians_haproxy_unit_with_our_drop_in_verifies(tmp_path: Path) -> None:
+    shutil.copy(DEBIAN_HAPROXY_UNIT, tmp_path / "haproxy.service")
+    (tmp_path / "haproxy.service.d").mkdir()
+    shutil.copy(DROP_IN, tmp_path / "haproxy.service.d" / "nightdesk.conf")
+    assert SYSTEMD_ANALYZE is not None
+    result = subprocess.run([SYSTEMD_ANALYZE, "verify", str(tmp_path / "haproxy.service")],
+                            capture_output=True, text=True, timeout=60)
+    assert str(tmp_path) not in result.stdout + result.stderr
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_production_env_the_units_and_the_haproxy_config_agree() -> None:
+    from dotenv import dotenv_values
+
+    from bot.runtime import haproxy_config
+
+    env = dotenv_values(PRODUCTION_ENV)
+    assert str(env["REDIS_URL"]).startswith("redis://")
+    assert env["RASA_URL"] == f"http://127.0.0.1:{haproxy_config.PRODUCTION_INTERNAL_PORT}"
+    assert env["NIGHTDESK_INTERNAL_PORT"] == str(haproxy_config.PRODUCTION_INTERNAL_PORT)
+    assert env["NIGHTDESK_PUBLIC_PORT"] == str(haproxy_config.PRODUCTION_PUBLIC_PORT)
+    assert env["NIGHTDESK_DESK_PORT"] == str(haproxy_config.PRODUCTION_DESK_PORT)
+    assert "127.0.0.1" in str(env["DESK_TRUSTED_PROXIES"]).split(",")
+    receiver = f"{env['MESSENGER_INGRESS_HOST']}:{env['MESSENGER_INGRESS_PORT']}"
+    assert receiver == haproxy_config.PRODUCTION_RECEIVER
+    (desk_command,) = _directives("nightdesk-desk.service")["Service.ExecStart"]
+    host, port = haproxy_config.PRODUCTION_DESK.split(":")
+    assert desk_command.endswith(f"--host {host} --port {port}")
+    assert haproxy_config.instance_port(haproxy_config.PRODUCTION_RASA_PORT, 3) == 5305  # 5%i05

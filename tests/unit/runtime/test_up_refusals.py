@@ -29,3 +29,22 @@ def test_an_open_rest_channel_on_every_interface_stops_nightdesk_up_before_anyth
         refused.stderr
     assert "REST_CHANNEL=off" in refused.stderr
     assert "Starting" not in refused.stdout and not (tmp_path / "up.db").exists()
+
+
+@pytest.mark.parametrize(("environ", "message"), [
+    ({}, "DATABASE_URL must be PostgreSQL"),
+    ({"DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/nightdesk_nowhere"},
+     "set REDIS_URL"),
+])
+def test_several_processes_without_postgresql_and_redis_are_refused_before_anything_starts(
+        tmp_path, environ, message):
+    refused = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "up", "--processes", "2"],
+        env={**os.environ, "NIGHTDESK_HOME": str(PROJECT_DIR), "REDIS_URL": "",
+             "DATABASE_URL": f"sqlite:///{tmp_path / 'up.db'}",
+             "RASA_AUTH_TOKEN": "a-secret-token-of-our-own", **environ},
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2
+    assert "nightdesk: refusing to start: --processes 2" in refused.stderr
+    assert message in refused.stderr
+    assert "Starting" not in refused.stdout and not (tmp_path / "up.db").exists()

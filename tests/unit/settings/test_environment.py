@@ -69,3 +69,22 @@ def test_cli_reports_a_broken_brand_file_with_its_key(tmp_path: Path, monkeypatc
         settings_module.get_settings.cache_clear()
         settings_module.get_brand.cache_clear()
     assert "brand.yml" in capsys.readouterr().err
+
+
+def test_haproxys_frontends_default_to_loopback_and_round_trip(tmp_path: Path):
+    settings = load_settings({"NIGHTDESK_HOME": str(tmp_path), "NIGHTDESK_PUBLIC_PORT": "9000",
+                              "NIGHTDESK_PUBLIC_HOST": "0.0.0.0"})
+    balancer = settings.load_balancer
+    assert (balancer.public_host, balancer.public_port) == ("0.0.0.0", 9000)
+    assert (balancer.desk_port, balancer.internal_port) == (8088, 5000)
+    assert load_settings(settings.as_environment()) == settings
+    assert load_settings({"NIGHTDESK_HOME": str(tmp_path)}).load_balancer.public_host == (
+        "127.0.0.1")
+
+
+@pytest.mark.parametrize("name", ["NIGHTDESK_PUBLIC_PORT", "NIGHTDESK_DESK_PORT",
+                                  "NIGHTDESK_INTERNAL_PORT"])
+@pytest.mark.parametrize("value", ["0", "65536", "http"])
+def test_a_frontend_port_that_is_no_port_is_a_clear_error(tmp_path: Path, name, value):
+    with pytest.raises(SettingsError, match=name):
+        load_settings({"NIGHTDESK_HOME": str(tmp_path), name: value})
