@@ -96,3 +96,26 @@ def phrasing_it(wording, brand):  # noqa: ANN001, ANN201
 def now() -> datetime:
     """A fixed 'now': a Sunday night, 23:10 in Rome."""
     return datetime(2026, 11, 22, 22, 10, tzinfo=timezone.utc)
+
+
+REDIS_URL = os.environ.get("NIGHTDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A reachable Redis for tests (NIGHTDESK_TEST_REDIS_URL; required in CI).
+
+    Tests keep to keys under a prefix of their own; the database is never flushed.
+    """
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.RedisError:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is required in CI and not reachable at {REDIS_URL}")
+        pytest.skip("Redis not reachable")
+    finally:
+        client.close()
+    return REDIS_URL
