@@ -107,3 +107,25 @@ def fresh_metrics():  # noqa: ANN201
     previous = use(metrics)
     yield metrics
     use(previous)
+
+
+REDIS_URL = os.environ.get("NIGHTDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A reachable Redis for tests (NIGHTDESK_TEST_REDIS_URL): required, never skipped.
+
+    Tests keep to keys under a prefix of their own; the database is never flushed.
+    """
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.RedisError:
+        pytest.fail(f"Redis is required by this test and not reachable at {REDIS_URL} "
+                    "(start it: see .ci/run)")
+    finally:
+        client.close()
+    return REDIS_URL
