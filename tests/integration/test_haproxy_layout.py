@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import socket
 import subprocess
 import threading
 import time
@@ -288,13 +289,15 @@ def test_a_body_over_our_own_limit_is_refused_with_413(
 
 def test_a_body_without_a_length_is_refused(balancer: Balancer) -> None:
     balancer.forget()
-    connection = http.client.HTTPConnection("127.0.0.1", PUBLIC_PORT, timeout=30)
-    try:
-        connection.request("POST", "/webhooks/webchat/webhook", body=iter([b"{}"]),
-                           encode_chunked=True)
-        assert connection.getresponse().status == 411
-    finally:
-        connection.close()
+    # the whole chunked request in one write: HAProxy answers 411 and closes as soon as it has
+    # the headers, so a client sending the chunks one by one may find the connection gone
+    request = (b"POST /webhooks/webchat/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"2\r\n{}\r\n0\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", PUBLIC_PORT), timeout=30) as connection:
+        connection.sendall(request)
+        status_line = connection.makefile("rb").readline()
+    assert status_line.split()[1] == b"411", status_line
     assert not balancer.rasa[0].seen and not balancer.rasa[1].seen
 
 
