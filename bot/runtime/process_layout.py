@@ -38,6 +38,8 @@ from bot.runtime.haproxy_config import (
 )
 from bot.runtime.processes import (
     ManagedProcess,
+    listen_host,
+    listen_port,
     start_action_server,
     start_desk,
     start_haproxy,
@@ -81,8 +83,9 @@ class ProcessLayout:
         actions = urlsplit(self.settings.action_server_url)
         return dataclasses.replace(
             self.settings,
-            rasa_url=_with_port(rasa, instance_port(rasa.port or 80, number)),
-            action_server_url=_with_port(actions, instance_port(actions.port or 80, number)),
+            rasa_url=_with_port(rasa, instance_port(listen_port(self.settings.rasa_url), number)),
+            action_server_url=_with_port(
+                actions, instance_port(listen_port(self.settings.action_server_url), number)),
         )
 
     @property
@@ -114,12 +117,11 @@ class ProcessLayout:
         """The template's values for this machine."""
         settings = self.settings
         balancer = settings.load_balancer
-        desk = urlsplit(settings.desk_url)
         return HaproxyLayout(
             rasa_servers=tuple(urlsplit(self.instance(n).rasa_url).netloc
                                for n in range(self.processes)),
             receiver=f"{settings.messenger.ingress_host}:{settings.messenger.ingress_port}",
-            desk=f"{desk.hostname or '127.0.0.1'}:{desk.port or 80}",
+            desk=f"{listen_host(settings.desk_url)}:{listen_port(settings.desk_url)}",
             public_bind=f"{balancer.public_host}:{balancer.public_port}",
             desk_bind=f"{balancer.public_host}:{balancer.desk_port}",
             internal_bind=f"127.0.0.1:{balancer.internal_port}",
@@ -137,12 +139,13 @@ class ProcessLayout:
         found: dict[str, int] = {}
         for number in range(self.processes):
             instance = self.instance(number)
-            found[f"Rasa server {number} (RASA_URL + {100 * number})"] = _port(instance.rasa_url)
-            found[f"action server {number} (ACTION_SERVER_URL + {100 * number})"] = _port(
+            found[f"Rasa server {number} (RASA_URL + {100 * number})"] = listen_port(
+                instance.rasa_url)
+            found[f"action server {number} (ACTION_SERVER_URL + {100 * number})"] = listen_port(
                 instance.action_server_url)
         if settings.messenger.configured:
             found["webhook receiver (MESSENGER_INGRESS_PORT)"] = settings.messenger.ingress_port
-        found["desk (DESK_URL)"] = _port(settings.desk_url)
+        found["desk (DESK_URL)"] = listen_port(settings.desk_url)
         found["HAProxy public frontend (NIGHTDESK_PUBLIC_PORT)"] = balancer.public_port
         found["HAProxy desk frontend (NIGHTDESK_DESK_PORT)"] = balancer.desk_port
         found["HAProxy internal frontend (NIGHTDESK_INTERNAL_PORT)"] = balancer.internal_port
@@ -199,11 +202,6 @@ def _rasa_server(settings: Settings, number: int, model: Path, log_dir: Path
 
 def _with_port(parts: SplitResult, port: int) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.hostname or '127.0.0.1'}:{port}"))
-
-
-def _port(url: str) -> int:
-    parts = urlsplit(url)
-    return parts.port or (443 if parts.scheme == "https" else 80)
 
 
 def plan_layout(settings: Settings, processes: int) -> ProcessLayout:

@@ -46,11 +46,13 @@ class ManagedProcess:
         self.process.wait()
 
 
-def _port(url: str) -> str:
-    return str(urlsplit(url).port or 80)
+def listen_port(url: str) -> int:
+    """The port a process we start for `url` listens on (80 when the URL names none)."""
+    return urlsplit(url).port or 80
 
 
-def _host(url: str) -> str:
+def listen_host(url: str) -> str:
+    """The interface a process we start for `url` listens on (loopback when none)."""
     return urlsplit(url).hostname or "127.0.0.1"
 
 
@@ -86,10 +88,10 @@ def start_action_server(settings: Settings, log_file: Path | None = None, *,
     url = settings.action_server_url
     command = [
         sys.executable, "-m", "bot.runtime.serve", "actions",
-        "--actions", "actions", "--port", _port(url),
+        "--actions", "actions", "--port", str(listen_port(url)),
     ]
     process = _spawn(_niced(command), settings, log_file)
-    base = f"http://{_host(url)}:{_port(url)}"
+    base = f"http://{listen_host(url)}:{str(listen_port(url))}"
     return ManagedProcess(name, process, f"{base}{ready_path}")
 
 
@@ -107,7 +109,8 @@ def start_desk(settings: Settings, log_file: Path | None = None, *,
                ready_path: str = "/health") -> ManagedProcess:
     """The agents' desk (`bot.desk.app`) on the host and port of DESK_URL."""
     url = settings.desk_url
-    command = [sys.executable, "-m", "bot.desk.app", "--host", _host(url), "--port", _port(url)]
+    command = [sys.executable, "-m", "bot.desk.app", "--host", listen_host(url),
+               "--port", str(listen_port(url))]
     process = _spawn(command, settings, log_file)
     return ManagedProcess("agents' desk", process, f"{url}{ready_path}")
 
@@ -134,8 +137,8 @@ def start_rasa_server(
         "--model", str(model),
         "--endpoints", str(project / "endpoints.yml"),
         "--credentials", str(project / "credentials.yml"),
-        "--interface", _host(settings.rasa_url),
-        "--port", _port(settings.rasa_url),
+        "--interface", listen_host(settings.rasa_url),
+        "--port", str(listen_port(settings.rasa_url)),
         "--enable-api",
         "--auth-token", settings.rasa_auth_token,
         *(["--debug"] if debug else []),
