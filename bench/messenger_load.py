@@ -42,7 +42,8 @@ from bot.orders.seed import seed_demo_shop  # noqa: E402
 from bot.runtime.processes import running_servers  # noqa: E402
 from bot.runtime.training import train_if_needed  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from bot.store import Base, create_db_engine  # noqa: E402
+from bot.store import create_db_engine  # noqa: E402
+from bot.store.schema import drop_schema  # noqa: E402
 from tests.fakes.fake_graph import DEFAULT_TOKEN, FakeGraphApi  # noqa: E402
 from tests.fakes.fake_graph_server import FakeGraphServer  # noqa: E402
 
@@ -350,7 +351,7 @@ def main() -> None:
         model = train_if_needed(settings)
         engine = create_db_engine(settings.database_url)
         if engine.dialect.name == "postgresql":  # a database of its own: start empty
-            Base.metadata.drop_all(engine)
+            drop_schema(engine)
             with engine.begin() as connection:
                 connection.execute(text("drop table if exists events"))
         seed_demo_shop(engine, datetime.now(timezone.utc))

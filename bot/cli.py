@@ -1,7 +1,8 @@
 """The `nightdesk` command: run the product, train, seed the demo shop, talk, look around.
 
-nightdesk up [--latest] [--processes N]   seed, train if needed, start everything with the
-                             live model (N Rasa servers behind HAProxy: PostgreSQL and Redis)
+nightdesk up [--latest] [--processes N]   upgrade the schema, seed, train if needed, start
+                             everything with the live model (N Rasa servers behind HAProxy:
+                             PostgreSQL and Redis)
 nightdesk train [--force]    train (or fine-tune) a model unless one matches the data
 nightdesk seed               (re)fill the demo shop with fresh orders
 nightdesk shell [--name N]   talk to the running bot in the terminal
@@ -15,6 +16,7 @@ nightdesk review [assign|new-intent|dismiss]   the trainer's review inbox (bot/t
 nightdesk gate | promote | rollback            candidate against live; live without restart
 nightdesk customer export|erase ID             a customer's data (see bot/commands/privacy.py)
 nightdesk retention run                        erase what is older than retention_days
+nightdesk db upgrade|current|history           the database's schema migrations
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from bot.commands.agents import add_agents_parser
 from bot.commands.context import command_services
+from bot.commands.db import add_db_parser, upgrade_before_start
 from bot.commands.models import add_model_parsers
 from bot.commands.privacy import add_privacy_parsers, retention_job
 from bot.commands.report import add_report_parser
@@ -86,9 +89,10 @@ def _demo_admin_line() -> str:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    """Seeds, trains if needed, runs every server until Ctrl-C, restarting any that crashes.
+    """Upgrades the schema, seeds, trains if needed, runs every server until Ctrl-C.
 
-    Exits 1 when a server does not start, or when one kept crashing and the supervisor gave
+    A server that crashes is restarted. Exits 1 when the schema cannot be upgraded, when a
+    server does not start, or when one kept crashing and the supervisor gave
     up (after stopping the others, so that systemd, if it runs this, starts it all again).
     With --processes N > 1: N Rasa servers behind HAProxy (`bot.runtime.process_layout`);
     exits 2 before anything starts when that layout cannot run here.
@@ -111,6 +115,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     refuse_default_token_off_loopback(settings)
     refuse_unsafe_exposure(settings)
     layout = _planned_layout(settings, args.processes)
+    if not upgrade_before_start(settings.database_url):
+        return 1
     if settings.orders_backend == "sql":
         cmd_seed(args)
     model, which = model_to_serve(ModelShelf(settings.project_dir / "models"),
@@ -390,6 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_review_parser(sub)
     add_model_parsers(sub)
     add_privacy_parsers(sub)
+    add_db_parser(sub)
     return parser
 
 

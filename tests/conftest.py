@@ -32,10 +32,11 @@ def _postgres_available() -> bool:
 
 
 def _reset(engine: Engine) -> None:
-    from bot.store import Base
+    """An empty product database at the newest revision, made by the migrations."""
+    from bot.store.schema import drop_schema, upgrade
 
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
+    drop_schema(engine)
+    upgrade(engine)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -55,9 +56,9 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     _reset(db)
     yield db
     if request.param == "postgres":
-        from bot.store import Base
+        from bot.store.schema import drop_schema
 
-        Base.metadata.drop_all(db)
+        drop_schema(db)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Engine and session set-up for SQLite (WAL) and PostgreSQL, and schema creation."""
+"""Engine and session set-up for SQLite (WAL) and PostgreSQL (the schema: `bot.store.schema`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from typing import Any
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
-
-from bot.store.tables import Base
 
 SQLITE_BUSY_TIMEOUT_MS = 30000
 """How long an SQLite connection waits for another one's write lock before giving up."""
@@ -45,11 +43,6 @@ def create_db_engine(database_url: str) -> Engine:
         event.listen(engine, "connect", _enable_sqlite_wal)
         return engine
     return create_engine(url, pool_pre_ping=True, future=True)
-
-
-def ensure_schema(engine: Engine) -> None:
-    """Creates the product's tables that do not exist yet (idempotent)."""
-    Base.metadata.create_all(engine)
 
 
 @contextmanager

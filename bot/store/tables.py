@@ -197,6 +197,9 @@ class InboxEventRow(Base):
     received_at = Column(UTCDateTime, nullable=False)
     claimed_at = Column(UTCDateTime)
     claimed_by = Column(String(120))
+    heartbeat_at = Column(UTCDateTime)
+    """When the worker holding a 'processing' claim last said it is alive (every few seconds);
+    another process takes the event over once this is older than the heartbeat bound."""
     processed_at = Column(UTCDateTime)
     error = Column(String(300))
 

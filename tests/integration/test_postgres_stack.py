@@ -12,7 +12,8 @@ from sqlalchemy import text
 
 from bot.messenger.events import parse_webhook
 from bot.messenger.inbox import Inbox
-from bot.store import Base, create_db_engine, ensure_schema
+from bot.store import create_db_engine, ensure_schema
+from bot.store.schema import drop_schema
 from tests import messenger_payloads as payloads
 from tests.conftest import POSTGRES_URL, _postgres_available
 from tests.integration.conftest import (
@@ -48,7 +49,7 @@ def pg_stack(tmp_path_factory, model_path, fake_graph) -> Iterator[Stack]:
             pytest.fail(f"PostgreSQL is required in CI and not reachable at {POSTGRES_URL}")
         pytest.skip("PostgreSQL not reachable")
     engine = create_db_engine(POSTGRES_URL)
-    Base.metadata.drop_all(engine)
+    drop_schema(engine)
     ensure_schema(engine)
     leave_unprocessed_events(engine)
     tmp = tmp_path_factory.mktemp("pg")
@@ -57,7 +58,7 @@ def pg_stack(tmp_path_factory, model_path, fake_graph) -> Iterator[Stack]:
         **messenger_environment(fake_graph, port(15206)),
     )
     yield from start_stack(tmp, environ, model_path)
-    Base.metadata.drop_all(engine)
+    drop_schema(engine)
 
 
 def test_order_status_and_handoff_on_postgres(pg_stack, sender):
