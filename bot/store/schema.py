@@ -7,13 +7,15 @@ database is current costs one query.
 
 Several processes may start at once on one PostgreSQL database (`nightdesk up --processes N`,
 or systemd starting every unit): an upgrade takes a transaction-level advisory lock first, so
-one process migrates while the others wait and then find nothing left to do. A database made
+one process migrates while the others wait and then find nothing left to do (on SQLite, a
+lock file beside the database does the same). A database made
 by the release of 2026-12-01 (tables from `create_all`, no version) is adopted by the first
 migration. Rasa's `events` table is Rasa's own and never migrated here.
 """
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -146,11 +148,28 @@ def current(engine: Engine) -> SchemaState:
 
 
 @contextmanager
-def _one_upgrader(connection: Connection) -> Iterator[None]:
-    """Makes other processes' upgrades wait for this transaction (PostgreSQL)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
-    yield
+def _one_upgrader(engine: Engine) -> Iterator[Connection]:
+    """A transaction during which other processes' upgrades wait (committed at the end).
+
+    PostgreSQL: an advisory lock held to the end of the transaction. SQLite runs DDL outside
+    transactions, so processes on one file (the Rasa and action servers a test starts
+    together) take an exclusive lock on a file beside it, until after the commit.
+    """
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        with open(f"{database}.upgrade-lock", "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                with engine.begin() as connection:
+                    yield connection
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        return
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": UPGRADE_LOCK_KEY})
+        yield connection
 
 
 def upgrade(engine: Engine, target: str = "head") -> UpgradeResult:
@@ -163,7 +182,7 @@ def upgrade(engine: Engine, target: str = "head") -> UpgradeResult:
     Raises:
         alembic.util.exc.CommandError: `target` names no revision.
     """
-    with engine.begin() as connection, _one_upgrader(connection):
+    with _one_upgrader(engine) as connection:
         before = _revision_of(connection)
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -186,6 +205,6 @@ def drop_schema(engine: Engine) -> None:
 
     Rasa's `events` table, if any, stays.
     """
-    with engine.begin() as connection, _one_upgrader(connection):
+    with _one_upgrader(engine) as connection:
         Base.metadata.drop_all(connection)
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
