@@ -22,6 +22,7 @@ the parts it uses (the action server never loads Rasa's channel classes or the d
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,6 +39,7 @@ from bot.hours import OfficeCalendar
 from bot.language import LanguageDetector, Phrasing, Wording
 from bot.language.wording import load_wording
 from bot.messenger.graph_client import GraphClient
+from bot.messenger.graph_pause import LocalPause, use_process_pause
 from bot.messenger.inbox import Inbox
 from bot.messenger.outbox import OutboxLog
 from bot.messenger.threads import ThreadStore
@@ -49,6 +51,7 @@ from bot.settings import Brand, Settings, get_brand, get_settings, get_wording
 from bot.settings.brand import load_brand
 from bot.store import create_db_engine, ensure_schema
 from bot.store.audit import AuditLog
+from bot.store.redis_pause import RedisPause
 
 if TYPE_CHECKING:
     from bot.desk.canned import CannedReply
@@ -114,11 +117,24 @@ class Services:
         self.engine.dispose()
 
 
+def _share_graph_pause(settings: Settings) -> None:
+    """With REDIS_URL, every Graph client of the process pauses with every other process's.
+
+    The pause is the page's: keyed by a hash of its access token (never the token itself).
+    """
+    messenger = settings.messenger
+    if not settings.redis_url or not messenger.page_access_token:
+        return
+    page = hashlib.sha256(messenger.page_access_token.encode()).hexdigest()[:16]
+    use_process_pause(RedisPause(settings.redis_url, page, fallback=LocalPause()))
+
+
 def _graph_client(settings: Settings) -> GraphClient | None:
     """The page's Graph API client, when Messenger is configured (its session opens lazily)."""
     messenger = settings.messenger
     if not messenger.configured or not messenger.page_access_token:
         return None
+    _share_graph_pause(settings)
     return GraphClient(
         messenger.graph_api_url, messenger.page_access_token, messenger.graph_api_version,
         app_secret=messenger.app_secret,

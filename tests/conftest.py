@@ -130,3 +130,13 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_URL
+
+
+@pytest.fixture(autouse=True)
+def own_graph_pause():  # noqa: ANN201
+    """Each test its own process-wide Graph pause, so one test's rate limit never slows another."""
+    from bot.messenger.graph_pause import LocalPause, use_process_pause
+
+    previous = use_process_pause(LocalPause())
+    yield
+    use_process_pause(previous)

@@ -38,6 +38,7 @@ from bot.messenger.graph_limits import (
     PROFILE_TTL_SECONDS,
     SENDER_ACTIONS,
 )
+from bot.messenger.graph_pause import GraphPause
 from bot.messenger.message_text import shorten, split_text
 from bot.messenger.send_payloads import button_item, quick_reply_items, send_body
 
@@ -56,7 +57,8 @@ class GraphClient(CommentReplyCalls, HandoverCalls):
     Args:
         profile_ttl_seconds: how long a user profile stays cached; the other arguments are
             the HTTP core's (:class:`bot.messenger.graph_http.GraphHttp`: the URL, token and
-            version, attempts and backoff, time limits, app secret and page id).
+            version, attempts and backoff, time limits, app secret, page id and the
+            rate-limit pause).
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class GraphClient(CommentReplyCalls, HandoverCalls):
         profile_ttl_seconds: float = PROFILE_TTL_SECONDS,
         app_secret: str | None = None,
         page_id: str | None = None,
+        pause: GraphPause | None = None,
     ) -> None:
         super().__init__(
             base_url,
@@ -83,6 +86,7 @@ class GraphClient(CommentReplyCalls, HandoverCalls):
             max_backoff_seconds=max_backoff_seconds,
             app_secret=app_secret,
             page_id=page_id,
+            pause=pause,
         )
         self.profile_ttl_seconds = profile_ttl_seconds
         self._profiles: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()

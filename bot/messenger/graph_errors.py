@@ -99,6 +99,11 @@ class AttemptFailure:
     retryable: bool
     ambiguous: bool = False
 
+    @property
+    def rate_limited(self) -> bool:
+        """Graph said too many calls (HTTP 429 or a rate-limit code): a pause for the page."""
+        return self.status == 429 or self.code in RATE_LIMIT_CODES
+
 
 class CheckFailed(Exception):
     """A "did it land?" check could not tell; the message is already scrubbed."""

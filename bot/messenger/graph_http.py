@@ -2,7 +2,9 @@
 
 Failed calls are retried with exponential backoff and jitter when Graph says "later" (HTTP
 5xx, 429, rate-limit error codes 4, 17, 32 and 613) or when the connection fails or times
-out; other 4xx answers are final.
+out; other 4xx answers are final. A rate-limit answer pauses every call of the page, not
+only the one that heard it (`bot.messenger.graph_pause`: in this process, and in every process
+on the same Redis when `REDIS_URL` is set): each call waits out a pause in force before it goes.
 
 Calls that change nothing when repeated (profile reads, sender actions, thread control, the
 Messenger Profile) are simply sent again. Calls that would post twice (Send API messages,
@@ -50,6 +52,7 @@ from bot.messenger.graph_errors import (
     strings_in,
 )
 from bot.messenger.graph_limits import RATE_LIMIT_CODES
+from bot.messenger.graph_pause import GraphPause, process_pause
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +78,8 @@ class GraphHttp:
         page_id: the Page's id, to recognise the page's own messages and replies when
             checking whether a call landed; when None it is asked of Graph (``GET /me``) the
             first time a check needs it.
+        pause: the rate-limit pause shared with the page's other calls; the process's
+            (`bot.messenger.graph_pause.process_pause`) when None.
     """
 
     def __init__(
@@ -89,6 +94,7 @@ class GraphHttp:
         max_backoff_seconds: float = 30.0,
         app_secret: str | None = None,
         page_id: str | None = None,
+        pause: GraphPause | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -108,6 +114,7 @@ class GraphHttp:
             ).hexdigest()
         self._session: aiohttp.ClientSession | None = None
         self._page_id = page_id or None
+        self._pause = pause or process_pause()
 
     async def close(self) -> None:
         """Closes the HTTP session, if one was opened. The client may be used again after."""
@@ -134,6 +141,7 @@ class GraphHttp:
         self, path: str, operation: str, params: dict[str, str], personal: tuple[str, ...] = ()
     ) -> dict[str, Any]:
         """One GET for a check, without retries; raises :class:`CheckFailed` on failure."""
+        await self._pause.wait()
         outcome = await self._attempt(
             self._session_for_calls(), "GET", f"{self.base_url}/{self.api_version}/{path}",
             {**params, **self._auth}, None,
@@ -200,6 +208,7 @@ class GraphHttp:
         attempt = 0
         while True:
             attempt += 1
+            await self._pause.wait()
             outcome = await self._attempt(session, method, url, query, json)
             if not isinstance(outcome, AttemptFailure):
                 if attempt > 1:
@@ -221,6 +230,9 @@ class GraphHttp:
                                             check, retry_tells=landed_if is not None)
                 if landed is not None:
                     return landed
+            delay = self.backoff_delay(attempt)
+            if failure.rate_limited:  # every call of the page waits it out, the next of ours too
+                await self._pause.pause_for(delay)
             last = attempt >= self.max_attempts
             if not failure.retryable or last:
                 logger.error(
@@ -239,12 +251,13 @@ class GraphHttp:
                     attempts=attempt,
                     operation=operation,
                 )
-            delay = self.backoff_delay(attempt)
             logger.warning(
-                "Graph %s attempt %d/%d failed: %s; retrying in %.2f s",
+                "Graph %s attempt %d/%d failed: %s; retrying in %.2f s%s",
                 operation, attempt, self.max_attempts, self._describe(failure, secrets), delay,
+                " (every call of the page pauses)" if failure.rate_limited else "",
             )
-            await asyncio.sleep(delay)
+            if not failure.rate_limited:
+                await asyncio.sleep(delay)
 
     async def _landed(
         self,
