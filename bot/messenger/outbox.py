@@ -51,6 +51,42 @@ class OutboxLog:
         self._engine = engine
         self._clock = clock
 
+    @property
+    def engine(self) -> Engine:
+        """The database the log is kept in."""
+        return self._engine
+
+    def new_row(
+        self,
+        conversation_id: str,
+        *,
+        sender: str,
+        kind: str,
+        body: dict[str, Any],
+        status: str,
+        tag: str | None = None,
+        reason: str | None = None,
+        message_ids: list[str] | None = None,
+    ) -> MessengerOutboxRow:
+        """The row of one outgoing message, to add in a transaction of the caller's.
+
+        Raises:
+            ValueError: an unknown status.
+        """
+        if status not in STATUSES:
+            raise ValueError(f"unknown outbox status {status!r}")
+        return MessengerOutboxRow(
+            conversation_id=conversation_id,
+            sender=sender,
+            kind=kind,
+            body=json.dumps(body, ensure_ascii=False),
+            status=status,
+            tag=tag,
+            reason=(reason or None) and reason[:300],
+            message_ids=json.dumps(message_ids or []),
+            created_at=self._clock(),
+        )
+
     def record(
         self,
         conversation_id: str,
@@ -63,27 +99,15 @@ class OutboxLog:
         reason: str | None = None,
         message_ids: list[str] | None = None,
     ) -> None:
-        """Stores one outgoing message and its outcome.
+        """Stores one outgoing message and its outcome in a transaction of its own.
 
         Raises:
             ValueError: an unknown status.
         """
-        if status not in STATUSES:
-            raise ValueError(f"unknown outbox status {status!r}")
+        row = self.new_row(conversation_id, sender=sender, kind=kind, body=body, status=status,
+                           tag=tag, reason=reason, message_ids=message_ids)
         with session_scope(self._engine) as session:
-            session.add(
-                MessengerOutboxRow(
-                    conversation_id=conversation_id,
-                    sender=sender,
-                    kind=kind,
-                    body=json.dumps(body, ensure_ascii=False),
-                    status=status,
-                    tag=tag,
-                    reason=(reason or None) and reason[:300],
-                    message_ids=json.dumps(message_ids or []),
-                    created_at=self._clock(),
-                )
-            )
+            session.add(row)
 
     def for_conversation(self, conversation_id: str) -> list[OutboxEntry]:
         """The conversation's outgoing messages, oldest first."""

@@ -33,6 +33,7 @@ from bot.messenger.outbox import OutboxLog
 from bot.messenger.send_ledger import SendLedger
 from bot.messenger.window import MessagingWindow, Sender
 from bot.observability.metrics import count_send_failure
+from bot.store import session_scope
 
 logger = logging.getLogger(__name__)
 
@@ -234,10 +235,22 @@ class MessengerOutput(OutputChannel):
             text = body.get("text")
             await asyncio.to_thread(self.ledger.begin, self.event_id, position,
                                     text if isinstance(text, str) else None)
-        outcome, ids = await self._window_and_send(kind, body, send)
-        if self.ledger is not None:
-            await asyncio.to_thread(self.ledger.finish, self.event_id, position, outcome, ids)
+        outcome, ids, entry = await self._window_and_send(kind, body, send)
+        await asyncio.to_thread(self._record, position, outcome, ids, entry)
         return outcome == "sent"
+
+    def _record(self, position: int, outcome: str, ids: list[str],
+                entry: dict[str, Any]) -> None:
+        """The outbox's entry and the ledger's outcome of one message, in one transaction."""
+        ledger = self.ledger
+        if ledger is not None and ledger.engine is not self.outbox.engine:  # kept apart
+            self.outbox.record(self.psid, sender=self.sender, **entry)
+            ledger.finish(self.event_id, position, outcome, ids)
+            return
+        with session_scope(self.outbox.engine) as session:
+            session.add(self.outbox.new_row(self.psid, sender=self.sender, **entry))
+            if ledger is not None:
+                session.execute(ledger.finish_statement(self.event_id, position, outcome, ids))
 
     async def _done_before(self, position: int) -> bool | None:
         """For an event tried before: whether this position was sent (None: send it now)."""
@@ -268,9 +281,8 @@ class MessengerOutput(OutputChannel):
         kind: str,
         body: dict[str, Any],
         send: Callable[[str | None, str], Awaitable[list[str]]],
-    ) -> tuple[str, list[str]]:
-        """Applies the window, sends, records the outcome in the outbox; outcome and ids."""
-        record = self.outbox.record
+    ) -> tuple[str, list[str], dict[str, Any]]:
+        """Applies the window and sends: the outcome, the message ids, the outbox's entry."""
         if self.last_customer_message_at is None:
             outcome, tag = "undeliverable", None
             reason = "the customer has not written in Messenger yet"
@@ -284,11 +296,8 @@ class MessengerOutput(OutputChannel):
             count_send_failure("undeliverable")
             self.last_reason = reason
             logger.info("messenger: %s message not sent: %s", self.sender, outcome)
-            await asyncio.to_thread(
-                record, self.psid, sender=self.sender, kind=kind, body=body,
-                status=outcome, reason=reason,
-            )
-            return outcome, []
+            return outcome, [], {"kind": kind, "body": body, "status": outcome,
+                                 "reason": reason}
         try:
             ids = await send(tag, "MESSAGE_TAG" if tag else "RESPONSE")
         except GraphSendError as error:
@@ -296,17 +305,13 @@ class MessengerOutput(OutputChannel):
             count_send_failure(failure_kind(error))
             self.last_reason = str(error)
             logger.error("messenger: %s message could not be sent: %s", self.sender, error)
-            await asyncio.to_thread(
-                record, self.psid, sender=self.sender, kind=kind, body=body, status="failed",
-                tag=tag, reason=str(error), message_ids=error.sent_message_ids or None,
-            )
-            return "failed", list(error.sent_message_ids or [])
+            sent_ids = list(error.sent_message_ids or [])
+            return "failed", sent_ids, {"kind": kind, "body": body, "status": "failed",
+                                        "tag": tag, "reason": str(error),
+                                        "message_ids": sent_ids or None}
         self.sent += 1
-        await asyncio.to_thread(
-            record, self.psid, sender=self.sender, kind=kind, body=body, status="sent",
-            tag=tag, message_ids=ids,
-        )
-        return "sent", ids
+        return "sent", ids, {"kind": kind, "body": body, "status": "sent", "tag": tag,
+                             "message_ids": ids}
 
 
 async def _one(call: Awaitable[str]) -> list[str]:

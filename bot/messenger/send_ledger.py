@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql import Executable
 
 from bot.store import MessengerSendRow, session_scope
 
@@ -83,9 +84,16 @@ class SendLedger:
         with session_scope(self._engine) as session:
             session.execute(statement)
 
-    def finish(self, event_id: str, position: int, status: str,
-               message_ids: list[str] | None = None) -> None:
-        """Records the outcome of the message at `position`.
+    @property
+    def engine(self) -> Engine:
+        """The database the ledger is kept in."""
+        return self._engine
+
+    def finish_statement(self, event_id: str, position: int, status: str,
+                         message_ids: list[str] | None = None) -> Executable:
+        """The statement recording the outcome of the message at `position`.
+
+        For a transaction of the caller's: the outbox's record of the same message goes in it.
 
         Raises:
             ValueError: an unknown status.
@@ -93,7 +101,7 @@ class SendLedger:
         if status not in FINAL_STATUSES:
             raise ValueError(f"unknown send status {status!r}")
         now = self._clock()
-        statement = (
+        return (
             self._insert(MessengerSendRow.__table__)
             .values(event_id=event_id, position=position, status=status,
                     message_ids=json.dumps(message_ids or []), started_at=now, finished_at=now)
@@ -103,6 +111,15 @@ class SendLedger:
                       "finished_at": now},
             )
         )
+
+    def finish(self, event_id: str, position: int, status: str,
+               message_ids: list[str] | None = None) -> None:
+        """Records the outcome of the message at `position`.
+
+        Raises:
+            ValueError: an unknown status.
+        """
+        statement = self.finish_statement(event_id, position, status, message_ids)
         with session_scope(self._engine) as session:
             session.execute(statement)
 
