@@ -199,7 +199,8 @@ class InboxEventRow(Base):
     claimed_by = Column(String(120))
     heartbeat_at = Column(UTCDateTime)
     """When the worker holding a 'processing' claim last said it is alive (every few seconds);
-    another process takes the event over once this is older than the heartbeat bound."""
+    any worker's claim takes the event over once this (or `claimed_at` while it is null) is
+    older than the claim timeout."""
     processed_at = Column(UTCDateTime)
     error = Column(String(300))
 
