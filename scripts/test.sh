@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Every check and test: lint, the import contracts, Rasa data validation, model (trained only
-# if the data changed), then pytest (unit, database on SQLite and PostgreSQL, action server,
-# Rasa test stories, end to end through the REST channel), the trainer's whole loop beside
-# the rest.
+# Every check and test: lint, the import contracts, the unit tests beside the model's
+# training (trained only if the data changed), then pytest (database on SQLite and PostgreSQL,
+# action server, Rasa test stories, end to end through the REST channel), the trainer's whole
+# loop beside the rest.
 # `scripts/test.sh <pytest arguments>` runs just that selection (after lint and the model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +24,6 @@ echo "== ruff"
 .venv/bin/ruff check .
 echo "== import contracts (pyproject.toml [tool.importlinter])"
 .venv/bin/lint-imports
-echo "== model (reused when config, domain and data are unchanged)"
-.venv/bin/nightdesk train
 # pytest's exit status, where 5 (no tests collected) is a failure too
 checked() {
   if [ "$1" -eq 5 ]; then
@@ -35,7 +33,9 @@ checked() {
   return "$1"
 }
 
-if [ "$#" -gt 0 ]; then  # a developer's selection: just that
+if [ "$#" -gt 0 ]; then  # a developer's selection: the model, then just that
+  echo "== model (reused when config, domain and data are unchanged)"
+  .venv/bin/nightdesk train
   echo "== pytest $*"
   set +e
   .venv/bin/python -m pytest "$@"
@@ -45,23 +45,45 @@ if [ "$#" -gt 0 ]; then  # a developer's selection: just that
   exit $?
 fi
 
+# The unit tests need no model: they run while it trains, which keeps about one of the two
+# cores busy (TensorFlow's threads are not all busy at once; the featurizers, the graph
+# around DIET and saving the model use one). At a lower CPU priority than the training,
+# which everything after it waits for.
+work=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT  # an interrupted run leaves nothing behind
+echo "== pytest tests/unit in the background, the model now"
+set +e
+nice -n 5 .venv/bin/python -m pytest tests/unit -p no:cacheprovider \
+  --basetemp="$work/unit-tmp" >"$work/unit-log" 2>&1 &
+unit_pid=$!
+pids+=("$unit_pid")
+set -e
+echo "== model (reused when config, domain and data are unchanged)"
+.venv/bin/nightdesk train
+
 # The trainer's whole loop (two trainings, about 20 minutes, mostly one core) runs beside
 # the rest, at a lower CPU priority so the servers the other tests start are not kept waiting.
-# Its ports, database and temporary files are its own.
+# Its ports, database and temporary files are its own, so it may start before the unit tests
+# end; the rest shares PostgreSQL's database `test` and Redis with them, so it waits.
 LOOP=tests/integration/test_trainer_loop.py
-loop_dir=$(mktemp -d)
-echo "== pytest: $LOOP in the background, the rest now"
+echo "== pytest: $LOOP in the background"
 set +e
 nice -n 10 .venv/bin/python -m pytest "$LOOP" -p no:cacheprovider \
-  --basetemp="$loop_dir/tmp" >"$loop_dir/log" 2>&1 &
+  --basetemp="$work/loop-tmp" >"$work/loop-log" 2>&1 &
 loop_pid=$!
-trap 'kill "$loop_pid" 2>/dev/null || true' EXIT  # an interrupted run leaves nothing behind
-.venv/bin/python -m pytest --ignore="$LOOP"
+pids+=("$loop_pid")
+wait "$unit_pid"
+unit_status=$?
+echo "== pytest tests/unit (ran beside the training)"
+cat "$work/unit-log"
+echo "== pytest: the rest, now"
+.venv/bin/python -m pytest --ignore=tests/unit --ignore="$LOOP"
 status=$?
 wait "$loop_pid"
 loop_status=$?
 set -e
 echo "== pytest: $LOOP"
-cat "$loop_dir/log"
-rm -rf "$loop_dir"
-checked "$status" && checked "$loop_status"
+cat "$work/loop-log"
+rm -rf "$work"
+checked "$unit_status" && checked "$status" && checked "$loop_status"
