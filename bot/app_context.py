@@ -163,7 +163,9 @@ def build(settings: Settings | None = None) -> Services:
         audit=AuditLog(engine, clock=clock),
         threads=ThreadStore(engine),
         outbox=OutboxLog(engine, clock),
-        inbox=Inbox(engine),
+        inbox=Inbox(
+            engine, claim_timeout=timedelta(seconds=settings.messenger.claim_timeout_seconds)
+        ),
         graph=_graph_client(settings),
     )
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -170,14 +169,14 @@ class MessengerInput(InputChannel):
             services, handle_message=on_new_message, parse=parse,
             responses=lambda: app.ctx.agent.domain.responses, tracker_holds=tracker_holds,
         )
-        recover_after = timedelta(seconds=messenger.recover_after_seconds)
-        if services.engine.dialect.name == "sqlite":
-            recover_after = timedelta(0)  # one process per SQLite file: nothing else is working
         processor = EventProcessor(context)
         self.worker = InboxWorker(
             self.inbox, processor.process,
-            concurrency=messenger.inbox_workers, recover_after=recover_after,
+            concurrency=messenger.inbox_workers,
+            # one process per SQLite file: nothing else is working on what it left behind
+            recover_on_start=services.engine.dialect.name == "sqlite",
             on_quarantine=processor.quarantined,
+            heartbeat_seconds=messenger.heartbeat_seconds,
         )
         recovered = await self.worker.start()
         logger.info("messenger: inbox worker started (%d recovered)", recovered)

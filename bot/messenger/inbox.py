@@ -24,12 +24,21 @@ so the claim itself is serialized per conversation:
   IMMEDIATE``, SQLite's database-wide write lock, so claims are simply one after the other;
   other connections wait on the busy timeout set by `bot.store.create_db_engine`.
 
-A worker that dies leaves its event 'processing', which blocks its conversation until
-`recover` puts rows claimed longer ago than a given age back to 'pending' (run it on start).
+Claims are leases. The worker holding 'processing' events renews their `heartbeat_at` every
+few seconds (`renew`, one statement for all it holds). Any worker's `claim_next` first takes
+over an event whose heartbeat (or, for a row claimed before heartbeats, its `claimed_at`) is
+older than the claim timeout: its process died (or stopped renewing), so the event is claimed
+again in place, keeping its conversation busy throughout. `complete` and `fail` only act on a
+row the caller still holds, so a worker presumed dead that comes back cannot finish an event
+another worker took over: it learns that it lost the claim. The times compared are written by
+the processes' clocks, so hosts sharing a database keep their clocks in step (NTP) to well
+within the timeout. With a single process (SQLite), `recover` puts everything left
+'processing' back on start.
 
 Poison. Every claim counts as a try (`attempts`). An event whose try failed, or whose process
-died during it, `QUARANTINE_AFTER` times is 'quarantined' instead of put back: an event that
-crashes its process never crashes it a third time, and the worker hands it to a person.
+died during it (it was taken over or recovered), `QUARANTINE_AFTER` times is 'quarantined'
+instead of being run again: an event that crashes its process never crashes it a third time,
+and the worker hands it to a person.
 """
 
 from __future__ import annotations
@@ -38,14 +47,14 @@ import json
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -60,6 +69,13 @@ from bot.store.tables import InboxEventRow
 QUARANTINE_AFTER = 2
 """Tries (each failed, or ended by a crash of its process) after which an event is
 quarantined: it never runs again and goes to a person with what it said."""
+
+CLAIM_TIMEOUT = timedelta(seconds=10)
+"""How old a 'processing' event's heartbeat may get before any worker's claim takes it over
+(`MESSENGER_CLAIM_TIMEOUT_SECONDS`); more than twice the worker's heartbeat interval."""
+
+CRASHED_EVERY_TRY = "its process stopped during every try"
+"""The error kept for an event quarantined because its process died during each try."""
 
 IGNORED_KINDS = frozenset({EventKind.ECHO, EventKind.DELIVERY, EventKind.READ, EventKind.UNKNOWN})
 """Kinds stored as 'ignored' straight away: recorded, never answered."""
@@ -105,7 +121,7 @@ class ClaimedEvent:
         kind: what it is.
         timestamp: when it happened, epoch ms.
         attempts: how many earlier tries failed or were cut short by a crash.
-        claimed_by: the worker that holds it.
+        claimed_by: the worker that holds it (for a quarantined event: the last one that did).
         claimed_at: when it was claimed (UTC).
         event: the typed event, rebuilt from the stored item.
         raw: the stored webhook item.
@@ -160,6 +176,24 @@ def _short_error(error: str | BaseException) -> str:
     return (text or "error")[:_ERROR_LENGTH]
 
 
+def _last_alive() -> Any:
+    """When a claim's holder last showed it is alive: its heartbeat, else its claim."""
+    return func.coalesce(_TABLE.c.heartbeat_at, _TABLE.c.claimed_at)
+
+
+def _stale(cutoff: datetime) -> Any:
+    """'processing' rows whose holder has shown no sign of life since `cutoff`."""
+    last_alive = _last_alive()
+    return (_TABLE.c.status == InboxStatus.PROCESSING.value) & (
+        (last_alive <= cutoff) | last_alive.is_(None)
+    )
+
+
+def _held_by(worker: str) -> Any:
+    """'processing' rows this worker holds."""
+    return (_TABLE.c.status == InboxStatus.PROCESSING.value) & (_TABLE.c.claimed_by == worker)
+
+
 def _utc_now() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(timezone.utc)
@@ -184,9 +218,10 @@ class Inbox:
             `messenger_inbox` table must exist (`bot.store.ensure_schema`).
         clock: returns the current aware datetime; for tests.
         quarantine_after: tries after which an event is quarantined.
+        claim_timeout: how old a claim's heartbeat may get before a claim takes it over.
 
     Raises:
-        ValueError: for a database other than SQLite or PostgreSQL.
+        ValueError: for a database other than SQLite or PostgreSQL, or a bound below zero.
     """
 
     def __init__(
@@ -195,12 +230,16 @@ class Inbox:
         *,
         clock: Callable[[], datetime] = _utc_now,
         quarantine_after: int = QUARANTINE_AFTER,
+        claim_timeout: timedelta = CLAIM_TIMEOUT,
     ) -> None:
         dialect = engine.dialect.name
         if dialect not in ("sqlite", "postgresql"):
             raise ValueError(f"the inbox runs on SQLite or PostgreSQL, not {dialect!r}")
         if quarantine_after < 1:
             raise ValueError("quarantine_after must be at least 1")
+        if claim_timeout <= timedelta(0):
+            raise ValueError("claim_timeout must be more than zero")
+        self.claim_timeout = claim_timeout
         self._engine = engine
         self._postgres = dialect == "postgresql"
         self._insert = postgresql_insert if self._postgres else sqlite_insert
@@ -343,23 +382,37 @@ class Inbox:
             return connection.execute(statement).rowcount == 1
 
     def claim_next(
-        self, conversation_id: str | None = None, worker_id: str | None = None
+        self,
+        conversation_id: str | None = None,
+        worker_id: str | None = None,
+        *,
+        quarantined: list[ClaimedEvent] | None = None,
     ) -> ClaimedEvent | None:
-        """Claims the next event to process: the oldest pending one of a free conversation.
+        """Claims the next event to process: an abandoned one, else the next of a free conversation.
 
-        A conversation is free when none of its events is 'processing'. Conversations are
+        First an event left 'processing' by a worker that stopped renewing its heartbeat
+        (older than the claim timeout) is taken over: it stays 'processing', now held by this
+        worker, and the cut-short try counts. One whose tries are used up is quarantined
+        instead and added to `quarantined`, for a person. Otherwise the oldest pending event
+        of a free conversation (none of its events 'processing') is claimed; conversations are
         tried oldest pending event first; on PostgreSQL one whose claim lock another worker
         holds right now is skipped.
 
         Args:
             conversation_id: only look at this conversation.
             worker_id: who claims it (default: host name and process id).
+            quarantined: gets the events this claim quarantined (the caller hands them to a
+                person); without it they are quarantined all the same.
 
         Returns:
             The claimed event, now 'processing', or None when nothing can be claimed now.
         """
         worker = (worker_id or default_worker_id())[:120]
         with self._transaction() as connection:
+            taken = self._take_over(connection, conversation_id, worker,
+                                    quarantined if quarantined is not None else [])
+            if taken is not None:
+                return taken
             for candidate in self._candidates(connection, conversation_id):
                 if self._postgres and not self._try_lock(connection, candidate):
                     continue
@@ -368,6 +421,56 @@ class Inbox:
                 claimed = self._claim_oldest(connection, candidate, worker)
                 if claimed is not None:
                     return claimed
+        return None
+
+    def _take_over(
+        self,
+        connection: Connection,
+        conversation_id: str | None,
+        worker: str,
+        quarantined: list[ClaimedEvent],
+    ) -> ClaimedEvent | None:
+        """Takes over the longest silent abandoned event; quarantines those out of tries.
+
+        Each update repeats the staleness and the holder in its condition: on PostgreSQL a
+        concurrent renewal or take-over of the row makes it wait and then match nothing, so
+        an event is never taken over twice or from a holder that just renewed.
+        """
+        now = self._clock()
+        cutoff = now - self.claim_timeout
+        query = (
+            select(_TABLE)
+            .where(_stale(cutoff))
+            .order_by(_last_alive(), _TABLE.c.event_id)
+            .limit(_CANDIDATES)
+        )
+        if conversation_id is not None:
+            query = query.where(_TABLE.c.conversation_id == conversation_id)
+        for row in list(connection.execute(query).mappings()):
+            holder = row["claimed_by"]
+            same_claim = and_(
+                _TABLE.c.event_id == row["event_id"],
+                _stale(cutoff),
+                _TABLE.c.claimed_by.is_(None) if holder is None else _TABLE.c.claimed_by == holder,
+            )
+            if row["attempts"] >= self._quarantine_after:
+                gave_up = (
+                    update(_TABLE)
+                    .where(same_claim)
+                    .values(status=InboxStatus.QUARANTINED.value, processed_at=now,
+                            error=CRASHED_EVERY_TRY)
+                )
+                if connection.execute(gave_up).rowcount == 1:
+                    quarantined.append(_claimed(row, str(holder or ""), now))
+                continue
+            take = (
+                update(_TABLE)
+                .where(same_claim)
+                .values(claimed_at=now, claimed_by=worker, heartbeat_at=now,
+                        attempts=_TABLE.c.attempts + 1)
+            )
+            if connection.execute(take).rowcount == 1:
+                return _claimed(row, worker, now)
         return None
 
     def _candidates(self, connection: Connection, conversation_id: str | None) -> list[str]:
@@ -449,30 +552,64 @@ class Inbox:
                 _TABLE.c.status == InboxStatus.PENDING.value,
             )
             .values(status=InboxStatus.PROCESSING.value, claimed_at=now, claimed_by=worker,
-                    attempts=_TABLE.c.attempts + 1)
+                    heartbeat_at=now, attempts=_TABLE.c.attempts + 1)
         )
         if connection.execute(claim).rowcount != 1:
             return None
         return _claimed(row, worker, now)
 
-    def complete(self, event_id: str) -> bool:
-        """Marks a claimed event 'done', which frees its conversation.
+    def renew(self, held: Mapping[str, str]) -> set[str]:
+        """Renews the heartbeat of the claims a worker holds, in one statement for them all.
+
+        Only a row still 'processing' and still claimed by the id given for it is touched,
+        so a claim another worker took over stays theirs.
+
+        Args:
+            held: event id -> the worker id that claimed it.
 
         Returns:
-            False when the event is not 'processing' (unknown, already finished, recovered).
+            The event ids still held (renewed); the others were lost: taken over, or no
+            longer 'processing'.
         """
+        if not held:
+            return set()
+        mine = or_(*(
+            and_(_TABLE.c.event_id == event_id, _TABLE.c.claimed_by == worker[:120])
+            for event_id, worker in held.items()
+        ))
+        condition = (_TABLE.c.status == InboxStatus.PROCESSING.value) & mine
+        statement = update(_TABLE).where(condition).values(heartbeat_at=self._clock())
+        with self._transaction() as connection:
+            if self._postgres:
+                return set(connection.execute(statement.returning(_TABLE.c.event_id)).scalars())
+            if connection.execute(statement).rowcount == len(held):
+                return set(held)
+            # Some were lost (rare): which ones, under the same write lock.
+            return set(connection.execute(select(_TABLE.c.event_id).where(condition)).scalars())
+
+    def complete(self, event_id: str, worker_id: str | None = None) -> bool:
+        """Marks an event the caller holds 'done', which frees its conversation.
+
+        Args:
+            event_id: the claimed event.
+            worker_id: the worker that claimed it (default: host name and process id).
+
+        Returns:
+            False when the caller does not hold it (any more): it lost the claim to a
+            take-over, or the event is unknown, finished or recovered; nothing was changed.
+        """
+        worker = (worker_id or default_worker_id())[:120]
         statement = (
             update(_TABLE)
-            .where(
-                _TABLE.c.event_id == event_id,
-                _TABLE.c.status == InboxStatus.PROCESSING.value,
-            )
+            .where(_TABLE.c.event_id == event_id, _held_by(worker))
             .values(status=InboxStatus.DONE.value, processed_at=self._clock(), error=None)
         )
         with self._transaction() as connection:
             return connection.execute(statement).rowcount == 1
 
-    def fail(self, event_id: str, error: str | BaseException) -> InboxStatus | None:
+    def fail(
+        self, event_id: str, error: str | BaseException, worker_id: str | None = None
+    ) -> InboxStatus | None:
         """Records a failed try: back to 'pending', or 'quarantined' after too many tries.
 
         A retried event keeps its place, so it comes before the conversation's later events.
@@ -482,18 +619,19 @@ class Inbox:
             error: what went wrong: an exception (kept as `describe_failure` gives it:
                 class and redacted cause) or a string (its first line, which must hold no
                 personal data); cut to 200 characters.
+            worker_id: the worker that claimed it (default: host name and process id).
 
         Returns:
-            The new status, or None when the event is not 'processing'.
+            The new status, or None when the caller does not hold the event (any more): it
+            lost the claim to a take-over, or the event is not 'processing'; nothing was
+            changed.
         """
+        worker = (worker_id or default_worker_id())[:120]
         now = self._clock()
         with self._transaction() as connection:
             query = (
                 select(_TABLE.c.attempts)
-                .where(
-                    _TABLE.c.event_id == event_id,
-                    _TABLE.c.status == InboxStatus.PROCESSING.value,
-                )
+                .where(_TABLE.c.event_id == event_id, _held_by(worker))
                 .with_for_update()
             )
             attempts = connection.execute(query).scalar()
@@ -503,12 +641,13 @@ class Inbox:
             status = InboxStatus.QUARANTINED if gave_up else InboxStatus.PENDING
             connection.execute(
                 update(_TABLE)
-                .where(_TABLE.c.event_id == event_id)
+                .where(_TABLE.c.event_id == event_id, _held_by(worker))
                 .values(
                     status=status.value,
                     error=_short_error(error),
                     claimed_at=None,
                     claimed_by=None,
+                    heartbeat_at=None,
                     processed_at=now if gave_up else None,
                 )
             )
@@ -517,7 +656,8 @@ class Inbox:
     def waiting_since(self, received_before: datetime, limit: int = 200) -> list[InboundEvent]:
         """Customers' messages still unanswered that arrived before `received_before`.
 
-        Pending or being processed (a process that died holds its claim until recovery);
+        Pending or being processed (a process that died holds its claim until it is taken
+        over);
         only what a customer wrote in a Messenger thread (texts, attachments, postbacks,
         referrals); the first such event of each conversation, the longest waiting first.
         """
@@ -566,26 +706,22 @@ class Inbox:
             return list(connection.execute(query).scalars())
 
     def recover(self, stale_after: timedelta) -> Recovery:
-        """Takes back events left 'processing' by a crashed worker.
+        """Puts events left 'processing' by a crashed worker back to 'pending'.
 
-        Run it on start. With one process, `timedelta(0)` recovers everything; with several
-        processes sharing PostgreSQL, use an age well above the longest processing time,
-        or an event another process is still working on would be handed out twice. An event
-        whose tries are used up (it was running when its process died, again) is
-        quarantined instead of put back.
+        For a database only this process uses (SQLite): run it on start with `timedelta(0)`
+        to recover everything. With several processes sharing PostgreSQL it is not needed:
+        `claim_next` takes over events whose heartbeat stopped. An event whose tries are
+        used up (it was running when its process died, again) is quarantined instead.
 
         Args:
-            stale_after: how long ago an event must have been claimed to be recovered.
+            stale_after: how long ago an event's holder must last have renewed its claim
+                (or claimed it, before heartbeats) for it to be recovered.
 
         Returns:
             How many events were put back, and the quarantined ones (for a person).
         """
-        cutoff = self._clock() - stale_after
-        stale = (
-            (_TABLE.c.status == InboxStatus.PROCESSING.value)
-            & ((_TABLE.c.claimed_at <= cutoff) | _TABLE.c.claimed_at.is_(None))
-        )
         now = self._clock()
+        stale = _stale(now - stale_after)
         with self._transaction() as connection:
             used_up = list(connection.execute(
                 select(_TABLE).where(stale, _TABLE.c.attempts >= self._quarantine_after)
@@ -596,12 +732,13 @@ class Inbox:
                     update(_TABLE)
                     .where(_TABLE.c.event_id.in_([row["event_id"] for row in used_up]))
                     .values(status=InboxStatus.QUARANTINED.value, processed_at=now,
-                            error="its process stopped during every try")
+                            error=CRASHED_EVERY_TRY)
                 )
             put_back = connection.execute(
                 update(_TABLE)
                 .where(stale)
-                .values(status=InboxStatus.PENDING.value, claimed_at=None, claimed_by=None)
+                .values(status=InboxStatus.PENDING.value, claimed_at=None, claimed_by=None,
+                        heartbeat_at=None)
             ).rowcount
         return Recovery(put_back, quarantined)
 

@@ -38,10 +38,10 @@ CHANNELS = ("messenger", "webchat", "rest")
 SEND_FAILURE_KINDS = ("refused", "failed", "undeliverable")
 """refused: Graph answered with a refusal (4xx); failed: Graph unreachable, timed out or 5xx
 after the retries; undeliverable: outside Messenger's window (never sent)."""
-INBOX_OUTCOMES = ("processed", "failed", "quarantined")
+INBOX_OUTCOMES = ("processed", "failed", "quarantined", "lost")
 
 SendFailureKind = Literal["refused", "failed", "undeliverable"]
-InboxOutcome = Literal["processed", "failed", "quarantined"]
+InboxOutcome = Literal["processed", "failed", "quarantined", "lost"]
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -140,7 +140,8 @@ class Metrics:
         self.inbox_events = Counter(
             "nightdesk_inbox_events",
             "Inbox events the worker finished, by outcome: processed, failed (a try failed; "
-            "retried once), quarantined (given to a person, never run again).",
+            "retried once), quarantined (given to a person, never run again), lost (another "
+            "process took the event over: this one had stopped renewing its claim).",
             ["outcome"], registry=self.registry)
         for channel in CHANNELS:
             self.answer_latency.labels(channel)

@@ -49,6 +49,17 @@ def _positive_int(name: str, raw: str) -> int:
     return value
 
 
+def _positive_seconds(name: str, raw: str) -> float:
+    """A duration in seconds above zero; fractions allowed ("0.5")."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a number of seconds, got {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise SettingsError(f"{name}: must be a number of seconds above 0, got {raw!r}")
+    return value
+
+
 def _redis_url(raw: str) -> str | None:
     """`REDIS_URL`: empty for none, else a redis:// (or TLS rediss://) URL."""
     url = raw.strip()
@@ -233,9 +244,14 @@ def _messenger_settings(environ: dict[str, str]) -> MessengerSettings:
         inbox_workers=_positive_int(
             "MESSENGER_INBOX_WORKERS", environ.get("MESSENGER_INBOX_WORKERS", "8")
         ),
-        recover_after_seconds=_positive_int(
-            "MESSENGER_RECOVER_AFTER_SECONDS",
-            environ.get("MESSENGER_RECOVER_AFTER_SECONDS", "300"),
+        heartbeat_seconds=_positive_seconds(
+            "MESSENGER_HEARTBEAT_SECONDS",
+            environ.get("MESSENGER_HEARTBEAT_SECONDS", str(MessengerSettings.heartbeat_seconds)),
+        ),
+        claim_timeout_seconds=_positive_seconds(
+            "MESSENGER_CLAIM_TIMEOUT_SECONDS",
+            environ.get("MESSENGER_CLAIM_TIMEOUT_SECONDS",
+                        str(MessengerSettings.claim_timeout_seconds)),
         ),
         holding_after_seconds=_positive_int(
             "MESSENGER_HOLDING_AFTER_SECONDS",

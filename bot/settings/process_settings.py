@@ -32,8 +32,10 @@ class MessengerSettings:
         ingress_host: where the webhook receiver (`bot.messenger.ingress`) listens.
         ingress_port: its port; Meta's webhook points at it (through your HTTPS proxy).
         inbox_workers: how many conversations one Rasa process works on at once.
-        recover_after_seconds: how long an event may stay 'processing' before a restarted
-            process takes it over (keep it above the slowest answer with several processes).
+        heartbeat_seconds: how often a Rasa process renews the claims of the events it is
+            working on.
+        claim_timeout_seconds: how long a claim may go without renewal before another
+            process takes the event over (its process died); more than twice the heartbeat.
         holding_after_seconds: how long a customer's message may wait while the bot is down
             before the webhook receiver sends them a holding message and opens a case.
     """
@@ -47,8 +49,27 @@ class MessengerSettings:
     ingress_host: str = "127.0.0.1"
     ingress_port: int = 5006
     inbox_workers: int = 8
-    recover_after_seconds: int = 300
+    heartbeat_seconds: float = 2.0
+    claim_timeout_seconds: float = 10.0
     holding_after_seconds: int = 60
+
+    def __post_init__(self) -> None:
+        """Refuses a claim timeout a healthy process could miss.
+
+        Raises:
+            SettingsError: the heartbeat or the timeout is not above zero, or the timeout is
+                not more than twice the heartbeat.
+        """
+        if self.heartbeat_seconds <= 0:
+            raise SettingsError("MESSENGER_HEARTBEAT_SECONDS: must be more than 0, got "
+                                f"{self.heartbeat_seconds:g}")
+        if self.claim_timeout_seconds <= 2 * self.heartbeat_seconds:
+            raise SettingsError(
+                f"MESSENGER_CLAIM_TIMEOUT_SECONDS ({self.claim_timeout_seconds:g}) must be more "
+                f"than twice MESSENGER_HEARTBEAT_SECONDS ({self.heartbeat_seconds:g}): a Rasa "
+                "process that missed one renewal would have its events taken over while it "
+                "is still working on them"
+            )
 
     @property
     def ingress_url(self) -> str:
@@ -192,7 +213,8 @@ class Settings:
         env["MESSENGER_INGRESS_HOST"] = messenger.ingress_host
         env["MESSENGER_INGRESS_PORT"] = str(messenger.ingress_port)
         env["MESSENGER_INBOX_WORKERS"] = str(messenger.inbox_workers)
-        env["MESSENGER_RECOVER_AFTER_SECONDS"] = str(messenger.recover_after_seconds)
+        env["MESSENGER_HEARTBEAT_SECONDS"] = str(messenger.heartbeat_seconds)
+        env["MESSENGER_CLAIM_TIMEOUT_SECONDS"] = str(messenger.claim_timeout_seconds)
         env["MESSENGER_HOLDING_AFTER_SECONDS"] = str(messenger.holding_after_seconds)
         team = self.team
         env["SMTP_PORT"] = str(team.smtp_port)

@@ -197,6 +197,10 @@ class InboxEventRow(Base):
     received_at = Column(UTCDateTime, nullable=False)
     claimed_at = Column(UTCDateTime)
     claimed_by = Column(String(120))
+    heartbeat_at = Column(UTCDateTime)
+    """When the worker holding a 'processing' claim last said it is alive (every few seconds);
+    any worker's claim takes the event over once this (or `claimed_at` while it is null) is
+    older than the claim timeout."""
     processed_at = Column(UTCDateTime)
     error = Column(String(300))
 

@@ -265,7 +265,7 @@ def test_two_conversations_can_be_claimed_at_once(inbox: Inbox, engine: Engine) 
     assert inbox.claim_next() is None
     processing = [row for row in rows(engine).values() if row["status"] == "processing"]
     assert len(processing) == 3
-    assert inbox.complete(second.event_id)
+    assert inbox.complete(second.event_id, "b")
     fourth = claim(inbox)
     assert fourth.conversation_id == LUCA
     assert fourth.timestamp > second.timestamp
@@ -345,7 +345,8 @@ def test_the_number_of_tries_is_configurable(engine: Engine, clock: Clock) -> No
 
 
 def test_recover_after_a_crash(engine: Engine, clock: Clock) -> None:
-    before_crash = Inbox(engine, clock=clock)
+    # Claims time out after an hour here: this is the start-up recovery, not a take-over.
+    before_crash = Inbox(engine, clock=clock, claim_timeout=timedelta(hours=1))
     before_crash.store([text_event(ANNA, T0, "m_1"), text_event(ANNA, T0 + 1, "m_2")])
     before_crash.store([text_event(LUCA, T0 + 2, "m_luca")])
     claim(before_crash, worker_id="crashed")
@@ -353,7 +354,7 @@ def test_recover_after_a_crash(engine: Engine, clock: Clock) -> None:
     del before_crash  # the process dies with two events 'processing'
 
     clock.advance(timedelta(minutes=1))
-    restarted = Inbox(engine, clock=clock)
+    restarted = Inbox(engine, clock=clock, claim_timeout=timedelta(hours=1))
     assert restarted.claim_next() is None
     assert restarted.recover(timedelta(minutes=5)).recovered == 0
     clock.advance(timedelta(minutes=10))
@@ -366,7 +367,7 @@ def test_recover_after_a_crash(engine: Engine, clock: Clock) -> None:
     order = []
     while (claimed := restarted.claim_next(worker_id="restarted")) is not None:
         order.append(claimed.event_id)
-        restarted.complete(claimed.event_id)
+        assert restarted.complete(claimed.event_id, "restarted")
     # Luca, never answered, comes before Anna's second message (fair across conversations)
     assert order == ["m_1", "m_luca", "m_2"]
     assert restarted.recover(timedelta(0)) == Recovery(0, [])
@@ -453,7 +454,7 @@ def _run_workers(
                     processed[conversation].append(claimed.timestamp)
                     if sum(len(seen) for seen in processed.values()) == total:
                         done.set()
-                assert inbox.complete(claimed.event_id)
+                assert inbox.complete(claimed.event_id, f"w{worker}")
         except BaseException as error:  # noqa: BLE001
             errors.append(error)
             done.set()
@@ -564,7 +565,7 @@ def test_postgres_claim_sees_a_claim_committed_while_it_waited(engine: Engine) -
                 results[name].append(claimed.event_id if claimed else None)
                 barrier.wait()
                 if claimed:
-                    inbox.complete(claimed.event_id)
+                    assert inbox.complete(claimed.event_id, name)
                 barrier.wait()
 
         threads = [

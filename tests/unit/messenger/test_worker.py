@@ -45,7 +45,7 @@ def test_worker_keeps_order_per_conversation_runs_conversations_together_and_ret
             running.discard(psid)
 
     async def main() -> InboxWorker:
-        worker = InboxWorker(inbox, process, concurrency=4, recover_after=timedelta(0),
+        worker = InboxWorker(inbox, process, concurrency=4, recover_on_start=True,
                              poll_seconds=0.05)
         await worker.start()
         for _ in range(400):
@@ -84,7 +84,7 @@ def test_worker_takes_over_events_a_crashed_process_left(engine):
         handled.append(event.text)
 
     async def main() -> int:
-        worker = InboxWorker(inbox, process, recover_after=timedelta(0), poll_seconds=0.05)
+        worker = InboxWorker(inbox, process, recover_on_start=True, poll_seconds=0.05)
         recovered = await worker.start()
         for _ in range(100):
             if len(handled) == 2:
@@ -152,7 +152,7 @@ def test_an_event_failing_twice_is_quarantined_and_handed_to_a_person_once(engin
         handed.append(claimed.event.text)
 
     async def main() -> None:
-        worker = InboxWorker(inbox, process, recover_after=timedelta(0), poll_seconds=0.02,
+        worker = InboxWorker(inbox, process, recover_on_start=True, poll_seconds=0.02,
                              on_quarantine=to_person)
         await worker.start()
         for _ in range(200):
@@ -191,7 +191,7 @@ def test_an_event_that_takes_too_long_counts_as_failed_and_frees_the_worker(engi
         handed.append(claimed.event.text)
 
     async def main() -> None:
-        worker = InboxWorker(inbox, process, concurrency=1, recover_after=timedelta(0),
+        worker = InboxWorker(inbox, process, concurrency=1, recover_on_start=True,
                              poll_seconds=0.02, event_timeout_seconds=0.1,
                              on_quarantine=to_person)
         await worker.start()
@@ -223,7 +223,7 @@ def test_on_start_an_event_that_was_running_at_two_crashes_goes_to_a_person(engi
         handed.append(claimed.event.text)
 
     async def main() -> int:
-        worker = InboxWorker(inbox, process, recover_after=timedelta(0), poll_seconds=0.02,
+        worker = InboxWorker(inbox, process, recover_on_start=True, poll_seconds=0.02,
                              on_quarantine=to_person)
         recovered = await worker.start()
         await asyncio.sleep(0.1)
