@@ -556,9 +556,12 @@ def test_a_killed_rasa_process_loses_nothing_and_the_other_takes_over(
             answered = sum(len(_texts(grouped.get(psid, []))) for psid in psids)
             held = processing_by(victim_pid) if answered >= quarter else []
             if len(held) >= 2:
-                victims.extend(row["event_id"] for row in held)
                 os.kill(victim_pid, signal.SIGKILL)
                 killed_at.append(time.time())
+                # what it held when it died (read after the kill: it may have finished one
+                # of `held` meanwhile; a commit in flight has half a second to land)
+                await asyncio.sleep(0.5)
+                victims.extend(row["event_id"] for row in processing_by(victim_pid))
                 return
             await asyncio.sleep(0.1)
         raise AssertionError("Rasa server 0 never held an event of this test")
