@@ -40,16 +40,15 @@ def _reset(engine: Engine) -> None:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A fresh product database: an SQLite file, then PostgreSQL (required in CI)."""
+    """A fresh product database: an SQLite file, then PostgreSQL (required: never skipped)."""
     from bot.store import create_db_engine
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'nightdesk.db'}"
     else:
         if not _postgres_available():
-            if os.environ.get("CI"):
-                pytest.fail(f"PostgreSQL is required in CI and not reachable at {POSTGRES_URL}")
-            pytest.skip("PostgreSQL not reachable")
+            pytest.fail(f"PostgreSQL is required by this test and not reachable at "
+                        f"{POSTGRES_URL} (NIGHTDESK_TEST_POSTGRES_URL)")
         url = POSTGRES_URL
     db = create_db_engine(url)
     _reset(db)

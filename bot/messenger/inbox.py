@@ -221,7 +221,7 @@ class Inbox:
         claim_timeout: how old a claim's heartbeat may get before a claim takes it over.
 
     Raises:
-        ValueError: for a database other than SQLite or PostgreSQL, or a bound below zero.
+        ValueError: for a database other than SQLite or PostgreSQL, or a bound not above zero.
     """
 
     def __init__(

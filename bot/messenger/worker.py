@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -104,6 +105,7 @@ class InboxWorker:
         self.heartbeat_seconds = heartbeat_seconds
         self._tasks: list[asyncio.Task[None]] = []
         self._held: dict[str, _Held] = {}
+        self._renewer: ThreadPoolExecutor | None = None
         self._wake: asyncio.Event | None = None
         self._stopping = False
         self.processed = 0
@@ -128,6 +130,8 @@ class InboxWorker:
             asyncio.create_task(self._run(f"{base}:{number}"), name=f"inbox-worker-{number}")
             for number in range(self.concurrency)
         ]
+        # A thread of its own: a renewal never queues behind the default pool's other work.
+        self._renewer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-heartbeat")
         self._tasks.append(asyncio.create_task(self._heartbeat(), name="inbox-heartbeat"))
         return recovered
 
@@ -156,6 +160,9 @@ class InboxWorker:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        renewer, self._renewer = self._renewer, None
+        if renewer is not None:
+            renewer.shutdown(wait=False)
 
     async def _run(self, worker_id: str) -> None:
         while not self._stopping:
@@ -211,7 +218,13 @@ class InboxWorker:
                        "(its claim was not renewed in time); left to it", claimed.kind.value)
 
     async def _heartbeat(self) -> None:
-        """Renews the claims held, every `heartbeat_seconds`; stops the ones lost."""
+        """Renews the claims held, every `heartbeat_seconds`; stops the ones lost.
+
+        It runs on the event loop that processes the events, so a loop stalled for longer
+        than the claim timeout (less two heartbeats) loses its claims: keep the timeout
+        above the longest stall (NLU runs on it).
+        """
+        loop = asyncio.get_running_loop()
         while not self._stopping:
             await asyncio.sleep(self.heartbeat_seconds)
             held = {event_id: entry.worker_id for event_id, entry in self._held.items()
@@ -219,7 +232,7 @@ class InboxWorker:
             if not held:
                 continue
             try:
-                kept = await asyncio.to_thread(self.inbox.renew, held)
+                kept = await loop.run_in_executor(self._renewer, self.inbox.renew, held)
             except Exception as error:  # noqa: BLE001 - the database hiccuped; next round
                 logger.error("messenger inbox: renewing %d claims failed (%s)", len(held),
                              describe_failure(error))

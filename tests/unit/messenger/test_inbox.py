@@ -1,4 +1,5 @@
-"""The durable Messenger inbox on SQLite and PostgreSQL: dedup, order, claims, retries, recovery."""
+"""The durable Messenger inbox on SQLite and PostgreSQL: dedup, order, claims, retries, recovery,
+heartbeats and take-over."""
 
 from __future__ import annotations
 
@@ -13,12 +14,19 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import Engine
 
 from bot.messenger.event_types import EventKind, InboundEvent, TextMessageEvent
 from bot.messenger.events import parse_webhook
-from bot.messenger.inbox import ClaimedEvent, Inbox, InboxStatus, PendingSummary, Recovery
+from bot.messenger.inbox import (
+    CRASHED_EVERY_TRY,
+    ClaimedEvent,
+    Inbox,
+    InboxStatus,
+    PendingSummary,
+    Recovery,
+)
 from bot.store import InboxEventRow
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "messenger"
@@ -411,6 +419,219 @@ def test_unsupported_database() -> None:
     mysql = SimpleNamespace(dialect=SimpleNamespace(name="mysql"))
     with pytest.raises(ValueError, match="SQLite or PostgreSQL"):
         Inbox(mysql)  # type: ignore[arg-type]
+
+
+# --- heartbeats and take-over -----------------------------------------------------------
+
+
+TIMEOUT = timedelta(seconds=10)
+
+
+def test_a_claim_starts_its_heartbeat(inbox: Inbox, engine: Engine, clock: Clock) -> None:
+    inbox.store([text_event(ANNA, T0, "m_1"), text_event(LUCA, T0 + 1, "m_2")])
+    claim(inbox, worker_id="w1")
+    stored = rows(engine)
+    assert stored["m_1"]["heartbeat_at"] == stored["m_1"]["claimed_at"] == clock.now
+    assert stored["m_2"]["heartbeat_at"] is None  # pending: nobody holds it
+
+
+def test_renewal_moves_the_heartbeat_of_the_holders_events_only_in_one_statement(
+    inbox: Inbox, engine: Engine, clock: Clock
+) -> None:
+    inbox.store([text_event(psid, T0 + n, f"m_{n}")
+                 for n, psid in enumerate([ANNA, LUCA, "7134567890123456", "7245678901234567"])])
+    for worker in ("w1", "w1", "w1", "w2"):
+        claim(inbox, worker_id=worker)
+    claimed_at = clock.now
+    clock.advance(timedelta(seconds=3))
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        # m_3 is w2's: naming it for w1 renews nothing of it
+        kept = inbox.renew({"m_0": "w1", "m_1": "w1", "m_2": "w1", "m_3": "w1"})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert kept == {"m_0", "m_1", "m_2"}
+    stored = rows(engine)
+    assert [stored[f"m_{n}"]["heartbeat_at"] for n in range(4)] == [clock.now] * 3 + [claimed_at]
+    assert all(stored[f"m_{n}"]["claimed_at"] == claimed_at for n in range(4))
+    held = [s for s in statements if not s.strip().upper().startswith(("BEGIN", "SELECT"))]
+    assert len(held) == 1 and held[0].lstrip().upper().startswith("UPDATE")
+    assert inbox.renew({}) == set()
+
+
+def test_no_take_over_before_the_timeout_and_none_while_the_holder_renews(
+    inbox: Inbox, engine: Engine, clock: Clock
+) -> None:
+    inbox.store([text_event(ANNA, T0, "m_1"), text_event(ANNA, T0 + 1, "m_2")])
+    claim(inbox, worker_id="w1")
+    clock.advance(TIMEOUT - timedelta(milliseconds=1))
+    assert inbox.claim_next(worker_id="w2") is None
+    assert inbox.renew({"m_1": "w1"}) == {"m_1"}
+    clock.advance(TIMEOUT - timedelta(milliseconds=1))  # 20 s after the claim
+    assert inbox.claim_next(worker_id="w2") is None
+    assert rows(engine)["m_1"]["claimed_by"] == "w1"
+    clock.advance(timedelta(milliseconds=1))  # 10 s after the renewal
+    assert claim(inbox, worker_id="w2").event_id == "m_1"
+
+
+def test_take_over_after_the_timeout_by_another_worker(
+    inbox: Inbox, engine: Engine, clock: Clock
+) -> None:
+    inbox.store([text_event(ANNA, T0, "m_1"), text_event(ANNA, T0 + 1, "m_2"),
+                 text_event(LUCA, T0 + 2, "m_luca")])
+    first = claim(inbox, worker_id="dead")
+    assert first.attempts == 0
+    clock.advance(TIMEOUT + timedelta(seconds=1))
+    taken = claim(inbox, worker_id="alive")
+    assert (taken.event_id, taken.claimed_by, taken.claimed_at) == ("m_1", "alive", clock.now)
+    assert taken.attempts == 1  # the try cut short by the crash counts
+    assert taken.event == first.event
+    row = rows(engine)["m_1"]
+    assert (row["status"], row["claimed_by"], row["attempts"]) == ("processing", "alive", 2)
+    assert row["claimed_at"] == row["heartbeat_at"] == clock.now
+    # Anna's conversation stays busy throughout: her next message waits
+    assert claim(inbox, worker_id="other").event_id == "m_luca"
+    assert inbox.claim_next(worker_id="other") is None
+    assert inbox.complete("m_1", "alive")
+    assert claim(inbox, worker_id="other").event_id == "m_2"
+
+
+def test_take_over_for_one_conversation_looks_at_that_conversation_only(
+    inbox: Inbox, clock: Clock
+) -> None:
+    inbox.store([text_event(ANNA, T0, "m_anna"), text_event(LUCA, T0 + 1, "m_luca")])
+    claim(inbox, worker_id="dead")
+    claim(inbox, worker_id="dead")
+    clock.advance(TIMEOUT * 2)
+    assert claim(inbox, conversation_id=LUCA, worker_id="alive").event_id == "m_luca"
+    assert claim(inbox, worker_id="alive").event_id == "m_anna"
+
+
+def test_a_row_claimed_before_heartbeats_is_judged_by_its_claim_time(
+    inbox: Inbox, engine: Engine, clock: Clock
+) -> None:
+    inbox.store([text_event(ANNA, T0, "m_1")])
+    claim(inbox, worker_id="old-release")
+    with engine.begin() as connection:
+        connection.execute(TABLE.update().values(heartbeat_at=None))
+    clock.advance(TIMEOUT - timedelta(seconds=1))
+    assert inbox.claim_next(worker_id="w2") is None
+    clock.advance(timedelta(seconds=2))
+    assert claim(inbox, worker_id="w2").event_id == "m_1"
+
+
+def test_the_old_holder_cannot_complete_fail_or_renew_after_a_take_over(
+    inbox: Inbox, engine: Engine, clock: Clock
+) -> None:
+    inbox.store([text_event(ANNA, T0, "m_1")])
+    claim(inbox, worker_id="presumed-dead")
+    clock.advance(TIMEOUT * 2)
+    claim(inbox, worker_id="alive")
+    before = rows(engine)
+    clock.advance(timedelta(seconds=1))
+    assert inbox.complete("m_1", "presumed-dead") is False  # lost
+    assert inbox.fail("m_1", RuntimeError("late"), "presumed-dead") is None  # lost
+    assert inbox.renew({"m_1": "presumed-dead"}) == set()
+    assert rows(engine) == before  # nothing changed
+    assert inbox.complete("m_1", "alive")
+    assert status_of(engine, "m_1") == "done"
+
+
+def test_fail_only_by_the_holder(inbox: Inbox, engine: Engine) -> None:
+    inbox.store([text_event(ANNA, T0, "m_1")])
+    claim(inbox, worker_id="w1")
+    assert inbox.fail("m_1", "boom", "w2") is None
+    assert rows(engine)["m_1"]["claimed_by"] == "w1"
+    assert inbox.fail("m_1", "boom", "w1") is InboxStatus.PENDING
+    row = rows(engine)["m_1"]
+    assert (row["status"], row["claimed_by"], row["heartbeat_at"]) == ("pending", None, None)
+
+
+def test_a_take_over_counts_as_a_crashed_try_and_the_second_quarantines(
+    inbox: Inbox, engine: Engine, clock: Clock
+) -> None:
+    inbox.store([text_event(ANNA, T0, "m_poison"), text_event(ANNA, T0 + 1, "m_after")])
+    assert claim(inbox, worker_id="first").attempts == 0  # its process dies during it
+    clock.advance(TIMEOUT * 2)
+    quarantined: list[ClaimedEvent] = []
+    taken = claim(inbox, worker_id="second", quarantined=quarantined)
+    assert (taken.event_id, taken.attempts, quarantined) == ("m_poison", 1, [])
+    clock.advance(TIMEOUT * 2)  # and the second process dies during it too
+    after = claim(inbox, worker_id="third", quarantined=quarantined)
+    (poisoned,) = quarantined
+    assert poisoned.event_id == "m_poison" and poisoned.conversation_id == ANNA
+    assert poisoned.event.text  # what the customer said, for the person
+    row = rows(engine)["m_poison"]
+    assert (row["status"], row["attempts"], row["error"]) == (
+        "quarantined", 2, CRASHED_EVERY_TRY)
+    assert row["processed_at"] == clock.now
+    assert after.event_id == "m_after"  # the conversation moves on
+
+
+def test_a_take_over_quarantines_without_a_list_too(
+    engine: Engine, clock: Clock
+) -> None:
+    inbox = Inbox(engine, clock=clock, quarantine_after=1)
+    inbox.store([text_event(ANNA, T0, "m_1")])
+    claim(inbox, worker_id="dead")
+    clock.advance(TIMEOUT * 2)
+    assert inbox.claim_next(worker_id="alive") is None
+    assert status_of(engine, "m_1") == "quarantined"
+
+
+def test_the_claim_timeout_is_configurable(engine: Engine, clock: Clock) -> None:
+    inbox = Inbox(engine, clock=clock, claim_timeout=timedelta(seconds=1))
+    assert inbox.claim_timeout == timedelta(seconds=1)
+    inbox.store([text_event(ANNA, T0, "m_1")])
+    claim(inbox, worker_id="dead")
+    clock.advance(timedelta(seconds=1.5))
+    assert claim(inbox, worker_id="alive").event_id == "m_1"
+    with pytest.raises(ValueError, match="claim_timeout"):
+        Inbox(engine, claim_timeout=timedelta(0))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_postgres_each_abandoned_event_is_taken_over_by_one_worker_only(
+    engine: Engine, clock: Clock
+) -> None:
+    Inbox(engine, clock=clock).store([text_event(f"81000000000{n:05d}", T0 + n, f"m_{n}")
+                                      for n in range(20)])
+    dead = Inbox(engine, clock=clock)
+    for _ in range(20):
+        claim(dead, worker_id="dead")
+    clock.advance(TIMEOUT * 2)
+    engines = [create_engine(engine.url, future=True, pool_size=2) for _ in range(3)]
+    taken: dict[str, list[str]] = defaultdict(list)
+    barrier = threading.Barrier(len(engines))
+
+    def take(name: str, own: Engine) -> None:
+        inbox = Inbox(own, clock=clock)
+        barrier.wait()
+        while (claimed := inbox.claim_next(worker_id=name)) is not None:
+            taken[name].append(claimed.event_id)
+
+    threads = [threading.Thread(target=take, args=(f"w{n}", own))
+               for n, own in enumerate(engines)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        for own in engines:
+            own.dispose()
+    every = [event_id for ids in taken.values() for event_id in ids]
+    assert sorted(every) == sorted(f"m_{n}" for n in range(20))  # each exactly once
+    stored = rows(engine)
+    assert all(stored[event_id]["claimed_by"] == name
+               for name, ids in taken.items() for event_id in ids)
+    assert {row["attempts"] for row in stored.values()} == {2}
 
 
 # --- concurrency ------------------------------------------------------------------------

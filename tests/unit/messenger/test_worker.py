@@ -1,15 +1,18 @@
-"""The inbox worker: in order per conversation, concurrent across them, failures retried."""
+"""The inbox worker: in order per conversation, concurrent across them, failures retried,
+claims renewed, and a claim another worker took over left to it."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import select, text
 
 from bot.messenger.events import parse_webhook
 from bot.messenger.inbox import Inbox
 from bot.messenger.worker import InboxWorker
+from bot.store import InboxEventRow
 from tests.messenger_payloads import dm, new_psid, now_ms
 
 
@@ -138,7 +141,8 @@ def test_an_event_failing_twice_is_quarantined_and_handed_to_a_person_once(engin
     inbox = Inbox(engine)
     psid = new_psid()
     (poison,) = parse_webhook(dm("poison", psid))
-    inbox.store([poison] + parse_webhook(dm("next", psid, now_ms() + 5)))
+    (next_event,) = parse_webhook(dm("next", psid, now_ms() + 5))
+    inbox.store([poison, next_event])
     tries: list[str] = []
     handed: list[str] = []
 
@@ -156,7 +160,8 @@ def test_an_event_failing_twice_is_quarantined_and_handed_to_a_person_once(engin
                              on_quarantine=to_person)
         await worker.start()
         for _ in range(200):
-            if "next" in tries:
+            # its completion is written, then counted, after it ran: wait for both
+            if "next" in tries and worker.processed == 1:
                 break
             await asyncio.sleep(0.02)
         await worker.stop()
@@ -232,3 +237,198 @@ def test_on_start_an_event_that_was_running_at_two_crashes_goes_to_a_person(engi
 
     assert asyncio.run(main()) == 0
     assert handed == ["crashes the bot"] and ran == []
+
+
+# --- heartbeats and lost claims -----------------------------------------------------------
+
+
+class Clock:
+    """A settable clock for the inbox: the claim timeout passes without waiting for it."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+def _row(engine, event_id: str) -> dict:
+    table = InboxEventRow.__table__
+    with engine.connect() as connection:  # through the table: its times read back aware
+        return dict(connection.execute(select(table).where(table.c.event_id == event_id))
+                    .mappings().one())
+
+
+async def _until(condition, what: str) -> None:
+    """Waits for a condition the worker brings about (a hang guard, not a timing)."""
+    for _ in range(3000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never happened: {what}")
+
+
+def _taker(engine) -> Inbox:
+    """Another process's inbox, an hour ahead: every claim it sees has timed out."""
+    return Inbox(engine, clock=lambda: datetime.now(timezone.utc) + timedelta(hours=1))
+
+
+def test_the_worker_renews_its_claims_so_no_one_takes_them_over(engine):
+    clock = Clock()
+    inbox = Inbox(engine, clock=clock, claim_timeout=timedelta(seconds=10))
+    (event,) = parse_webhook(dm("a long answer", new_psid()))
+    inbox.store([event])
+    other = Inbox(engine, clock=clock, claim_timeout=timedelta(seconds=10))
+
+    async def main() -> InboxWorker:
+        started, release = asyncio.Event(), asyncio.Event()
+
+        async def process(event, tried_before=0) -> None:
+            started.set()
+            await release.wait()
+
+        worker = InboxWorker(inbox, process, poll_seconds=0.01, heartbeat_seconds=0.01)
+        await worker.start()
+        await _until(started.is_set, "the event was claimed")
+        for _ in range(3):  # 24 s in all since the claim, more than the timeout
+            clock.advance(timedelta(seconds=8))
+            moment = clock.now
+            await _until(lambda moment=moment: _row(engine, event.event_id)["heartbeat_at"]
+                         == moment, "the heartbeat was renewed")
+            assert other.claim_next(worker_id="other:1") is None
+        release.set()
+        await _until(lambda: worker.processed == 1, "completed")
+        await worker.stop()
+        return worker
+
+    worker = asyncio.run(main())
+    assert (worker.processed, worker.lost) == (1, 0)
+    assert _row(engine, event.event_id)["attempts"] == 1
+
+
+def test_a_worker_whose_claim_was_taken_over_stops_the_event_and_sends_nothing_more(
+    engine, fresh_metrics
+):
+    inbox = Inbox(engine, quarantine_after=1)  # a failed try would go to a person at once
+    (event,) = parse_webhook(dm("slow", new_psid()))
+    inbox.store([event])
+    stopped: list[str] = []
+    handed: list[str] = []
+
+    async def to_person(claimed) -> None:
+        handed.append(claimed.event.text)
+
+    async def main() -> InboxWorker:
+        started = asyncio.Event()
+
+        async def process(event, tried_before=0) -> None:
+            started.set()
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                stopped.append(event.text)
+                raise
+
+        worker = InboxWorker(inbox, process, poll_seconds=0.01, heartbeat_seconds=0.01,
+                             on_quarantine=to_person)
+        await worker.start()
+        await _until(started.is_set, "the event was claimed")
+        assert _taker(engine).claim_next(worker_id="taker:1") is not None
+        await _until(lambda: worker.lost == 1, "the worker saw it lost the claim")
+        await worker.stop()
+        return worker
+
+    worker = asyncio.run(main())
+    assert stopped == ["slow"] and handed == []
+    assert (worker.processed, worker.failed, worker.quarantined) == (0, 0, 0)
+    row = _row(engine, event.event_id)
+    assert (row["status"], row["claimed_by"]) == ("processing", "taker:1")
+    assert fresh_metrics.sample("nightdesk_inbox_events_total", {"outcome": "lost"}) == 1
+
+
+def _finish_after_a_take_over(engine, raises: bool) -> tuple[InboxWorker, list[str], str]:
+    """The event is taken over while it runs; then it ends (well or not) in the old worker."""
+    # No renewal during the test: the old worker learns it lost the claim when it finishes.
+    inbox = Inbox(engine, quarantine_after=1, claim_timeout=timedelta(hours=1))
+    (event,) = parse_webhook(dm("hello", new_psid()))
+    inbox.store([event])
+    handed: list[str] = []
+
+    async def process(event, tried_before=0) -> bool:
+        assert await asyncio.to_thread(_taker(engine).claim_next, None, "taker:1")
+        if raises:
+            raise RuntimeError("Graph was down")
+        return True
+
+    async def to_person(claimed) -> None:
+        handed.append(claimed.event.text)
+
+    async def main() -> InboxWorker:
+        worker = InboxWorker(inbox, process, poll_seconds=0.01, heartbeat_seconds=600,
+                             on_quarantine=to_person)
+        await worker.start()
+        await _until(lambda: worker.lost == 1, "the worker saw it lost the claim")
+        await worker.stop()
+        return worker
+
+    return asyncio.run(main()), handed, event.event_id
+
+
+def test_complete_by_a_worker_that_lost_the_claim_changes_nothing(engine, fresh_metrics):
+    worker, handed, event_id = _finish_after_a_take_over(engine, raises=False)
+    assert (worker.processed, worker.failed, handed) == (0, 0, [])
+    row = _row(engine, event_id)
+    assert (row["status"], row["claimed_by"]) == ("processing", "taker:1")
+    assert fresh_metrics.sample("nightdesk_inbox_events_total", {"outcome": "processed"}) == 0
+
+
+def test_fail_by_a_worker_that_lost_the_claim_hands_nothing_to_a_person(engine):
+    worker, handed, event_id = _finish_after_a_take_over(engine, raises=True)
+    assert (worker.processed, worker.failed, worker.quarantined, handed) == (0, 0, 0, [])
+    row = _row(engine, event_id)
+    assert (row["status"], row["claimed_by"], row["error"]) == ("processing", "taker:1", None)
+
+
+def test_an_event_whose_process_died_at_two_take_overs_goes_to_a_person(engine):
+    clock = Clock()
+    inbox = Inbox(engine, clock=clock)
+    psid = new_psid()
+    inbox.store(parse_webhook(dm("crashes the bot", psid))
+                + parse_webhook(dm("next", psid, now_ms() + 5)))
+    assert inbox.claim_next(worker_id="crashed:1") is not None
+    clock.advance(timedelta(seconds=11))
+    assert inbox.claim_next(worker_id="crashed:2") is not None  # taken over; it died again
+    clock.advance(timedelta(seconds=11))
+    handed: list[str] = []
+    ran: list[str] = []
+
+    async def process(event, tried_before=0) -> None:
+        ran.append(event.text)
+
+    async def to_person(claimed) -> None:
+        handed.append(claimed.event.text)
+
+    async def main() -> InboxWorker:
+        worker = InboxWorker(inbox, process, poll_seconds=0.01, on_quarantine=to_person)
+        await worker.start()
+        await _until(lambda: ran == ["next"] and handed, "the next message and the person")
+        await worker.stop()
+        return worker
+
+    assert asyncio.run(main()).quarantined == 1
+    assert handed == ["crashes the bot"] and ran == ["next"]
+
+
+def test_the_heartbeat_must_be_less_than_half_the_claim_timeout(engine):
+    async def process(event, tried_before=0) -> None:
+        return None
+
+    inbox = Inbox(engine, claim_timeout=timedelta(seconds=4))
+    with pytest.raises(ValueError, match="more than twice the heartbeat"):
+        InboxWorker(inbox, process, heartbeat_seconds=2)
+    with pytest.raises(ValueError, match="heartbeat_seconds"):
+        InboxWorker(inbox, process, heartbeat_seconds=0)
+    assert InboxWorker(inbox, process, heartbeat_seconds=1.9).heartbeat_seconds == 1.9

@@ -27,6 +27,15 @@ def test_postgres_url_is_kept_and_environment_round_trips(tmp_path: Path):
     ({"ORDERS_BACKEND": "http"}, "SHOP_API_URL"),
     ({"PROOF_MAX_FAILURES": "three"}, "PROOF_MAX_FAILURES"),
     ({"PROOF_MAX_FAILURES": "0"}, "at least 1"),
+    ({"MESSENGER_HEARTBEAT_SECONDS": "often"}, "MESSENGER_HEARTBEAT_SECONDS: expected a number"),
+    ({"MESSENGER_HEARTBEAT_SECONDS": "0"}, "MESSENGER_HEARTBEAT_SECONDS: must be a number"),
+    ({"MESSENGER_CLAIM_TIMEOUT_SECONDS": "-10"}, "MESSENGER_CLAIM_TIMEOUT_SECONDS: must be"),
+    ({"MESSENGER_CLAIM_TIMEOUT_SECONDS": "nan"}, "MESSENGER_CLAIM_TIMEOUT_SECONDS: must be"),
+    ({"MESSENGER_CLAIM_TIMEOUT_SECONDS": "4"},
+     r"MESSENGER_CLAIM_TIMEOUT_SECONDS \(4\) must be more than twice "
+     r"MESSENGER_HEARTBEAT_SECONDS \(2\)"),
+    ({"MESSENGER_HEARTBEAT_SECONDS": "5", "MESSENGER_CLAIM_TIMEOUT_SECONDS": "10"},
+     "more than twice"),
 ])
 def test_bad_values_are_clear_errors(tmp_path: Path, environ, message):
     with pytest.raises(SettingsError, match=message):
@@ -88,3 +97,15 @@ def test_haproxys_frontends_default_to_loopback_and_round_trip(tmp_path: Path):
 def test_a_frontend_port_that_is_no_port_is_a_clear_error(tmp_path: Path, name, value):
     with pytest.raises(SettingsError, match=name):
         load_settings({"NIGHTDESK_HOME": str(tmp_path), name: value})
+
+
+def test_the_messenger_claim_timeout_and_heartbeat(tmp_path: Path):
+    messenger = load_settings({"NIGHTDESK_HOME": str(tmp_path)}).messenger
+    assert (messenger.heartbeat_seconds, messenger.claim_timeout_seconds) == (2.0, 10.0)
+    settings = load_settings({"NIGHTDESK_HOME": str(tmp_path),
+                              "MESSENGER_HEARTBEAT_SECONDS": "0.2",
+                              "MESSENGER_CLAIM_TIMEOUT_SECONDS": "1"})
+    assert (settings.messenger.heartbeat_seconds, settings.messenger.claim_timeout_seconds) == (
+        0.2, 1.0)
+    assert load_settings(settings.as_environment()) == settings
+    assert "MESSENGER_RECOVER_AFTER_SECONDS" not in settings.as_environment()
