@@ -51,7 +51,13 @@ from tests.integration.conftest import (
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 CONVERSATIONS = 200
-"""Conversations per load test (Messenger, web chat)."""
+"""Conversations per load test (Messenger, web chat).
+
+Measured on the shared 2-core machine (load average 9-10 from other work beside it): the
+stack starts in about 260 s (two models load at once), 200 x 5 through Messenger takes
+about 280 s, through the web chat about 260 s, the kill test about 420 s (the killed server
+takes about 4 minutes to come back): some 20 minutes for the module, well above a 5-minute
+CI budget. The numbers stay as asked; lower them here, in one place, to fit a budget."""
 MESSAGES = 5
 """Messages per conversation: SCRIPT's length."""
 AT_ONCE = 20
