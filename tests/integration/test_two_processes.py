@@ -50,19 +50,19 @@ from tests.integration.conftest import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
-CONVERSATIONS = 200
-"""Conversations per load test (Messenger, web chat).
+CONVERSATIONS = int(os.environ.get("NIGHTDESK_TWO_PROCESS_CONVERSATIONS", "40"))
+"""Conversations per load test (Messenger, web chat): 40 in CI, 200 for the full run.
 
-Measured on the shared 2-core machine (load average 9-10 from other work beside it): the
-stack starts in about 260 s (two models load at once), 200 x 5 through Messenger takes
-about 280 s, through the web chat about 260 s, the kill test about 420 s (the killed server
-takes about 4 minutes to come back): some 20 minutes for the module, well above a 5-minute
-CI budget. The numbers stay as asked; lower them here, in one place, to fit a budget."""
+The full run (`NIGHTDESK_TWO_PROCESS_CONVERSATIONS=200 scripts/test.sh
+tests/integration/test_two_processes.py`), measured on the shared 2-core machine (load
+average 9-10 from other work beside it): the stack starts in about 260 s (two models load
+at once), 200 x 5 through Messenger takes about 280 s, through the web chat about 260 s, the
+kill test about 420 s: some 20 minutes, too long for CI's 30 minutes in all."""
 MESSAGES = 5
 """Messages per conversation: SCRIPT's length."""
 AT_ONCE = 20
 """Conversations talking at the same time."""
-KILL_CONVERSATIONS = 200
+KILL_CONVERSATIONS = CONVERSATIONS
 """Conversations of the kill test (all their messages sent at once, so many are in flight)."""
 
 SCRIPT = (
@@ -534,6 +534,40 @@ def test_web_chat_conversations_through_haproxy_are_answered_once_in_order(two):
     assert sum(served) >= CONVERSATIONS * MESSAGES and min(served) > 0, served
 
 
+# ------------------------------------------------------------------ handoff and hand back
+
+
+def test_a_handoff_and_a_hand_back_are_seen_by_the_other_process_at_once(two):
+    first, second = (f"http://127.0.0.1:{p}" for p in INSTANCE_PORTS)
+    two.wait_ready(0)
+    two.wait_ready(1)
+
+    async def main() -> None:
+        chat = web_chat()
+        try:
+            assert _kinds(await chat.say(second, "hello", first_name="Giulia"))
+            handoff = await chat.say(second, "can I talk to a human?")
+            case = CASE.search(" ".join(m.get("text", "") for m in handoff))
+            assert case, handoff
+            conversation = await chat.conversation(first)
+            # the other server, at once: a person has the conversation, the bot is silent
+            paused = _kinds(await chat.say(first, "how do I return a pair of shoes?"))
+            assert set(paused) <= {"utter_handoff_reminder"}, paused
+            handed_back = two.nightdesk("tickets", "handback", case.group(1), "--by", "sara")
+            assert handed_back.returncode == 0, handed_back.stderr
+            # RASA_URL is server 0: the hand back went there; server 1 answers again at once
+            again = _kinds(await chat.say(second, "how do I return a pair of shoes?"))
+            assert again and "utter_handoff_reminder" not in again, again
+            actions = [row["action_name"] for row in two.rows(
+                "select action_name from events where sender_id = :s and type_name = "
+                "'action' order by id", s=conversation)]
+            assert actions.count("action_handoff_paused") == 1, actions
+        finally:
+            await chat.http.close()
+
+    asyncio.run(main())
+
+
 # ------------------------------------------------------------------ a process killed
 
 
@@ -597,37 +631,3 @@ def test_a_killed_rasa_process_loses_nothing_and_the_other_takes_over(
     assert not late, (f"killed at {killed_at[0]}; not taken over by {survivor_pid} within "
                       f"{CLAIM_TIMEOUT_SECONDS + HEARTBEAT_SECONDS + TAKEOVER_SLACK_SECONDS} "
                       f"s: {late}")
-
-
-# ------------------------------------------------------------------ handoff and hand back
-
-
-def test_a_handoff_and_a_hand_back_are_seen_by_the_other_process_at_once(two):
-    first, second = (f"http://127.0.0.1:{p}" for p in INSTANCE_PORTS)
-    two.wait_ready(0)  # killed by the test before, restarted by the supervisor
-    two.wait_ready(1)
-
-    async def main() -> None:
-        chat = web_chat()
-        try:
-            assert _kinds(await chat.say(second, "hello", first_name="Giulia"))
-            handoff = await chat.say(second, "can I talk to a human?")
-            case = CASE.search(" ".join(m.get("text", "") for m in handoff))
-            assert case, handoff
-            conversation = await chat.conversation(first)
-            # the other server, at once: a person has the conversation, the bot is silent
-            paused = _kinds(await chat.say(first, "how do I return a pair of shoes?"))
-            assert set(paused) <= {"utter_handoff_reminder"}, paused
-            handed_back = two.nightdesk("tickets", "handback", case.group(1), "--by", "sara")
-            assert handed_back.returncode == 0, handed_back.stderr
-            # RASA_URL is server 0: the hand back went there; server 1 answers again at once
-            again = _kinds(await chat.say(second, "how do I return a pair of shoes?"))
-            assert again and "utter_handoff_reminder" not in again, again
-            actions = [row["action_name"] for row in two.rows(
-                "select action_name from events where sender_id = :s and type_name = "
-                "'action' order by id", s=conversation)]
-            assert actions.count("action_handoff_paused") == 1, actions
-        finally:
-            await chat.http.close()
-
-    asyncio.run(main())
