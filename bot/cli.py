@@ -100,6 +100,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from bot.privacy.retention import RETENTION_EVERY, RetentionSchedule
     from bot.runtime.exposure import refuse_unsafe_exposure
     from bot.runtime.processes import StartupError
+    from bot.runtime.rasa_instances import forget_instances, record_instances
     from bot.runtime.supervisor import (
         Supervisor,
         SupervisorGaveUp,
@@ -140,6 +141,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     supervisor = Supervisor(children, notifier)
     retention = RetentionSchedule(retention_job(), RETENTION_EVERY,
                                   lambda line: print(line, flush=True))
+    record_instances(settings, [settings.rasa_url] if layout is None else
+                     [layout.instance(n).rasa_url for n in range(layout.processes)])
     try:
         with supervisor:
             if layout is None:
@@ -157,6 +160,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        forget_instances(settings)
         retention.stop()
         notifier.wait()
     print("\nStopped.")

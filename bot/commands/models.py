@@ -4,8 +4,12 @@ nightdesk gate                  the candidate (the model of the current data) ag
                                 one, on the held-apart NLU examples of every brand language
                                 (tests/nlu/test_nlu_<language>.yml, each language judged on
                                 its own) and the test stories
-nightdesk promote [--by NAME]   load a candidate that passed into the running Rasa server
+nightdesk promote [--by NAME]   load a candidate that passed into every running Rasa server
 nightdesk rollback [--by NAME]  put the model live before it back
+
+Every Rasa server (`bot.runtime.rasa_instances`: the ones `nightdesk up` runs, or
+NIGHTDESK_RASA_INSTANCES) gets the model, or none keeps it: when one fails, the others are
+given the live model back and the command says which failed and exits 1.
 
 Promotions and rollbacks are written to the audit log (who, which model, when).
 """
@@ -108,32 +112,44 @@ def cmd_gate(_: argparse.Namespace) -> int:
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
-    """Loads the candidate into the running Rasa server."""
+    """Loads the candidate into every running Rasa server."""
+    from bot.runtime.rasa_instances import rasa_instances
+
     settings, shelf, candidate = _shelf_and_candidate()
     _ready_to_audit()
+    servers = rasa_instances(settings)
     try:
-        record = asyncio.run(promote(shelf, candidate, args.by, settings.rasa_url,
+        record = asyncio.run(promote(shelf, candidate, args.by, servers,
                                      settings.rasa_auth_token))
     except PromotionError as error:
         print(f"nightdesk: {error}", file=sys.stderr)
         return 1
     _audit(args.by, "model.promote", record.model, record.previous)
-    print(f"{record.model} is live (previous: {record.previous or 'none'}).")
+    print(f"{record.model} is live in {_servers(servers)} "
+          f"(previous: {record.previous or 'none'}).")
     return 0
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    """Loads the previous live model back."""
+    """Loads the previous live model back into every running Rasa server."""
+    from bot.runtime.rasa_instances import rasa_instances
+
     settings, shelf, _ = _shelf_and_candidate()
     _ready_to_audit()
+    servers = rasa_instances(settings)
     try:
-        record = asyncio.run(rollback(shelf, args.by, settings.rasa_url,
-                                      settings.rasa_auth_token))
+        record = asyncio.run(rollback(shelf, args.by, servers, settings.rasa_auth_token))
     except PromotionError as error:
         print(f"nightdesk: {error}", file=sys.stderr)
         return 1
     _audit(args.by, "model.rollback", record.model, record.previous)
-    print(f"{record.model} is live again (previous: {record.previous or 'none'}).")
+    print(f"{record.model} is live again in {_servers(servers)} "
+          f"(previous: {record.previous or 'none'}).")
+
+
+def _servers(urls: tuple[str, ...]) -> str:
+    return f"the Rasa server {urls[0]}" if len(urls) == 1 else (
+        f"all {len(urls)} Rasa servers ({', '.join(urls)})")
     return 0
 
 

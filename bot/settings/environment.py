@@ -71,6 +71,19 @@ def _redis_url(raw: str) -> str | None:
     return url
 
 
+def _rasa_instances(raw: str) -> tuple[str, ...]:
+    """`NIGHTDESK_RASA_INSTANCES`: comma-separated http(s) URLs of the Rasa servers, or none."""
+    urls = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise SettingsError(f"NIGHTDESK_RASA_INSTANCES: expected http(s) URLs separated by "
+                                f"commas (http://127.0.0.1:5005,http://127.0.0.1:5105), got "
+                                f"{url!r}")
+    if len(set(urls)) != len(urls):
+        raise SettingsError("NIGHTDESK_RASA_INSTANCES: a Rasa server is listed twice")
+    return urls
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Reads `.env` (without overriding real environment variables) into `Settings`.
 
@@ -121,6 +134,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         rest_channel_token=rest_channel_token,
         redis_url=_redis_url(environ.get("REDIS_URL", "")),
         load_balancer=_load_balancer_settings(environ),
+        rasa_instances=_rasa_instances(environ.get("NIGHTDESK_RASA_INSTANCES", "")),
     )
 
 

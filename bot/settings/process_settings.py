@@ -166,6 +166,10 @@ class Settings:
     load_balancer: LoadBalancerSettings = field(default_factory=lambda: LoadBalancerSettings())
     """NIGHTDESK_PUBLIC_HOST/_PORT, NIGHTDESK_DESK_PORT, NIGHTDESK_INTERNAL_PORT: HAProxy's
     frontends under `nightdesk up --processes N`."""
+    rasa_instances: tuple[str, ...] = ()
+    """`NIGHTDESK_RASA_INSTANCES`: every Rasa server's own URL, comma-separated, where systemd
+    runs them (deploy/: nightdesk-rasa@N), for `nightdesk promote` and `rollback`; empty
+    where `nightdesk up` runs them (it records its own, `bot.runtime.rasa_instances`)."""
 
     def clock(self) -> Clock:
         """The process's clock: frozen at `frozen_now` when set, else the machine's."""

@@ -3,16 +3,19 @@
 `models/live.json` names the live model, who put it there and when, and the model before it
 (for `nightdesk rollback`); `models/<model>.gate.json` keeps the gate's verdict on a
 candidate against the live model of that moment, with its figures by language. Putting a
-model live loads it into the running Rasa server through `bot.runtime.model_channel` (with the
-server's auth token), which loads it beside the old one, so the bot keeps answering
-throughout; only then is the record changed. A restarted bot (`nightdesk up`) serves the
-live model too, not a newer candidate that has not been through the gate.
+model live loads it into every running Rasa server, one after the other, through
+`bot.runtime.model_channel` (with the servers' auth token), which loads it beside the old one,
+so the bot keeps answering throughout; only when all have it is the record changed. When one
+refuses or cannot be reached, those that took it already get the live model back, and the
+error names the server (and any that could not be put back). A restarted bot (`nightdesk
+up`) serves the live model too, not a newer candidate that has not been through the gate.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -119,15 +122,19 @@ async def load_into_rasa(rasa_url: str, token: str, model: Path, timeout: float 
                                  json={"model_file": str(model.resolve())}) as answer:
                 if answer.status != 204:
                     text = (await answer.text())[:300]
-                    raise PromotionError(f"Rasa refused the model (HTTP {answer.status}): {text}")
+                    raise PromotionError(f"the Rasa server at {rasa_url} refused the model "
+                                     f"(HTTP {answer.status}): {text}")
     except aiohttp.ClientError as error:
         raise PromotionError(f"the Rasa server at {rasa_url} cannot be reached "
                              f"({type(error).__name__})") from None
 
 
-async def promote(shelf: ModelShelf, candidate: Path, by: str, rasa_url: str,
+async def promote(shelf: ModelShelf, candidate: Path, by: str, rasa_urls: Sequence[str],
                   token: str) -> LiveRecord:
-    """Puts a candidate that passed the gate against the current live model live."""
+    """Puts a candidate that passed the gate against the live model live.
+
+    Into every Rasa server of `rasa_urls`, or into none.
+    """
     if not candidate.exists():
         raise PromotionError(f"there is no model {candidate.name}: run `nightdesk train`")
     live = shelf.live()
@@ -142,17 +149,75 @@ async def promote(shelf: ModelShelf, candidate: Path, by: str, rasa_url: str,
                              f"{live.model} is live now: run `nightdesk gate` again")
     if not verdict["passed"]:
         raise PromotionError(f"the gate refused {candidate.name}: see `nightdesk gate`")
-    await load_into_rasa(rasa_url, token, candidate)
+    await load_into_every_rasa(rasa_urls, token, candidate, _live_path(shelf, live))
     return shelf.record_live(candidate, by)
 
 
-async def rollback(shelf: ModelShelf, by: str, rasa_url: str, token: str) -> LiveRecord:
-    """Puts the model live before the current one back."""
+def _live_path(shelf: ModelShelf, live: LiveRecord | None) -> Path | None:
+    """The live model's file, to put back where a new one went in when another server failed."""
+    if live is None:
+        return None
+    path = shelf.models_dir / live.model
+    return path if path.exists() else None
+
+
+async def load_into_every_rasa(rasa_urls: Sequence[str], token: str, model: Path,
+                               put_back: Path | None) -> None:
+    """Loads `model` into each Rasa server in turn: into all of them, or back out again.
+
+    Args:
+        rasa_urls: every running Rasa server (instance 0 first).
+        token: their auth token.
+        model: the model to put live.
+        put_back: the model they served before, loaded again into the servers that took
+            `model` when a later one fails (None when there is none to go back to).
+
+    Raises:
+        PromotionError: a server refused or could not be reached; the message names it, says
+            which servers have the old model again and which could not be put back.
+    """
+    if not rasa_urls:
+        raise PromotionError("no Rasa server to load the model into")
+    loaded: list[str] = []
+    for url in rasa_urls:
+        try:
+            await load_into_rasa(url, token, model)
+        except PromotionError as error:
+            raise PromotionError(f"{error}; {await _put_back(loaded, token, put_back)}"
+                                 ) from None
+        loaded.append(url)
+
+
+async def _put_back(loaded: list[str], token: str, put_back: Path | None) -> str:
+    """Loads the old model again into the servers that took the new one; what happened."""
+    if not loaded:
+        return "no server had taken it: nothing changed"
+    if put_back is None:
+        return (f"{', '.join(loaded)} took it and there is no previous model to put back "
+                "there: the servers now serve different models")
+    failed: list[str] = []
+    for url in loaded:
+        try:
+            await load_into_rasa(url, token, put_back)
+        except PromotionError:
+            failed.append(url)
+    back = [url for url in loaded if url not in failed]
+    said = f"{put_back.name} is back in {', '.join(back)}" if back else ""
+    if failed:
+        said += (("; " if said else "") + f"{', '.join(failed)} could not be given "
+                 f"{put_back.name} back and serve the new model: run the command again or "
+                 "restart them")
+    return said
+
+
+async def rollback(shelf: ModelShelf, by: str, rasa_urls: Sequence[str],
+                   token: str) -> LiveRecord:
+    """Puts the model live before the current one back (into every Rasa server, or none)."""
     live = shelf.live()
     if live is None or live.previous is None:
         raise PromotionError("there is no previous model to go back to")
     previous = shelf.models_dir / live.previous
     if not previous.exists():
         raise PromotionError(f"the previous model {live.previous} is no longer in models/")
-    await load_into_rasa(rasa_url, token, previous)
+    await load_into_every_rasa(rasa_urls, token, previous, _live_path(shelf, live))
     return shelf.record_live(previous, by)

@@ -61,10 +61,10 @@ def test_a_passed_candidate_goes_live_and_rollback_brings_the_previous_back(shel
     shelf.save_gate(second, "first.tar.gz", passed=True, report="PASSED")
 
     async def scenario(url):
-        record = await promote(shelf, second, "tina", url, TOKEN)
+        record = await promote(shelf, second, "tina", [url], TOKEN)
         assert (record.model, record.previous, record.promoted_by) == (
             "second.tar.gz", "first.tar.gz", "tina")
-        back = await rollback(shelf, "admin", url, TOKEN)
+        back = await rollback(shelf, "admin", [url], TOKEN)
         assert (back.model, back.previous) == ("first.tar.gz", "second.tar.gz")
 
     run_with_rasa(rasa, scenario)
@@ -88,7 +88,7 @@ def test_no_gate_a_refusal_or_a_stale_gate_keeps_the_live_model(shelf, prepare, 
 
     async def scenario(url):
         with pytest.raises(PromotionError, match=complaint):
-            await promote(shelf, third, "tina", url, TOKEN)
+            await promote(shelf, third, "tina", [url], TOKEN)
 
     run_with_rasa(rasa, scenario)
     assert rasa.loaded == [] and shelf.live().model == "first.tar.gz"
@@ -102,13 +102,13 @@ def test_when_rasa_refuses_or_is_away_nothing_changes(shelf):
     async def scenario(url):
         rasa.refuse = True
         with pytest.raises(PromotionError, match="HTTP 500"):
-            await promote(shelf, second, "tina", url, TOKEN)
+            await promote(shelf, second, "tina", [url], TOKEN)
         with pytest.raises(PromotionError, match="HTTP 401"):
-            await promote(shelf, second, "tina", url, "wrong")
+            await promote(shelf, second, "tina", [url], "wrong")
         with pytest.raises(PromotionError, match="cannot be reached"):
-            await promote(shelf, second, "tina", "http://127.0.0.1:9", TOKEN)
+            await promote(shelf, second, "tina", ["http://127.0.0.1:9"], TOKEN)
         with pytest.raises(PromotionError, match="no previous model"):
-            await rollback(shelf, "tina", url, TOKEN)
+            await rollback(shelf, "tina", [url], TOKEN)
 
     run_with_rasa(rasa, scenario)
     assert shelf.live().model == "first.tar.gz" and shelf.live().previous is None
