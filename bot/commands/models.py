@@ -145,12 +145,13 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     _audit(args.by, "model.rollback", record.model, record.previous)
     print(f"{record.model} is live again in {_servers(servers)} "
           f"(previous: {record.previous or 'none'}).")
+    return 0
 
 
 def _servers(urls: tuple[str, ...]) -> str:
+    """Where a model went: the one Rasa server, or all of them."""
     return f"the Rasa server {urls[0]}" if len(urls) == 1 else (
         f"all {len(urls)} Rasa servers ({', '.join(urls)})")
-    return 0
 
 
 def add_model_parsers(sub: argparse._SubParsersAction) -> None:

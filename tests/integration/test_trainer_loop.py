@@ -232,7 +232,8 @@ def promote_while_a_customer_writes(stack: Stack, shelf: ModelShelf, candidate: 
     talking.join(timeout=120)
     (answered_at, text), = answers
     assert "Ada" in text and answered_at < live_at  # the old model answered meanwhile
-    assert f"{candidate} is live (previous: {first_model})" in promoted
+    rasa = stack.settings.rasa_url
+    assert f"{candidate} is live in the Rasa server {rasa} (previous: {first_model})" in promoted
     assert loaded_model(stack) == candidate
     record = shelf.live()
     assert record.model == candidate and record.previous == first_model
