@@ -127,9 +127,9 @@ def history() -> list[Revision]:
 
 def pending_after(revision: str | None) -> list[Revision]:
     """The revisions an upgrade from `revision` (None: nothing yet) would apply, in order."""
-    ids = [item.id for item in history()]
-    start = 0 if revision is None else ids.index(revision) + 1
-    return history()[start:]
+    revisions = history()
+    start = 0 if revision is None else [item.id for item in revisions].index(revision) + 1
+    return revisions[start:]
 
 
 def _revision_of(connection: Connection) -> str | None:
