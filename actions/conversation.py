@@ -1,14 +1,25 @@
-"""Reading a Rasa SDK tracker: transcript, intents seen, order status told, who and where."""
+"""Reading a Rasa SDK tracker: transcript, intents seen, order status told, who and where.
+
+A long conversation's tracker holds only its recent events (`bot.runtime.action_window`):
+what reads the whole session (a handoff's transcript, the proofs given, the status told)
+takes `session_events`, which puts the earlier events back from the database.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Tracker
+from sqlalchemy.engine import Engine
 
 from bot.handoff.tickets import TranscriptLine
 from bot.orders import OrderStatus
+from bot.store.conversation_events import FROM_MESSAGE_KEY, earlier_events, is_marker
+
+logger = logging.getLogger(__name__)
 
 _SENDERS = {"user": "customer", "bot": "bot"}
 
@@ -17,16 +28,38 @@ def _event_time(event: dict[str, Any]) -> datetime:
     return datetime.fromtimestamp(float(event.get("timestamp") or 0), tz=timezone.utc)
 
 
-def proofs_given(tracker: Tracker) -> set[str]:
+def session_events(tracker: Tracker, engine: Engine) -> list[dict[str, Any]]:
+    """Every event of the session, oldest first: the tracker's, after the stored earlier ones.
+
+    When the earlier events cannot be found (erased meanwhile), the tracker's recent ones.
+    """
+    events = list(tracker.events)
+    if not events or not is_marker(events[0]):
+        return events
+    first_kept = (events[0].get("metadata") or {}).get(FROM_MESSAGE_KEY)
+    kept = next((index for index, event in enumerate(events)
+                 if event.get("event") == "user" and event.get("message_id") == first_kept),
+                None)
+    earlier = earlier_events(engine, tracker.sender_id, str(first_kept)) \
+        if kept is not None else None
+    if earlier is None:
+        logger.warning("conversation: the session's earlier events are not stored; "
+                       "the recent ones only")
+        return events[1:]
+    return earlier + events[kept:]
+
+
+def proofs_given(events: Iterable[dict[str, Any]]) -> set[str]:
     """Every value the customer gave as proof of ownership (e-mail or postcode)."""
     return {
         str(event["value"])
-        for event in tracker.events
+        for event in events
         if event.get("event") == "slot" and event.get("name") == "proof" and event.get("value")
     }
 
 
-def transcript(tracker: Tracker, hide: set[str] = frozenset()) -> list[TranscriptLine]:
+def transcript(events: Iterable[dict[str, Any]],
+               hide: set[str] = frozenset()) -> list[TranscriptLine]:
     """Every customer and bot message, oldest first; the strings in `hide` become "[proof]".
 
     The ticket keeps the rest as written, for the agent who answers (whatever leaves the desk
@@ -34,7 +67,7 @@ def transcript(tracker: Tracker, hide: set[str] = frozenset()) -> list[Transcrip
     agent needs to read: next to an order number they are a credential.
     """
     lines = []
-    for event in tracker.events:
+    for event in events:
         sender = _SENDERS.get(event.get("event", ""))
         text = shown_text(event)
         if sender and text:
@@ -60,10 +93,10 @@ def intents_seen(tracker: Tracker, last: int = 5) -> list[tuple[str, float]]:
     return [intent_of(event) for event in user_events(tracker)[-last:]]
 
 
-def status_told(tracker: Tracker) -> str | None:
+def status_told(events: list[dict[str, Any]]) -> str | None:
     """The bot's last answer about an order's status (``utter_order_<status>``), as shown."""
     answers = {f"utter_order_{status.value}" for status in OrderStatus}
-    for event in reversed(tracker.events):
+    for event in reversed(events):
         metadata = event.get("metadata") or {}
         if event.get("event") == "bot" and isinstance(metadata, dict) \
                 and metadata.get("utter_action") in answers:

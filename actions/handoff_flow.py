@@ -49,18 +49,19 @@ async def hand_off(
     """
     services = get_services()
     now = services.clock()
+    events = await asyncio.to_thread(conversation.session_events, tracker, services.engine)
     ticket = await asyncio.to_thread(
         services.tickets.open_ticket,
         HandoffRequest(
             conversation_id=tracker.sender_id,
             channel=conversation.channel_of(tracker),
             reason=reason,
-            transcript=conversation.transcript(tracker, hide=conversation.proofs_given(tracker)),
+            transcript=conversation.transcript(events, hide=conversation.proofs_given(events)),
             customer_name=tracker.get_slot("first_name"),
             language=services.language_of(tracker.get_slot("language")),
             order_number=order_number or tracker.get_slot("order_number"),
             intents_seen=conversation.intents_seen(tracker),
-            status_told=conversation.status_told(tracker),
+            status_told=conversation.status_told(events),
         ),
     )
     logger.info(

@@ -63,8 +63,8 @@ def turn(number: int, at: float) -> list:
     ]
 
 
-async def measure(store, domain: Domain, length: int) -> tuple[int, float, float, int]:
-    sender = f"growth-{length}"
+async def measure(store, domain: Domain, length: int,
+                  sender: str) -> tuple[int, float, float, int]:
     start = time.time() - 3000
     events = [ActionExecuted("action_session_start", timestamp=start),
               SessionStarted(timestamp=start + 0.01)]
@@ -94,14 +94,18 @@ async def main() -> None:
     from bot.store.tracker_store import ProductTrackerStore
 
     domain = Domain.load(str(PROJECT / "domain.yml"))
-    store = ProductTrackerStore(domain=domain)
-    print(f"tracker store on {store.engine.dialect.name}; {REPEATS} turns at each length")
-    print(f"{'turns':>6} {'events at the end':>18} {'retrieve':>10} {'save':>9} "
-          f"{'to actions':>11}")
-    for length in LENGTHS:
-        events, retrieve_ms, save_ms, payload = await measure(store, domain, length)
-        print(f"{length:>6} {events:>18} {retrieve_ms:>8.1f}ms {save_ms:>7.1f}ms "
-              f"{payload / 1024:>9.0f}KB")
+    for held, label in ((0, "read from the database each turn (Rasa's way)"),
+                        (64, "held between turns (TRACKER_CACHE_CONVERSATIONS)")):
+        store = ProductTrackerStore(domain=domain, cached_conversations=held)
+        print(f"\ntracker store on {store.engine.dialect.name}, {label}; "
+              f"{REPEATS} turns at each length")
+        print(f"{'turns':>6} {'events at the end':>18} {'retrieve':>10} {'save':>9} "
+              f"{'to actions':>11}")
+        for length in LENGTHS:
+            events, retrieve_ms, save_ms, payload = await measure(
+                store, domain, length, f"growth-{held}-{length}")
+            print(f"{length:>6} {events:>18} {retrieve_ms:>8.2f}ms {save_ms:>7.2f}ms "
+                  f"{payload / 1024:>9.0f}KB")
 
 
 if __name__ == "__main__":

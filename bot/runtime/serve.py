@@ -3,7 +3,8 @@
 `python -m bot.runtime.serve rasa run ...` and `python -m bot.runtime.serve actions ...`
 install personal-data redaction on every log record, then hand over to Rasa's own CLI (or,
 for the actions, to `bot.runtime.action_server`, which listens on loopback and checks the
-shared secret), so nothing a customer wrote reaches a log in clear text.
+shared secret), so nothing a customer wrote reaches a log in clear text. A Rasa process
+sends its action calls the recent events only (`bot.runtime.action_window`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ def main(argv: list[str]) -> None:
 
         serve_actions(argv[1:])  # on ACTION_SERVER_HOST, with ACTION_SERVER_TOKEN
         return
+    from bot.runtime.action_window import install_action_window
+
+    install_action_window()
     sys.argv = ["rasa", *argv[1:]]
     from rasa.__main__ import main as rasa_main
 

@@ -49,6 +49,17 @@ def _positive_int(name: str, raw: str) -> int:
     return value
 
 
+def _count(name: str, raw: str) -> int:
+    """A whole number of things, zero or more ("0" turns the thing off)."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a whole number, got {raw!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name}: must be 0 or more, got {value}")
+    return value
+
+
 def _positive_seconds(name: str, raw: str) -> float:
     """A duration in seconds above zero; fractions allowed ("0.5")."""
     try:
@@ -134,6 +145,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         rest_channel_token=rest_channel_token,
         redis_url=_redis_url(environ.get("REDIS_URL", "")),
         load_balancer=_load_balancer_settings(environ),
+        tracker_cache_conversations=_count(
+            "TRACKER_CACHE_CONVERSATIONS", environ.get("TRACKER_CACHE_CONVERSATIONS", "256")),
         rasa_instances=_rasa_instances(environ.get("NIGHTDESK_RASA_INSTANCES", "")),
     )
 

@@ -166,6 +166,9 @@ class Settings:
     load_balancer: LoadBalancerSettings = field(default_factory=lambda: LoadBalancerSettings())
     """NIGHTDESK_PUBLIC_HOST/_PORT, NIGHTDESK_DESK_PORT, NIGHTDESK_INTERNAL_PORT: HAProxy's
     frontends under `nightdesk up --processes N`."""
+    tracker_cache_conversations: int = 256
+    """`TRACKER_CACHE_CONVERSATIONS`: how many conversations each Rasa process holds between
+    turns (`bot.store.tracker_cache`); 0 reads every turn's conversation from the database."""
     rasa_instances: tuple[str, ...] = ()
     """`NIGHTDESK_RASA_INSTANCES`: every Rasa server's own URL, comma-separated, where systemd
     runs them (deploy/: nightdesk-rasa@N), for `nightdesk promote` and `rollback`; empty
@@ -189,6 +192,7 @@ class Settings:
             # always set: endpoints.yml reads it (empty means no token)
             "ACTION_SERVER_TOKEN": self.action_server_token or "",
             "PROOF_MAX_FAILURES": str(self.proof_max_failures),
+            "TRACKER_CACHE_CONVERSATIONS": str(self.tracker_cache_conversations),
             "DESK_URL": self.desk_url,
             "REST_CHANNEL": self.rest_channel,
         }

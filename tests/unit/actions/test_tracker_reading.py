@@ -32,11 +32,11 @@ def test_the_status_the_bot_told_is_its_last_status_answer():
         bot("Of course.", None, 6.0),
     ]
     seen = tracker(events)
-    assert conversation.status_told(seen) == "Order 10023 has shipped with BRT."
+    assert conversation.status_told(events) == "Order 10023 has shipped with BRT."
     assert conversation.intents_seen(seen, last=2) == [("order_status", 0.91),
                                                        ("human_request", 0.99)]
 
 
 def test_no_status_answer_no_status_told():
     events = [user("hi", "greet", 0.99, 1.0), bot("Hi!", "utter_greet", 2.0)]
-    assert conversation.status_told(tracker(events)) is None
+    assert conversation.status_told(events) is None
