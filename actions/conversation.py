@@ -1,6 +1,6 @@
 """Reading a Rasa SDK tracker: transcript, intents seen, order status told, who and where.
 
-A long conversation's tracker holds only its recent events (`bot.runtime.action_window`):
+A long conversation's tracker holds only its recent events (`bot.store.tracker_window`):
 what reads the whole session (a handoff's transcript, the proofs given, the status told)
 takes `session_events`, which puts the earlier events back from the database.
 """
@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from bot.handoff.tickets import TranscriptLine
 from bot.orders import OrderStatus
-from bot.store.conversation_events import FROM_MESSAGE_KEY, earlier_events, is_marker
+from bot.store.conversation_events import earlier_events, window_start
 
 logger = logging.getLogger(__name__)
 
@@ -29,23 +29,23 @@ def _event_time(event: dict[str, Any]) -> datetime:
 
 
 def session_events(tracker: Tracker, engine: Engine) -> list[dict[str, Any]]:
-    """Every event of the session, oldest first: the tracker's, after the stored earlier ones.
+    """Every event of the session, oldest first: the stored earlier ones, then the tracker's.
 
     When the earlier events cannot be found (erased meanwhile), the tracker's recent ones.
     """
     events = list(tracker.events)
-    if not events or not is_marker(events[0]):
+    first_kept = window_start(events[0]) if events else None
+    if first_kept is None:
         return events
-    first_kept = (events[0].get("metadata") or {}).get(FROM_MESSAGE_KEY)
     kept = next((index for index, event in enumerate(events)
                  if event.get("event") == "user" and event.get("message_id") == first_kept),
                 None)
-    earlier = earlier_events(engine, tracker.sender_id, str(first_kept)) \
+    earlier = earlier_events(engine, tracker.sender_id, first_kept) \
         if kept is not None else None
     if earlier is None:
         logger.warning("conversation: the session's earlier events are not stored; "
                        "the recent ones only")
-        return events[1:]
+        return events
     return earlier + events[kept:]
 
 

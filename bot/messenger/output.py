@@ -59,6 +59,8 @@ class MessengerOutput(OutputChannel):
         again: True when the event was tried before: positions the ledger holds as done
             are skipped, and one left 'sending' is sent again only if Graph shows it did
             not land.
+        before_sending: what must reach the customer before the first message (the seen
+            mark and the typing bubble, sent while Rasa works out the answer).
     """
 
     def __init__(
@@ -74,6 +76,7 @@ class MessengerOutput(OutputChannel):
         ledger: SendLedger | None = None,
         event_id: str | None = None,
         again: bool = False,
+        before_sending: Awaitable[None] | None = None,
     ) -> None:
         self.graph = graph
         self.psid = psid
@@ -91,6 +94,7 @@ class MessengerOutput(OutputChannel):
         self.event_id = event_id or ""
         self.again = again
         self._position = 0
+        self._before_sending = before_sending
 
     @classmethod
     def name(cls) -> str:
@@ -235,6 +239,9 @@ class MessengerOutput(OutputChannel):
             text = body.get("text")
             await asyncio.to_thread(self.ledger.begin, self.event_id, position,
                                     text if isinstance(text, str) else None)
+        if self._before_sending is not None:
+            before, self._before_sending = self._before_sending, None
+            await before
         outcome, ids, entry = await self._window_and_send(kind, body, send)
         await asyncio.to_thread(self._record, position, outcome, ids, entry)
         return outcome == "sent"

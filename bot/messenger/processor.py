@@ -1,7 +1,8 @@
 """Processing one claimed inbox event: the bot's answer, comments, thread control.
 
 * Customer messages (text, quick replies, postbacks, attachments, referrals) go to Rasa with
-  a `MessengerOutput`, after `mark_seen` and `typing_on`, with the customer's first name
+  a `MessengerOutput` while `mark_seen` and `typing_on` are sent (the answer's first message
+  waits for them), with the customer's first name
   from their Graph profile in the metadata (while a case is open, Rasa's pause policy puts
   the message on the ticket instead of answering). When a reply finally cannot be sent, the
   conversation is
@@ -169,9 +170,9 @@ class EventProcessor:
             logger.info("messenger: thread control is ours again")
             await asyncio.to_thread(ctx.threads.set_owner, psid, event.page_id, ThreadOwner.BOT)
         fresh = ctx.clock() - at < STANDARD_WINDOW
-        if fresh:
-            await self._sender_action(psid, "mark_seen")
-            await self._sender_action(psid, "typing_on")
+        # the seen mark and the typing bubble go out while Rasa works out the answer; the
+        # answer's first message waits for them
+        presence = asyncio.ensure_future(self._show_presence(psid)) if fresh else None
         metadata = dict(rasa_input.metadata)
         name = await self._first_name(psid) if fresh else None
         if name:
@@ -179,13 +180,18 @@ class EventProcessor:
         output = MessengerOutput(
             ctx.graph, psid, state.last_customer_message_at if state else at, ctx.outbox,
             clock=ctx.clock, ledger=ctx.ledger, event_id=event.event_id, again=again,
+            before_sending=presence,
         )
-        await ctx.handle_message(
-            UserMessage(
-                rasa_input.text, output, psid, input_channel=CHANNEL_NAME, metadata=metadata,
-                message_id=event.event_id,
+        try:
+            await ctx.handle_message(
+                UserMessage(
+                    rasa_input.text, output, psid, input_channel=CHANNEL_NAME,
+                    metadata=metadata, message_id=event.event_id,
+                )
             )
-        )
+        finally:
+            if presence is not None:
+                await presence  # sent, or logged as not shown: never left running
         if output.failures:
             await self._delivery_failed(psid, event, metadata.get("display_text") or
                                         rasa_input.text, name)
@@ -221,6 +227,11 @@ class EventProcessor:
             logger.warning("messenger: profile not available: %s", error)
             return None
         return first_name_or_none(str(profile.get("first_name") or ""))
+
+    async def _show_presence(self, psid: str) -> None:
+        """The customer sees their message read and the bot typing (in that order)."""
+        await self._sender_action(psid, "mark_seen")
+        await self._sender_action(psid, "typing_on")
 
     async def _sender_action(self, psid: str, action: str) -> None:
         """A sender action; failing is not worth more than a log line."""

@@ -1,13 +1,13 @@
-"""The earlier part of a conversation, for an action server sent only its recent events.
+"""The earlier part of a conversation, for code handed only its recent events.
 
-Rasa sends the action server the conversation's tracker on every custom action. A long
-conversation's whole session (a thousand events at its 200th message) made every action call
-heavier as the conversation went on, so the Rasa process sends only the events from the
-customer's last `RECENT_TURNS` messages on (`bot.runtime.action_window`). Those it leaves
-out it replaces with one marker event, `EARLIER_EVENTS_MARKER`, that names the first message
-it kept, followed by the latest value each slot was set to before it. The few actions that
-need the whole session (a handoff's transcript) read the earlier events here, from Rasa's
-own ``events`` table: everything the session stored before that message.
+A long conversation is handed to Rasa, and from Rasa to the action server, as its recent
+events only (`bot.store.tracker_window`): a thousand events replayed, featurized and sent
+on every turn of a conversation's 200th message made each turn slower as the conversation
+went on. Such a window starts with a `session_started` event whose metadata names the first
+customer message it kept (`FROM_MESSAGE_KEY`), followed by the state the conversation was in
+before it (each slot's value, an active form, a pause). What needs the whole session (a
+handoff's transcript, the proofs given, the status told) reads the earlier events here, from
+Rasa's own ``events`` table: everything the session stored before that message.
 """
 
 from __future__ import annotations
@@ -19,18 +19,13 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 RECENT_TURNS = 8
-"""Customer messages whose events the action server is always sent (with every later event).
+"""The customer messages a window always holds (with every event after the first of them).
 
-The actions look back at most five messages (the intents on a ticket)."""
+The policies look back four turns (max_history in config.yml), the actions at most five
+customer messages (the intents on a ticket)."""
 
-EARLIER_EVENTS_MARKER = "nightdesk_earlier_events"
-"""The name of the `action` event that stands in for the events left out."""
-
-FROM_MESSAGE_KEY = "from_message_id"
-"""In the marker's metadata: the message id of the first customer message sent in full."""
-
-LEFT_OUT_KEY = "left_out"
-"""In the marker's metadata: how many events were left out."""
+FROM_MESSAGE_KEY = "nightdesk_window_from"
+"""In a window's `session_started` metadata: the message id of its first customer message."""
 
 _SESSION_EVENTS = text(
     "SELECT data FROM events WHERE sender_id = :sender AND ("
@@ -43,15 +38,24 @@ _SESSION_EVENTS = text(
 """The session's events as Rasa's SQL tracker store reads them (since its latest start)."""
 
 
+def window_start(event: dict[str, Any]) -> str | None:
+    """The first kept message's id when `event` starts a window of recent events, else None."""
+    if event.get("event") != "session_started":
+        return None
+    metadata = event.get("metadata")
+    first = metadata.get(FROM_MESSAGE_KEY) if isinstance(metadata, dict) else None
+    return str(first) if first else None
+
+
 def earlier_events(engine: Engine, sender_id: str,
                    before_message_id: str) -> list[dict[str, Any]] | None:
     """The session's stored events before the customer message `before_message_id`.
 
     None when the session holds no such message (it was not stored, or was erased).
     """
-    earlier: list[dict[str, Any]] = []
     if not inspect(engine).has_table("events"):
         return None  # Rasa never stored a conversation in this database
+    earlier: list[dict[str, Any]] = []
     with engine.connect() as connection:
         for (data,) in connection.execute(_SESSION_EVENTS, {"sender": sender_id}):
             event = json.loads(data)
@@ -59,8 +63,3 @@ def earlier_events(engine: Engine, sender_id: str,
                 return earlier
             earlier.append(event)
     return None
-
-
-def is_marker(event: dict[str, Any]) -> bool:
-    """Whether a tracker event is the stand-in for the events left out."""
-    return event.get("event") == "action" and event.get("name") == EARLIER_EVENTS_MARKER

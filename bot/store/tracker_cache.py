@@ -44,7 +44,11 @@ class HeldTracker:
 
 
 class TrackerCache:
-    """Trackers between turns (at most `capacity`), and the marks of those lent out."""
+    """Trackers between turns (at most `capacity`), and the marks of those lent out.
+
+    Lending works with a capacity of 0 too: a window of a long conversation is always lent,
+    for its save must know which of its events are new.
+    """
 
     def __init__(self, capacity: int) -> None:
         """`capacity` 0 keeps nothing: every turn reads its conversation from the database."""
@@ -52,7 +56,8 @@ class TrackerCache:
             raise ValueError(f"a tracker cache holds zero or more conversations, not {capacity}")
         self.capacity = capacity
         self._held: OrderedDict[str, HeldTracker] = OrderedDict()
-        self._lent: dict[str, tuple[weakref.ref[DialogueStateTracker], StoredMark]] = {}
+        # by the tracker object's id: two trackers of one conversation may be out at once
+        self._lent: dict[int, tuple[weakref.ref[DialogueStateTracker], StoredMark]] = {}
 
     def __len__(self) -> int:
         return len(self._held)
@@ -63,15 +68,15 @@ class TrackerCache:
 
     def lend(self, tracker: DialogueStateTracker, mark: StoredMark) -> None:
         """Remembers what of `tracker`, just handed to Rasa, is stored (for its save)."""
-        if self.capacity:
-            self._lent[tracker.sender_id] = (weakref.ref(tracker), mark)
+        key = id(tracker)
+        self._lent[key] = (weakref.ref(tracker, lambda _: self._lent.pop(key, None)), mark)
 
     def returned(self, tracker: DialogueStateTracker) -> StoredMark | None:
-        """The mark of `tracker` when it is the one last lent for its conversation, else None.
+        """The mark of `tracker` when this cache lent it, else None.
 
         Forgets the loan either way: a tracker is saved once per loan.
         """
-        lent = self._lent.pop(tracker.sender_id, None)
+        lent = self._lent.pop(id(tracker), None)
         if lent is None:
             return None
         reference, mark = lent
@@ -86,7 +91,10 @@ class TrackerCache:
         while len(self._held) > self.capacity:
             self._held.popitem(last=False)
 
+    def drop_held(self) -> None:
+        """Drops every held tracker (the loans stand: their saves still need them)."""
+        self._held.clear()
+
     def forget(self, sender_id: str) -> None:
-        """Drops what is held or lent for the conversation."""
+        """Drops what is held for the conversation."""
         self._held.pop(sender_id, None)
-        self._lent.pop(sender_id, None)

@@ -1,18 +1,24 @@
 """Rasa's SQL tracker store, pointed at the product database from `DATABASE_URL`.
 
 Referenced from endpoints.yml, so one setting decides where both our tables and Rasa's
-conversations live (SQLite file by default, PostgreSQL in production).
+conversations live (SQLite file by default, PostgreSQL in production). What is read and
+written is Rasa's own `events` table, row for row as Rasa writes it.
 
-Between turns it keeps the trackers it saved (`bot.store.tracker_cache`): a turn then costs
-one indexed query to see that nothing changed, instead of reading, decoding and replaying
-the whole session, and a save writes the new events without counting the stored ones.
-What is read and written is Rasa's own `events` table, row for row as Rasa writes it.
+Two things keep a turn's cost flat over a long conversation:
+* between turns it holds the trackers it saved (`bot.store.tracker_cache`): a turn costs
+  one indexed query to see that nothing changed, instead of reading, decoding and
+  replaying the whole session, and a save writes the new events without counting the
+  stored ones;
+* a long conversation is handed to Rasa as its recent events (`bot.store.tracker_window`),
+  so the policies, the action server and the replay see at most `2 * RECENT_TURNS`
+  customer messages whatever the conversation's length.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -28,12 +34,12 @@ from sqlalchemy.engine import make_url
 from bot.settings import get_settings
 from bot.store.database import create_db_engine
 from bot.store.tracker_cache import HeldTracker, StoredMark, TrackerCache
+from bot.store.tracker_window import is_window, recent_window
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-DEFAULT_CACHED_CONVERSATIONS = 256
-"""How many conversations a Rasa process holds between turns unless told otherwise."""
+logger = logging.getLogger(__name__)
 
 
 class ProductTrackerStore(SQLTrackerStore):
@@ -87,10 +93,14 @@ class ProductTrackerStore(SQLTrackerStore):
         self._domain = domain or Domain.empty()
         cache = getattr(self, "cache", None)
         if cache is not None:
-            self.cache = TrackerCache(cache.capacity)
+            cache.drop_held()
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
-        """The conversation's current session: the held tracker when nothing changed since."""
+        """The conversation's current session (its recent window when long).
+
+        The held tracker when nothing changed since it was saved; what other processes
+        stored meanwhile is added to it.
+        """
         held = self.cache.take(sender_id)
         with self.session_scope() as session:
             tracker = self._caught_up(session, held) if held is not None else None
@@ -101,29 +111,30 @@ class ProductTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Writes the events added since the tracker was retrieved, and holds it for next time.
 
-        A tracker this store did not lend (a new conversation, one rebuilt elsewhere), or one
-        whose conversation changed in the database meanwhile, is saved Rasa's way: the
-        stored events are counted and the rest written. A tracker that starts a new session
-        is not held: the next turn reads the new session alone, as Rasa would.
+        A tracker this store did not lend (a new conversation, one rebuilt elsewhere) is
+        saved Rasa's way: the stored events are counted and the rest written. A tracker
+        that starts a new session is not held: the next turn reads the new session alone,
+        as Rasa would. One whose conversation another process wrote to meanwhile is not
+        held either.
         """
         mark = self.cache.returned(tracker)
+        if mark is None and is_window(tracker):
+            mark = self._mark_by_time(tracker)
         if mark is None:
             await self._save_rasas_way(tracker)
             return
         await self.stream_events(tracker)
+        new_events = list(itertools.islice(tracker.events, mark.events, None))
         with self.session_scope() as session:
-            if self._newest_id(session, tracker.sender_id) != mark.last_id:
-                written = None
-            else:
-                new_events = list(itertools.islice(tracker.events, mark.events, None))
-                rows = [self._row(tracker.sender_id, event) for event in new_events]
-                session.add_all(rows)
-                session.commit()
-                written = max((row.id for row in rows), default=mark.last_id)
-        if written is None:
-            await self._save_rasas_way(tracker)
-            return
-        self._hold(tracker, new_events, written)
+            unchanged = self._newest_id(session, tracker.sender_id) == mark.last_id
+            rows = [self._row(tracker.sender_id, event) for event in new_events]
+            session.add_all(rows)
+            session.commit()
+            written = max((row.id for row in rows), default=mark.last_id)
+        if unchanged:
+            self._hold(tracker, new_events, written)
+        else:
+            self.cache.forget(tracker.sender_id)
 
     async def _save_rasas_way(self, tracker: DialogueStateTracker) -> None:
         """Rasa's save (count what is stored, write the rest), then holds the tracker."""
@@ -136,15 +147,38 @@ class ProductTrackerStore(SQLTrackerStore):
 
     def _hold(self, tracker: DialogueStateTracker, new_events: Iterable[Event],
               last_id: int | None, stored: int | None = None) -> None:
-        """Keeps a saved tracker for its next turn, unless `new_events` start a new session.
+        """Keeps a saved tracker (cut to its window) for its next turn.
 
-        Rasa reads a session from its `session_started` event on: a tracker holding events
-        from before one is not what the next turn would read.
+        Not when `new_events` start a new session: Rasa reads a session from its
+        `session_started` event on, and a tracker holding events from before one is not
+        what the next turn would read.
         """
         if last_id is None or any(isinstance(event, SessionStarted) for event in new_events):
-            return  # the next turn reads the new session alone, as Rasa would
-        self.cache.hold(tracker, StoredMark(len(tracker.events) if stored is None else stored,
-                                            last_id))
+            return
+        if not self.cache.capacity:
+            return
+        stored = len(tracker.events) if stored is None else stored
+        if stored == len(tracker.events):
+            window = recent_window(tracker, self.domain.slots)
+            if window is not None:
+                tracker, stored = window, len(window.events)
+        self.cache.hold(tracker, StoredMark(stored, last_id))
+
+    def _mark_by_time(self, tracker: DialogueStateTracker) -> StoredMark | None:
+        """The stored part of a window saved without its loan (it should not happen).
+
+        Its events up to the newest stored one's time are taken as stored.
+        """
+        logger.error("tracker store: a window of conversation events came back without its "
+                     "loan; its new events are told by their time")
+        with self.session_scope() as session:
+            newest = session.query(self.SQLEvent.id, self.SQLEvent.timestamp).filter(
+                self.SQLEvent.sender_id == tracker.sender_id,
+            ).order_by(self.SQLEvent.id.desc()).first()
+        if newest is None:
+            return None
+        stored = sum(1 for event in tracker.events if event.timestamp <= newest.timestamp)
+        return StoredMark(stored, newest.id)
 
     # ----------------------------------------------------------------- reading
 
@@ -174,17 +208,19 @@ class ProductTrackerStore(SQLTrackerStore):
             for event in deserialise_events([json.loads(row.data) for row in rows]):
                 tracker.update(event)
             last_id = rows[-1].id
+            tracker = recent_window(tracker, self.domain.slots) or tracker
         self.cache.lend(tracker, StoredMark(len(tracker.events), last_id))
         return tracker
 
     def _read_session(self, session: Session, sender_id: str) -> DialogueStateTracker | None:
-        """Rasa's own read: every event since the session started, replayed."""
+        """Rasa's own read (every event since the session started, replayed), windowed."""
         rows = self._event_query(session, sender_id,
                                  fetch_events_from_all_sessions=False).all()
         if not rows or not self.domain:
             return None
         tracker = DialogueStateTracker.from_dict(
             sender_id, [json.loads(row.data) for row in rows], self.domain.slots)
+        tracker = recent_window(tracker, self.domain.slots) or tracker
         self.cache.lend(tracker, StoredMark(len(tracker.events), max(row.id for row in rows)))
         return tracker
 

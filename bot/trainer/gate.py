@@ -366,13 +366,19 @@ def compare(language: str, examples: Sequence[Example], live: Evaluation,
 
 
 def load_agent(model_path: Path) -> Agent:
-    """A trained Rasa model, loaded in this process (loads Rasa), its logging kept to warnings."""
+    """A trained Rasa model, loaded in this process (loads Rasa), its logging kept to warnings.
+
+    Loaded for answering, without Rasa's training step (`bot.understanding.model_loading`).
+    """
     import logging
 
     from rasa.core.agent import Agent
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog
 
+    from bot.understanding.model_loading import install_inference_loading
+
+    install_inference_loading()
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
     return Agent.load(model_path)
