@@ -30,4 +30,5 @@ bench: setup
 	.venv/bin/python bench/webhook_fuzz.py
 	.venv/bin/python bench/crash_recovery.py
 	.venv/bin/python bench/turn_growth.py
+	.venv/bin/python bench/model_load.py
 	.venv/bin/python bench/scale.py

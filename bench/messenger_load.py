@@ -9,7 +9,10 @@ Prints, for 20 concurrent conversations and 1,000 messages:
   conversation sends its next message once the previous one was answered) and in a burst
   (every message posted at once, so the ack is measured with the whole backlog queued);
 - time from the POST to the first Send API call of the answer, p50/p95, and throughput;
-- the same conversations through the REST channel (time to the HTTP answer), and the ratios;
+- the same conversations through the REST channel of our server (time to the HTTP answer),
+  and the ratios;
+- the same through stock Rasa (`python -m rasa run` with Rasa's own SQL tracker store on
+  SQLite and its REST channel, same model and action server), and our ratios to it;
 - peak RSS of the Rasa process.
 
 Run with `make bench` (or `.venv/bin/python bench/messenger_load.py`); SQLite by default,
@@ -23,6 +26,7 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,8 +43,13 @@ sys.path.insert(0, str(PROJECT))
 
 from bot.messenger.signature import sign  # noqa: E402
 from bot.orders.seed import seed_demo_shop  # noqa: E402
-from bot.runtime.processes import running_servers  # noqa: E402
-from bot.runtime.training import train_if_needed  # noqa: E402
+from bot.runtime.processes import (  # noqa: E402
+    ManagedProcess,
+    running_action_server,
+    running_servers,
+    wait_until_ready,
+)
+from bot.runtime.training import rasa_environment, train_if_needed  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.store import create_db_engine  # noqa: E402
 from bot.store.schema import drop_schema  # noqa: E402
@@ -267,7 +276,7 @@ async def rest_closed_loop(rasa_url: str) -> dict[str, object]:
     return {"latency": latencies, "elapsed": time.monotonic() - started}
 
 
-async def run(settings, rasa_pid: int, replies: Replies) -> None:
+async def run(settings, rasa_pid: int, replies: Replies) -> dict[str, float]:
     url = f"{settings.messenger.ingress_url}/webhooks/messenger/webhook"
     watcher = asyncio.create_task(replies.watch())
     try:
@@ -309,7 +318,7 @@ async def run(settings, rasa_pid: int, replies: Replies) -> None:
           f"unanswered); peak RSS {rss_burst:.0f} MB")
     rest_latency = rest["latency"]
     rest_rate = len(rest_latency) / rest["elapsed"]
-    print(f"== stock REST channel, same server and model, {CONVERSATIONS} conversations, "
+    print(f"== Rasa's REST channel on our server, same model, {CONVERSATIONS} conversations, "
           f"{len(rest_latency)} messages")
     print(f"POST -> HTTP answer:      p50 {percentile(rest_latency, 50):6.1f} ms   "
           f"p95 {percentile(rest_latency, 95):6.1f} ms")
@@ -319,6 +328,8 @@ async def run(settings, rasa_pid: int, replies: Replies) -> None:
     print(f"answer latency p50 x{percentile(latency, 50) / percentile(rest_latency, 50):.2f}, "
           f"p95 x{percentile(latency, 95) / percentile(rest_latency, 95):.2f}; "
           f"throughput x{messenger_rate / rest_rate:.2f}")
+    return {"messenger_rate": messenger_rate, "rest_rate": rest_rate,
+            "messenger_p50": percentile(latency, 50), "rest_p50": percentile(rest_latency, 50)}
 
 
 async def rest_closed_loop_warmup(rasa_url: str) -> None:
@@ -326,6 +337,42 @@ async def rest_closed_loop_warmup(rasa_url: str) -> None:
         async with session.post(f"{rasa_url}/webhooks/rest/webhook",
                                 json={"sender": "warm-up", "message": "hi"}) as response:
             await response.read()
+
+
+STOCK_RASA_URL = "http://127.0.0.1:16107"
+
+
+def stock_rasa(settings, model: Path, tmp: Path) -> ManagedProcess:  # noqa: ANN001
+    """Stock `python -m rasa run`: Rasa's SQL tracker store, lock store and REST channel."""
+    endpoints, credentials = tmp / "stock-endpoints.yml", tmp / "stock-credentials.yml"
+    endpoints.write_text(
+        f"action_endpoint:\n  url: {settings.action_server_url}\n"
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tmp / 'stock-trackers.db'}\n")
+    credentials.write_text("rest:\n")
+    command = [sys.executable, "-m", "rasa", "run", "--model", str(model),
+               "--endpoints", str(endpoints), "--credentials", str(credentials),
+               "--interface", "127.0.0.1", "--port", STOCK_RASA_URL.rsplit(":", 1)[1]]
+    process = subprocess.Popen(command, cwd=PROJECT, env=rasa_environment(settings),
+                               stdout=(tmp / "logs" / "stock-rasa.log").open("ab"),
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    return ManagedProcess("stock Rasa", process, f"{STOCK_RASA_URL}/")
+
+
+def report_stock(rest: dict[str, object], rss: float, ours: dict[str, float]) -> None:
+    latency = rest["latency"]
+    rate = len(latency) / rest["elapsed"]
+    print(f"== stock Rasa (python -m rasa run: its SQL tracker store on SQLite, its REST "
+          f"channel), same model and action server, {CONVERSATIONS} conversations, "
+          f"{len(latency)} messages")
+    print(f"POST -> HTTP answer:      p50 {percentile(latency, 50):6.1f} ms   "
+          f"p95 {percentile(latency, 95):6.1f} ms")
+    print(f"throughput:               {rate:.1f} messages/s ({rest['elapsed']:.1f} s); "
+          f"peak RSS {rss:.0f} MB")
+    print("== ours / stock Rasa's REST")
+    print(f"Messenger throughput x{ours['messenger_rate'] / rate:.2f}, "
+          f"our REST channel x{ours['rest_rate'] / rate:.2f}; answer latency p50: Messenger "
+          f"x{ours['messenger_p50'] / percentile(latency, 50):.2f}, our REST "
+          f"x{ours['rest_p50'] / percentile(latency, 50):.2f}")
 
 
 def main() -> None:
@@ -361,7 +408,17 @@ def main() -> None:
                 "on c.id = o.customer_id order by o.number"
             )).all()[:CONVERSATIONS])
         with running_servers(settings, model, log_dir=tmp / "logs", timeout=600) as (_, rasa):
-            asyncio.run(run(settings, rasa.process.pid, Replies(api)))
+            ours = asyncio.run(run(settings, rasa.process.pid, Replies(api)))
+        with running_action_server(settings, tmp / "logs" / "stock-actions.log"):
+            stock = stock_rasa(settings, model, tmp)
+            try:
+                wait_until_ready(stock, 600)
+                asyncio.run(rest_closed_loop_warmup(STOCK_RASA_URL))
+                rest = asyncio.run(rest_closed_loop(STOCK_RASA_URL))
+                rss = peak_rss_mb(stock.process.pid)
+            finally:
+                stock.stop()
+        report_stock(rest, rss, ours)
         with engine.connect() as connection:
             statuses = dict(connection.execute(text(
                 "select status, count(*) from messenger_inbox group by status")).all())
