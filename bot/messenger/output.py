@@ -231,6 +231,9 @@ class MessengerOutput(OutputChannel):
     ) -> bool:
         """Applies the window, sends, records the outcome. True when it was sent."""
         position, self._position = self._position, self._position + 1
+        if self._before_sending is not None:
+            before, self._before_sending = self._before_sending, None
+            await before
         if self.ledger is not None:
             done = await self._done_before(position)
             if done is not None:
@@ -239,9 +242,6 @@ class MessengerOutput(OutputChannel):
             text = body.get("text")
             await asyncio.to_thread(self.ledger.begin, self.event_id, position,
                                     text if isinstance(text, str) else None)
-        if self._before_sending is not None:
-            before, self._before_sending = self._before_sending, None
-            await before
         outcome, ids, entry = await self._window_and_send(kind, body, send)
         await asyncio.to_thread(self._record, position, outcome, ids, entry)
         return outcome == "sent"

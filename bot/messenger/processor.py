@@ -173,16 +173,16 @@ class EventProcessor:
         # the seen mark and the typing bubble go out while Rasa works out the answer; the
         # answer's first message waits for them
         presence = asyncio.ensure_future(self._show_presence(psid)) if fresh else None
-        metadata = dict(rasa_input.metadata)
-        name = await self._first_name(psid) if fresh else None
-        if name:
-            metadata["first_name"] = name
-        output = MessengerOutput(
-            ctx.graph, psid, state.last_customer_message_at if state else at, ctx.outbox,
-            clock=ctx.clock, ledger=ctx.ledger, event_id=event.event_id, again=again,
-            before_sending=presence,
-        )
         try:
+            metadata = dict(rasa_input.metadata)
+            name = await self._first_name(psid) if fresh else None
+            if name:
+                metadata["first_name"] = name
+            output = MessengerOutput(
+                ctx.graph, psid, state.last_customer_message_at if state else at, ctx.outbox,
+                clock=ctx.clock, ledger=ctx.ledger, event_id=event.event_id, again=again,
+                before_sending=presence,
+            )
             await ctx.handle_message(
                 UserMessage(
                     rasa_input.text, output, psid, input_channel=CHANNEL_NAME,

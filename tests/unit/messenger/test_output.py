@@ -208,3 +208,24 @@ def test_a_message_cut_off_by_a_crash_is_resent_only_if_graph_does_not_show_it(e
 
     assert run(scenario) == ["Hello there", "How can I help?"]
     assert SendLedger(engine).get("m_landed", 0).status == "sent"
+
+
+def test_the_answer_waits_for_the_seen_mark_and_typing_bubble_sent_beside_it(engine):
+    """The processor sends `mark_seen` and `typing_on` while Rasa works; however late they
+    are, the customer gets them before the answer, never a typing bubble after it."""
+    async def scenario(client, api):
+        async def presence():
+            await asyncio.sleep(0.2)  # Graph slow to take the sender actions
+            await client.sender_action(PSID, "mark_seen")
+            await client.sender_action(PSID, "typing_on")
+
+        out = MessengerOutput(client, PSID, NOW - timedelta(minutes=1),
+                              OutboxLog(engine, lambda: NOW), clock=lambda: NOW,
+                              before_sending=asyncio.ensure_future(presence()))
+        await out.send_response(PSID, {"text": "Your order has shipped."})
+        await out.send_response(PSID, {"text": "Anything else?"})
+        return [call.json.get("sender_action") or call.json["message"]["text"]
+                for call in api.calls_to("me/messages")]
+
+    assert run(scenario) == ["mark_seen", "typing_on", "Your order has shipped.",
+                             "Anything else?"]
