@@ -45,6 +45,16 @@ def create_db_engine(database_url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, future=True)
 
 
+def use_sqlite_settings(engine: Engine) -> None:
+    """Gives an SQLite engine made elsewhere (Rasa's tracker store) the settings of ours.
+
+    WAL with `synchronous=NORMAL` (a commit is not an fsync: what is committed survives the
+    process, the operating system syncs it soon after) and a 30 s wait for another writer.
+    """
+    event.listen(engine, "connect", _enable_sqlite_wal)
+    engine.dispose()  # a connection opened before goes, so every one gets them
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits when the block ends normally and rolls back on error."""

@@ -32,7 +32,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import make_url
 
 from bot.settings import get_settings
-from bot.store.database import create_db_engine
+from bot.store.database import create_db_engine, use_sqlite_settings
 from bot.store.tracker_cache import HeldTracker, StoredMark, TrackerCache
 from bot.store.tracker_window import is_window, recent_window
 
@@ -81,6 +81,8 @@ class ProductTrackerStore(SQLTrackerStore):
             event_broker=event_broker,
             query=dict(url.query),
         )
+        if url.get_backend_name() == "sqlite":
+            use_sqlite_settings(self.engine)  # Rasa's own engine: fsync on every commit
 
     @property
     def domain(self) -> Domain:
@@ -129,8 +131,9 @@ class ProductTrackerStore(SQLTrackerStore):
             unchanged = self._newest_id(session, tracker.sender_id) == mark.last_id
             rows = [self._row(tracker.sender_id, event) for event in new_events]
             session.add_all(rows)
-            session.commit()
+            session.flush()  # the ids, read before the commit expires the rows
             written = max((row.id for row in rows), default=mark.last_id)
+            session.commit()
         if unchanged:
             self._hold(tracker, new_events, written)
         else:
