@@ -11,6 +11,10 @@ from typing import Any
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
+
+SQLITE_POOL_SIZE = 8
+"""SQLite connections a process keeps open (as many again may open for a burst)."""
 
 SQLITE_BUSY_TIMEOUT_MS = 30000
 """How long an SQLite connection waits for another one's write lock before giving up."""
@@ -37,22 +41,15 @@ def create_db_engine(database_url: str) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        # pooled: SQLAlchemy 1.4 opens a new file connection per use otherwise (NullPool),
+        # and with it runs the PRAGMAs below, journal_mode's lock included, every time
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, future=True
+            url, connect_args={"check_same_thread": False, "timeout": 30}, future=True,
+            poolclass=QueuePool, pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE,
         )
         event.listen(engine, "connect", _enable_sqlite_wal)
         return engine
     return create_engine(url, pool_pre_ping=True, future=True)
-
-
-def use_sqlite_settings(engine: Engine) -> None:
-    """Gives an SQLite engine made elsewhere (Rasa's tracker store) the settings of ours.
-
-    WAL with `synchronous=NORMAL` (a commit is not an fsync: what is committed survives the
-    process, the operating system syncs it soon after) and a 30 s wait for another writer.
-    """
-    event.listen(engine, "connect", _enable_sqlite_wal)
-    engine.dispose()  # a connection opened before goes, so every one gets them
 
 
 @contextmanager

@@ -30,9 +30,10 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy import func
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
 
 from bot.settings import get_settings
-from bot.store.database import create_db_engine, use_sqlite_settings
+from bot.store.database import create_db_engine
 from bot.store.tracker_cache import HeldTracker, StoredMark, TrackerCache
 from bot.store.tracker_window import is_window, recent_window
 
@@ -82,7 +83,12 @@ class ProductTrackerStore(SQLTrackerStore):
             query=dict(url.query),
         )
         if url.get_backend_name() == "sqlite":
-            use_sqlite_settings(self.engine)  # Rasa's own engine: fsync on every commit
+            # our engine instead of Rasa's: WAL with synchronous=NORMAL (Rasa's fsyncs on
+            # every commit), a 30 s busy wait, and pooled connections (Rasa's opens a new
+            # one per session)
+            rasas, self.engine = self.engine, create_db_engine(str(url))
+            rasas.dispose()
+            self.sessionmaker = sessionmaker(bind=self.engine)
 
     @property
     def domain(self) -> Domain:
