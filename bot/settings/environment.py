@@ -39,25 +39,25 @@ def _absolute_sqlite_url(url: str, base: Path) -> str:
     return prefix + str(path)
 
 
-def _positive_int(name: str, raw: str) -> int:
+def _whole_number(name: str, raw: str, at_least: int) -> int:
+    """A whole number no smaller than `at_least`."""
     try:
         value = int(raw)
     except ValueError:
         raise SettingsError(f"{name}: expected a whole number, got {raw!r}") from None
-    if value < 1:
-        raise SettingsError(f"{name}: must be at least 1, got {value}")
+    if value < at_least:
+        bound = "0 or more" if at_least == 0 else f"at least {at_least}"
+        raise SettingsError(f"{name}: must be {bound}, got {value}")
     return value
+
+
+def _positive_int(name: str, raw: str) -> int:
+    return _whole_number(name, raw, at_least=1)
 
 
 def _count(name: str, raw: str) -> int:
     """A whole number of things, zero or more ("0" turns the thing off)."""
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}: expected a whole number, got {raw!r}") from None
-    if value < 0:
-        raise SettingsError(f"{name}: must be 0 or more, got {value}")
-    return value
+    return _whole_number(name, raw, at_least=0)
 
 
 def _positive_seconds(name: str, raw: str) -> float:
