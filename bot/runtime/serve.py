@@ -4,7 +4,9 @@
 install personal-data redaction on every log record, then hand over to Rasa's own CLI (or,
 for the actions, to `bot.runtime.action_server`, which listens on loopback and checks the
 shared secret), so nothing a customer wrote reaches a log in clear text. A Rasa process
-loads its models for answering without Rasa's training step (`bot.understanding.model_loading`).
+loads its models for answering without Rasa's training step (`bot.understanding.model_loading`)
+and checks the action server's answers with a validator built once
+(`bot.runtime.action_answer_check`).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ def main(argv: list[str]) -> None:
 
         serve_actions(argv[1:])  # on ACTION_SERVER_HOST, with ACTION_SERVER_TOKEN
         return
+    from bot.runtime.action_answer_check import install_action_answer_check
     from bot.understanding.model_loading import install_inference_loading
 
     install_inference_loading()
+    install_action_answer_check()
     sys.argv = ["rasa", *argv[1:]]
     from rasa.__main__ import main as rasa_main
 

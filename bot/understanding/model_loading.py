@@ -11,7 +11,7 @@ create). The optimizer's saved state, which only training reads, is left out.
 
 Loading for fine-tuning (`nightdesk train` on top of the live model) and a model without an
 example to predict on are loaded Rasa's way. The predictions are the same, figure for
-figure: `tests/unit/runtime/test_model_loading.py` loads the trained model both ways and
+figure: `tests/integration/test_model_loading.py` loads the trained model both ways and
 compares them; `bench/model_load.py` measures both.
 """
 
