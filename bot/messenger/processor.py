@@ -151,8 +151,9 @@ class EventProcessor:
     async def _customer_event(self, event: MessagingEvent, again: bool = False) -> bool:
         ctx = self.context
         psid, at = event.sender_id, event_time(event)
+        state = None
         if event.kind in OPENS_WINDOW:
-            await asyncio.to_thread(ctx.threads.customer_wrote, psid, event.page_id, at)
+            state = await asyncio.to_thread(ctx.threads.customer_wrote, psid, event.page_id, at)
         rasa_input = to_rasa(event)
         if rasa_input is None:
             return False
@@ -162,7 +163,8 @@ class EventProcessor:
             logger.info("messenger: the turn of an interrupted event had finished; not run "
                         "again")
             return False
-        state = await asyncio.to_thread(ctx.threads.get, psid)
+        if state is None:
+            state = await asyncio.to_thread(ctx.threads.get, psid)
         if state is not None and state.owner is ThreadOwner.PERSON:
             # Meta sends `messaging` only to the thread's owner: control came back to us
             # without a handover event. The pause policy still keeps the bot quiet while a

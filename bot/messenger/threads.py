@@ -64,20 +64,19 @@ class ThreadStore:
         """The thread, or None when the page never talked with this customer."""
         with session_scope(self._engine) as session:
             row = session.get(MessengerThreadRow, psid)
-            if row is None:
-                return None
-            return ThreadState(
-                row.psid, row.page_id, row.last_customer_message_at, ThreadOwner(row.owner),
-                row.owner_app_id,
-            )
+            return None if row is None else _state(row)
 
-    def customer_wrote(self, psid: str, page_id: str, at: datetime) -> None:
-        """Records a customer message; the window never moves back for an older event."""
+    def customer_wrote(self, psid: str, page_id: str, at: datetime) -> ThreadState:
+        """Records a customer message; the thread as it is now (what `get` would read next).
+
+        The window never moves back for an older event.
+        """
         with session_scope(self._engine) as session:
             row = self._row(session, psid, page_id)
             if row.last_customer_message_at is None or at > row.last_customer_message_at:
                 row.last_customer_message_at = at
             row.updated_at = self._clock()
+            return _state(row)
 
     def ensure(self, psid: str, page_id: str) -> None:
         """Creates the thread if it is new (e.g. a private reply opened it); changes nothing."""
@@ -109,3 +108,9 @@ class ThreadStore:
             session.add(row)
             session.flush()
         return row
+
+
+def _state(row: MessengerThreadRow) -> ThreadState:
+    """What a thread row says."""
+    return ThreadState(row.psid, row.page_id, row.last_customer_message_at,
+                       ThreadOwner(row.owner), row.owner_app_id)

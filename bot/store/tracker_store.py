@@ -28,7 +28,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
-from sqlalchemy import func
+from sqlalchemy import func, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -135,11 +135,9 @@ class ProductTrackerStore(SQLTrackerStore):
         new_events = list(itertools.islice(tracker.events, mark.events, None))
         with self.session_scope() as session:
             unchanged = self._newest_id(session, tracker.sender_id) == mark.last_id
-            rows = [self._row(tracker.sender_id, event) for event in new_events]
-            session.add_all(rows)
-            session.flush()  # the ids, read before the commit expires the rows
-            written = max((row.id for row in rows), default=mark.last_id)
+            written = self._insert(session, tracker.sender_id, new_events)
             session.commit()
+        written = mark.last_id if written is None else written
         if unchanged:
             self._hold(tracker, new_events, written)
         else:
@@ -233,14 +231,49 @@ class ProductTrackerStore(SQLTrackerStore):
         self.cache.lend(tracker, StoredMark(len(tracker.events), max(row.id for row in rows)))
         return tracker
 
-    def _row(self, sender_id: str, event: Event) -> SQLTrackerStore.SQLEvent:
-        """One event as Rasa's `save` writes it."""
+    # ----------------------------------------------------------------- writing
+
+    def _insert(self, session: Session, sender_id: str, events: list[Event]) -> int | None:
+        """Writes the events, in order, in as few statements as it can; the newest id written.
+
+        One multi-row INSERT per `_ROWS_PER_INSERT` events instead of one per event: with
+        RETURNING on PostgreSQL; on SQLite the last row of a statement has the highest id
+        (`last_insert_rowid()`, on the same connection). Other databases get one INSERT per
+        event through the ORM, as before.
+        """
+        rows = [self._values(sender_id, event) for event in events]
+        if not rows:
+            return None
+        table = self.SQLEvent.__table__
+        dialect = self.engine.dialect.name
+        if dialect not in {"postgresql", "sqlite"}:
+            written = [self.SQLEvent(**values) for values in rows]
+            session.add_all(written)
+            session.flush()  # the ids, read before the commit expires the rows
+            return max(row.id for row in written)
+        newest = None
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            statement = insert(table).values(rows[start:start + _ROWS_PER_INSERT])
+            if dialect == "postgresql":
+                newest = max(session.execute(statement.returning(table.c.id)).scalars())
+            else:
+                session.execute(statement)
+                newest = session.execute(text("select last_insert_rowid()")).scalar()
+        return newest
+
+    @staticmethod
+    def _values(sender_id: str, event: Event) -> dict[str, Any]:
+        """One event's row, as Rasa's `save` writes it."""
         data = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
+
+
+_ROWS_PER_INSERT = 200
+"""Events per INSERT statement (7 columns each: far below SQLite's 32,766 parameters)."""
