@@ -9,6 +9,9 @@ Prints, for 20 concurrent conversations and 1,000 messages:
   conversation sends its next message once the previous one was answered) and in a burst
   (every message posted at once, so the ack is measured with the whole backlog queued);
 - time from the POST to the first Send API call of the answer, p50/p95, and throughput;
+- the model's own cost per message (its runs per message under the load, counted by the Rasa
+  process's metrics, times one run's time with nothing else running: 60 messages sent one at
+  a time) against the CPU per message of every server process, and the ratio;
 - the same conversations through the REST channel of our server (time to the HTTP answer),
   and the ratios;
 - the same through stock Rasa (`python -m rasa run` with Rasa's own SQL tracker store on
@@ -36,6 +39,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -93,6 +97,58 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_processes() -> dict[int, str]:
+    """This process's children (the servers it started): pid -> command line."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if parent == os.getpid():
+                command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+                children[int(stat.parent.name)] = command.decode(errors="replace")
+        except (OSError, ValueError, IndexError):
+            continue  # it ended meanwhile
+    return children
+
+
+def process_label(command: str) -> str:
+    """A server's short name, from its command line."""
+    if "bot.messenger.ingress" in command:
+        return "receiver"
+    if " actions" in command:
+        return "actions"
+    return "rasa" if " rasa " in command else command[:40]
+
+
+async def model_figures(rasa_url: str) -> dict[str, tuple[float, float]]:
+    """The Rasa process's model time so far, by part: (seconds, runs), from its metrics."""
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{rasa_url}/webhooks/health/metrics") as response:
+            exposition = await response.text()
+    figures: dict[str, list[float]] = {}
+    for family in text_string_to_metric_families(exposition):
+        if family.name not in {"nightdesk_model_seconds", "nightdesk_model_runs"}:
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_total"):
+                slot = 0 if family.name == "nightdesk_model_seconds" else 1
+                figures.setdefault(sample.labels["part"], [0.0, 0.0])[slot] = sample.value
+    return {part: (seconds, runs) for part, (seconds, runs) in figures.items()}
+
+
+def model_delta(before: dict[str, tuple[float, float]],
+                after: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+    """Model seconds and runs between two readings, by part."""
+    return {part: (after[part][0] - before.get(part, (0.0, 0.0))[0],
+                   after[part][1] - before.get(part, (0.0, 0.0))[1]) for part in after}
 
 
 def dm_body(psid: str, text: str, timestamp: int) -> bytes:
@@ -288,8 +344,16 @@ async def run(settings, rasa_pid: int, replies: Replies) -> dict[str, float]:
         await replies.first_answer("7000000000000001", warm_up)
         await rest_closed_loop_warmup(settings.rasa_url)
 
+        servers = {pid: process_label(command) for pid, command in child_processes().items()}
+        cpu_before = {pid: cpu_seconds(pid) for pid in servers}
+        model_before = await model_figures(settings.rasa_url)
         closed = await messenger_closed_loop(url, replies)
+        model_loaded = model_delta(model_before, await model_figures(settings.rasa_url))
+        cpu_used = {servers[pid]: cpu_seconds(pid) - cpu_before[pid] for pid in servers}
         rss_messenger = peak_rss_mb(rasa_pid)
+        model_quiet_before = await model_figures(settings.rasa_url)
+        await rest_one_at_a_time(settings.rasa_url)
+        model_quiet = model_delta(model_quiet_before, await model_figures(settings.rasa_url))
         burst = await messenger_burst(url, replies)
         rss_burst = peak_rss_mb(rasa_pid)
         rest = await rest_closed_loop(settings.rasa_url)
@@ -309,6 +373,7 @@ async def run(settings, rasa_pid: int, replies: Replies) -> dict[str, float]:
     print(f"throughput:               {messenger_rate:.1f} messages/s "
           f"({closed['elapsed']:.1f} s)")
     print(f"peak RSS of Rasa:         {rss_messenger:.0f} MB")
+    report_model_share(messages, cpu_used, model_loaded, model_quiet)
     burst_acks = burst["acks"]
     print(f"== burst: {len(burst_acks)} webhooks posted at once, 20 at a time")
     print(f"webhook ack:              p50 {percentile(burst_acks, 50):6.1f} ms   "
@@ -330,6 +395,49 @@ async def run(settings, rasa_pid: int, replies: Replies) -> dict[str, float]:
           f"throughput x{messenger_rate / rest_rate:.2f}")
     return {"messenger_rate": messenger_rate, "rest_rate": rest_rate,
             "messenger_p50": percentile(latency, 50), "rest_p50": percentile(rest_latency, 50)}
+
+
+QUIET_MESSAGES = 60
+"""Messages sent one at a time (nothing else running) to time the model alone."""
+
+
+async def rest_one_at_a_time(rasa_url: str) -> None:
+    """The bench's conversations again, one message at a time through the REST channel."""
+    async with aiohttp.ClientSession() as session:
+        for index in range(QUIET_MESSAGES):
+            payload = {"sender": f"quiet-{index // len(TEXTS)}-{uuid.uuid4().hex[:6]}",
+                       "message": text_for(index // len(TEXTS), index)}
+            async with session.post(f"{rasa_url}/webhooks/rest/webhook",
+                                    json=payload) as response:
+                await response.read()
+
+
+def report_model_share(messages: int, cpu_used: dict[str, float],
+                       model_loaded: dict[str, tuple[float, float]],
+                       model_quiet: dict[str, tuple[float, float]]) -> None:
+    """The model's own cost per message against what the whole path costs.
+
+    The model's own cost: how often it ran per message under the load (its runs counted by
+    the Rasa process), times how long one run takes with nothing else running (the quiet
+    REST messages). The path's cost: CPU seconds of every server process per message.
+    """
+    print("== the model's own cost and the whole path's, per answered message (closed loop)")
+    own = 0.0
+    for part, label in (("understanding", "reading the message"),
+                        ("next_action", "choosing an action")):
+        seconds, runs = model_loaded.get(part, (0.0, 0.0))
+        quiet_seconds, quiet_runs = model_quiet.get(part, (0.0, 0.0))
+        alone = quiet_seconds / quiet_runs * 1000 if quiet_runs else float("nan")
+        own += runs / messages * alone
+        under_load = seconds / runs * 1000 if runs else float("nan")
+        print(f"model, {label + ':':21} {runs / messages:4.2f} runs per message, "
+              f"{alone:5.2f} ms a run alone ({under_load:5.2f} ms under the load)")
+    total = sum(cpu_used.values()) / messages * 1000
+    parts = ", ".join(f"{name} {seconds / messages * 1000:.1f}"
+                      for name, seconds in sorted(cpu_used.items()))
+    print(f"the model's own cost:     {own:6.1f} ms per message")
+    print(f"CPU of our processes:     {total:6.1f} ms per message ({parts}) = "
+          f"x{total / own:.2f} of the model's own cost")
 
 
 async def rest_closed_loop_warmup(rasa_url: str) -> None:

@@ -39,6 +39,9 @@ SEND_FAILURE_KINDS = ("refused", "failed", "undeliverable")
 """refused: Graph answered with a refusal (4xx); failed: Graph unreachable, timed out or 5xx
 after the retries; undeliverable: outside Messenger's window (never sent)."""
 INBOX_OUTCOMES = ("processed", "failed", "quarantined", "lost")
+MODEL_PARTS = ("understanding", "next_action")
+"""understanding: the NLU pipeline on one message; next_action: the policies choosing one
+action (`bot.understanding.model_timing`)."""
 
 SendFailureKind = Literal["refused", "failed", "undeliverable"]
 InboxOutcome = Literal["processed", "failed", "quarantined", "lost"]
@@ -143,6 +146,17 @@ class Metrics:
             "retried once), quarantined (given to a person, never run again), lost (another "
             "process took the event over: this one had stopped renewing its claim).",
             ["outcome"], registry=self.registry)
+        self.model_seconds = Counter(
+            "nightdesk_model_seconds",
+            "Seconds the model ran in this process, by part: understanding (the NLU pipeline "
+            "on a customer's message), next_action (the policies choosing an action). The "
+            "process does nothing else meanwhile.", ["part"], registry=self.registry)
+        self.model_runs = Counter(
+            "nightdesk_model_runs", "Times the model ran in this process, by part.",
+            ["part"], registry=self.registry)
+        for part in MODEL_PARTS:
+            self.model_seconds.labels(part)
+            self.model_runs.labels(part)
         for channel in CHANNELS:
             self.answer_latency.labels(channel)
             self.received.labels(channel)
@@ -231,3 +245,10 @@ def observe_answer_since(channel: str, received_at: datetime | None) -> None:
         return
     metrics = current()
     observe_answer(channel, (metrics.now() - received_at).total_seconds())
+
+
+def observe_model_run(part: str, seconds: float) -> None:
+    """The model ran once (`part`: understanding or next_action) for `seconds`."""
+    metrics = current()
+    metrics.model_seconds.labels(part).inc(max(seconds, 0.0))
+    metrics.model_runs.labels(part).inc()

@@ -5,8 +5,9 @@ install personal-data redaction on every log record, then hand over to Rasa's ow
 for the actions, to `bot.runtime.action_server`, which listens on loopback and checks the
 shared secret), so nothing a customer wrote reaches a log in clear text. A Rasa process
 loads its models for answering without Rasa's training step (`bot.understanding.model_loading`)
-and checks the action server's answers with a validator built once
-(`bot.runtime.action_answer_check`).
+checks the action server's answers with a validator built once
+(`bot.runtime.action_answer_check`) and times its model's runs for the metrics
+(`bot.understanding.model_timing`).
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ def main(argv: list[str]) -> None:
         return
     from bot.runtime.action_answer_check import install_action_answer_check
     from bot.understanding.model_loading import install_inference_loading
+    from bot.understanding.model_timing import install_model_timing
 
     install_inference_loading()
     install_action_answer_check()
+    install_model_timing()
     sys.argv = ["rasa", *argv[1:]]
     from rasa.__main__ import main as rasa_main
 

@@ -540,6 +540,12 @@ def test_every_process_is_ready_and_rasa_exposes_the_model_and_the_answer_latenc
     text = wait_until(answered, what="the answer in the metrics")
     assert f'nightdesk_model_info{{model="{model_path.name}"}} 1.0' in text
     assert "nightdesk_inbox_pending_events" in text and "process_start_time_seconds" in text
+    for part in ("understanding", "next_action"):  # the model's own time is measured
+        runs = re.search(rf'^nightdesk_model_runs_total\{{part="{part}"\}} (\S+)$', text,
+                         re.MULTILINE)
+        seconds = re.search(rf'^nightdesk_model_seconds_total\{{part="{part}"\}} (\S+)$',
+                            text, re.MULTILINE)
+        assert runs and float(runs.group(1)) >= 1 and seconds and float(seconds.group(1)) > 0
     assert "nightdesk_inbox_pending_events" in _get(f"{receiver}/metrics")[1]
     assert 'nightdesk_messages_received_total{channel="messenger"}' in \
         _get(f"{receiver}/metrics")[1]

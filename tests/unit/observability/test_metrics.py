@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.observability import metrics as m
@@ -37,11 +38,13 @@ def test_every_nightdesk_metric_has_help_text_and_known_labels_start_at_zero() -
     ours = {name: f for name, f in found.items() if name.startswith("nightdesk_")}
     assert set(ours) >= {"nightdesk_answer_latency_seconds", "nightdesk_messages_received",
                          "nightdesk_handoffs", "nightdesk_send_failures",
-                         "nightdesk_inbox_events"}
+                         "nightdesk_inbox_events", "nightdesk_model_seconds",
+                         "nightdesk_model_runs"}
     assert all(f.documentation for f in ours.values())
     assert metrics.sample("nightdesk_send_failures_total", {"kind": "undeliverable"}) == 0
     assert metrics.sample("nightdesk_inbox_events_total", {"outcome": "quarantined"}) == 0
     assert metrics.sample("nightdesk_handoffs_total", {"reason": "human_request"}) == 0
+    assert metrics.sample("nightdesk_model_runs_total", {"part": "next_action"}) == 0
 
 
 def test_the_recording_functions_go_to_the_current_metrics(fresh_metrics) -> None:
@@ -50,6 +53,9 @@ def test_the_recording_functions_go_to_the_current_metrics(fresh_metrics) -> Non
     m.count_inbox_event("processed")
     m.count_received("webchat", 2)
     m.observe_answer("rest", 0.3)
+    m.observe_model_run("understanding", 0.007)
+    m.observe_model_run("next_action", 0.005)
+    m.observe_model_run("next_action", 0.006)
     assert fresh_metrics.sample("nightdesk_handoffs_total", {"reason": "complaint"}) == 1
     assert fresh_metrics.sample("nightdesk_send_failures_total", {"kind": "refused"}) == 1
     assert fresh_metrics.sample("nightdesk_inbox_events_total", {"outcome": "processed"}) == 1
@@ -60,6 +66,10 @@ def test_the_recording_functions_go_to_the_current_metrics(fresh_metrics) -> Non
                                 {"channel": "rest", "le": "0.25"}) == 0
     assert fresh_metrics.sample("nightdesk_answer_latency_seconds_bucket",
                                 {"channel": "rest", "le": "0.5"}) == 1
+    assert fresh_metrics.sample("nightdesk_model_runs_total", {"part": "next_action"}) == 2
+    assert fresh_metrics.sample("nightdesk_model_seconds_total",
+                                {"part": "next_action"}) == pytest.approx(0.011)
+    assert fresh_metrics.sample("nightdesk_model_runs_total", {"part": "understanding"}) == 1
 
 
 def test_latency_since_a_stored_arrival_uses_the_metrics_clock() -> None:
