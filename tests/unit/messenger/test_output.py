@@ -141,12 +141,13 @@ def test_a_send_that_finally_fails_is_counted_and_recorded_without_raising(engin
 def test_thread_state(engine):
     threads = ThreadStore(engine, lambda: NOW)
     assert threads.get(PSID) is None
-    threads.customer_wrote(PSID, "page-1", NOW)
-    threads.customer_wrote(PSID, "page-1", NOW - timedelta(hours=1))  # an older event
-    assert threads.get(PSID).last_customer_message_at == NOW
+    assert threads.customer_wrote(PSID, "page-1", NOW) == threads.get(PSID)
+    older = threads.customer_wrote(PSID, "page-1", NOW - timedelta(hours=1))  # an older event
+    assert older.last_customer_message_at == NOW and older == threads.get(PSID)
     assert threads.set_owner(PSID, "page-1", ThreadOwner.PERSON, "263902037430900")
     assert not threads.set_owner(PSID, "page-1", ThreadOwner.PERSON, "263902037430900")
     assert threads.get(PSID).owner is ThreadOwner.PERSON
+    assert threads.customer_wrote(PSID, "page-1", NOW).owner is ThreadOwner.PERSON
 
 
 # --- exactly once across crashes ------------------------------------------------------
