@@ -150,7 +150,7 @@ class Metrics:
             "nightdesk_model_seconds",
             "Seconds the model ran in this process, by part: understanding (the NLU pipeline "
             "on a customer's message), next_action (the policies choosing an action). The "
-            "process does nothing else meanwhile.", ["part"], registry=self.registry)
+            "process's event loop waits meanwhile.", ["part"], registry=self.registry)
         self.model_runs = Counter(
             "nightdesk_model_runs", "Times the model ran in this process, by part.",
             ["part"], registry=self.registry)

@@ -4,7 +4,7 @@
 install personal-data redaction on every log record, then hand over to Rasa's own CLI (or,
 for the actions, to `bot.runtime.action_server`, which listens on loopback and checks the
 shared secret), so nothing a customer wrote reaches a log in clear text. A Rasa process
-loads its models for answering without Rasa's training step (`bot.understanding.model_loading`)
+loads its models for answering without Rasa's training step (`bot.understanding.model_loading`),
 checks the action server's answers with a validator built once
 (`bot.runtime.action_answer_check`) and times its model's runs for the metrics
 (`bot.understanding.model_timing`).

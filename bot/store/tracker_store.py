@@ -276,4 +276,4 @@ class ProductTrackerStore(SQLTrackerStore):
 
 
 _ROWS_PER_INSERT = 200
-"""Events per INSERT statement (7 columns each: far below SQLite's 32,766 parameters)."""
+"""Events per INSERT statement (6 values each: far below SQLite's 32,766 parameters)."""

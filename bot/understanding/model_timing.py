@@ -3,8 +3,8 @@
 Rasa runs its model synchronously on the process's event loop: the NLU pipeline once per
 customer message (`MessageProcessor._parse_message_with_graph`) and the policies once per
 action it chooses (`MessageProcessor._predict_next_with_tracker`). While either runs the
-process does nothing else, so their time is the model's own share of a turn; the rest of the
-turn is the tracker store, the action server, the channel and the inbox.
+event loop waits, so their time is the model's own share of a turn; the rest of the turn is
+the tracker store, the action server, the channel and the inbox.
 
 `install_model_timing` times each run and adds it to the process's metrics
 (`nightdesk_model_seconds_total` and `nightdesk_model_runs_total`, by part: "understanding",
