@@ -237,24 +237,18 @@ class ProductTrackerStore(SQLTrackerStore):
         """Writes the events, in order, in as few statements as it can; the newest id written.
 
         One multi-row INSERT per `_ROWS_PER_INSERT` events instead of one per event: with
-        RETURNING on PostgreSQL; on SQLite the last row of a statement has the highest id
-        (`last_insert_rowid()`, on the same connection). Other databases get one INSERT per
-        event through the ORM, as before.
+        RETURNING on PostgreSQL; on SQLite (the product's two databases) the last row of a
+        statement has the highest id (`last_insert_rowid()`, on the same connection).
         """
         rows = [self._values(sender_id, event) for event in events]
         if not rows:
             return None
         table = self.SQLEvent.__table__
-        dialect = self.engine.dialect.name
-        if dialect not in {"postgresql", "sqlite"}:
-            written = [self.SQLEvent(**values) for values in rows]
-            session.add_all(written)
-            session.flush()  # the ids, read before the commit expires the rows
-            return max(row.id for row in written)
+        postgres = self.engine.dialect.name == "postgresql"
         newest = None
         for start in range(0, len(rows), _ROWS_PER_INSERT):
             statement = insert(table).values(rows[start:start + _ROWS_PER_INSERT])
-            if dialect == "postgresql":
+            if postgres:
                 newest = max(session.execute(statement.returning(table.c.id)).scalars())
             else:
                 session.execute(statement)

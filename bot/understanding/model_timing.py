@@ -23,14 +23,12 @@ from rasa.core.processor import MessageProcessor
 
 from bot.observability.metrics import observe_model_run
 
-_RASAS = {
-    "_parse_message_with_graph": MessageProcessor.__dict__["_parse_message_with_graph"],
-    "_predict_next_with_tracker": MessageProcessor.__dict__["_predict_next_with_tracker"],
-}
-"""Rasa's own methods, by name."""
-
 _PARTS = {"_parse_message_with_graph": "understanding",
           "_predict_next_with_tracker": "next_action"}
+"""Rasa's model methods, by name: the part of the metrics each is counted in."""
+
+_RASAS = {name: MessageProcessor.__dict__[name] for name in _PARTS}
+"""Rasa's own methods, by name."""
 
 Result = TypeVar("Result")
 
